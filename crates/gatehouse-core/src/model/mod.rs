@@ -1,0 +1,11 @@
+pub mod access_key;
+pub mod audit;
+pub mod identity;
+pub mod job;
+pub mod org;
+
+pub use access_key::*;
+pub use audit::*;
+pub use identity::*;
+pub use job::*;
+pub use org::*;

@@ -1,0 +1,137 @@
+//! First start: the instance, its organization root and management account, the Administrator
+//! user with a one-time password, and a bootstrap access key. Runs once; later calls do nothing.
+
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::Services;
+use super::access_keys::seal_new_key;
+use super::op::Source;
+use super::principal::{Ctx, MASTER_ADMIN_POLICY, Principal};
+use crate::error::{Error, Result, StoreError};
+use crate::ids;
+use crate::model::*;
+use crate::password;
+
+pub const ADMIN_USER_NAME: &str = "Administrator";
+pub const BOOTSTRAP_KEY_USER: &str = "bootstrap-admin";
+
+/// The secrets of a fresh instance, shown once.
+#[derive(Debug)]
+pub struct Bootstrapped {
+    pub instance: Instance,
+    pub admin_user_name: String,
+    pub admin_one_time_password: Zeroizing<String>,
+    pub access_key_id: String,
+    pub secret_access_key: Zeroizing<String>,
+}
+
+impl Services {
+    /// Create the instance if there is none. Returns the secrets only when this call created it
+    /// (several nodes starting together: exactly one wins, the others return None).
+    pub async fn bootstrap(&self) -> Result<Option<Bootstrapped>> {
+        if self.instance.get().is_some() {
+            return Ok(None);
+        }
+        let now = self.clock.now();
+        let management = ids::new_account_id();
+        let instance = Instance {
+            instance_arn: ids::instance_arn(&ids::new_instance_id()),
+            identity_store_id: ids::new_identity_store_id(),
+            organization_id: ids::new_organization_id(),
+            root_id: ids::new_root_id(),
+            management_account_id: management.clone(),
+            created_at: now,
+        };
+        let system = Principal::system(&management);
+        let ctx = Ctx::new(system, "127.0.0.1", "gatehouse");
+        let params = json!({"instanceArn": instance.instance_arn, "identityStoreId": instance.identity_store_id});
+        let mut op = self.begin(&ctx, Source::Sso, "CreateInstance", false, params).await?;
+        let result = async {
+            op.authorize(&instance.instance_arn)?;
+            if op.tx.get_instance().await?.is_some() {
+                return Ok(None);
+            }
+            op.tx.insert_instance(&instance).await?;
+            op.tx.insert_org_unit(&OrgUnit { id: instance.root_id.clone(), name: "Root".into(), parent_id: None }).await?;
+            op.tx
+                .insert_account(&Account {
+                    id: management.clone(),
+                    name: self.config.management_account_name.clone(),
+                    email: self.config.admin_email.clone(),
+                    parent_id: instance.root_id.clone(),
+                    status: "ACTIVE".into(),
+                    joined_method: "CREATED".into(),
+                    joined_at: now,
+                })
+                .await?;
+
+            let admin = User {
+                identity_store_id: instance.identity_store_id.clone(),
+                user_id: ids::new_uuid(),
+                profile: UserProfile {
+                    user_name: ADMIN_USER_NAME.into(),
+                    name: Name { given_name: Some("Gatehouse".into()), family_name: Some("Administrator".into()), ..Default::default() },
+                    display_name: Some("Administrator".into()),
+                    emails: vec![TypedValue { value: Some(self.config.admin_email.clone()), kind: Some("work".into()), primary: true }],
+                    ..Default::default()
+                },
+                active: true,
+                meta: Meta {
+                    created_at: now,
+                    created_by: ctx.principal.arn.clone(),
+                    updated_at: now,
+                    updated_by: ctx.principal.arn.clone(),
+                    revision: 1,
+                },
+            };
+            op.tx.insert_user(&admin).await?;
+            let otp = Zeroizing::new(password::generate_one_time());
+            op.tx
+                .put_password(&PasswordRecord {
+                    user_id: admin.user_id.clone(),
+                    hash: password::hash(&otp)?,
+                    must_change: true,
+                    history: vec![],
+                    updated_at: now,
+                })
+                .await?;
+
+            let (record, secret) = seal_new_key(&self.key, BOOTSTRAP_KEY_USER, vec![MASTER_ADMIN_POLICY.to_string()], vec![], now);
+            op.tx.insert_access_key(&record).await?;
+            op.respond(json!({
+                "instanceArn": instance.instance_arn,
+                "identityStoreId": instance.identity_store_id,
+                "managementAccountId": management,
+                "administratorUserId": admin.user_id,
+                "accessKeyId": record.access_key_id,
+            }));
+            Ok(Some(Bootstrapped {
+                instance: instance.clone(),
+                admin_user_name: ADMIN_USER_NAME.into(),
+                admin_one_time_password: otp,
+                access_key_id: record.access_key_id,
+                secret_access_key: secret,
+            }))
+        }
+        .await;
+        match op.finish(result).await {
+            Ok(Some(done)) => {
+                let _ = self.instance.set(done.instance.clone());
+                Ok(Some(done))
+            }
+            Ok(None) | Err(Error::Conflict { .. }) => self.load_existing_instance().await,
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Another node (or an earlier run) created the instance: load it.
+    async fn load_existing_instance(&self) -> Result<Option<Bootstrapped>> {
+        let mut tx = self.store.begin().await?;
+        let found = tx.get_instance().await?;
+        tx.rollback().await?;
+        let instance = found.ok_or_else(|| Error::from(StoreError::Other("instance creation failed".into())))?;
+        let _ = self.instance.set(instance);
+        Ok(None)
+    }
+}

@@ -1,0 +1,109 @@
+//! The service layer: one function per operation, shared by every front door (API, SCIM, console,
+//! CLI). Each validates, authorizes, writes in one transaction and records its audit event.
+
+mod access_keys;
+mod audit;
+mod bootstrap;
+mod groups;
+mod memberships;
+mod op;
+mod passwords;
+pub mod principal;
+mod users;
+
+use std::sync::{Arc, OnceLock};
+
+pub use access_keys::NewAccessKey;
+pub use bootstrap::Bootstrapped;
+pub use op::Source;
+pub use principal::{Ctx, HeldPolicy, Principal, PrincipalKind};
+pub use users::UserChange;
+
+use crate::clock::Clock;
+use crate::crypto::MasterKey;
+use crate::error::{Error, Result};
+use crate::model::Instance;
+use crate::store::Store;
+
+/// Settings the services need (the binary maps its configuration file onto this).
+#[derive(Debug, Clone)]
+pub struct ServiceConfig {
+    /// Reported as `awsRegion` and checked in SigV4 scopes.
+    pub region: String,
+    /// The guide's identity store quotas.
+    pub max_users: u64,
+    pub max_groups: u64,
+    /// Email of the Administrator user and of the management account created at first start.
+    pub admin_email: String,
+    /// Name of the management account.
+    pub management_account_name: String,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        ServiceConfig {
+            region: "us-east-1".to_string(),
+            max_users: 50_000,
+            max_groups: 10_000,
+            admin_email: "admin@example.com".to_string(),
+            management_account_name: "Management".to_string(),
+        }
+    }
+}
+
+pub struct Services {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) key: MasterKey,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) config: ServiceConfig,
+    pub(crate) instance: OnceLock<Instance>,
+}
+
+impl Services {
+    /// Build the services and load the instance if one exists (see [`Services::bootstrap`]).
+    pub async fn open(store: Arc<dyn Store>, key: MasterKey, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self> {
+        let svc = Services { store, key, clock, config, instance: OnceLock::new() };
+        let mut tx = svc.store.begin().await?;
+        let found = tx.get_instance().await?;
+        tx.rollback().await?;
+        if let Some(instance) = found {
+            let _ = svc.instance.set(instance);
+        }
+        Ok(svc)
+    }
+
+    /// The instance; an error before `gatehouse init` (or the first `serve`) has created it.
+    pub fn instance(&self) -> Result<&Instance> {
+        self.instance
+            .get()
+            .ok_or_else(|| Error::conflict("Gatehouse is not initialized yet: run `gatehouse init` or start `gatehouse serve` once"))
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    pub fn config(&self) -> &ServiceConfig {
+        &self.config
+    }
+
+    /// A context for the local operator (the `gatehouse` command line).
+    pub fn operator_ctx(&self, os_user: &str) -> Result<Ctx> {
+        let instance = self.instance()?;
+        let principal = Principal::operator(&instance.management_account_id, os_user);
+        Ok(Ctx::new(principal, "127.0.0.1", format!("gatehouse-cli/{}", env!("CARGO_PKG_VERSION"))))
+    }
+
+    fn identity_store_arn(&self) -> Result<String> {
+        let i = self.instance()?;
+        Ok(crate::ids::identity_store_arn(&i.management_account_id, &i.identity_store_id))
+    }
+
+    fn store_id(&self) -> Result<String> {
+        Ok(self.instance()?.identity_store_id.clone())
+    }
+}

@@ -1,0 +1,94 @@
+//! Passwords of identity-store users: the guide's policy, the last three cannot be reused, and
+//! administrator one-time passwords that must be changed at the next sign-in.
+
+use serde_json::json;
+use zeroize::Zeroizing;
+
+use super::Services;
+use super::op::{Op, Source};
+use super::principal::Ctx;
+use super::users::{disabled, load_user};
+use crate::error::{Error, Result};
+use crate::ids;
+use crate::model::PasswordRecord;
+use crate::password;
+
+const HIDDEN: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+impl Services {
+    /// Generate a one-time password for an enabled user; it is returned once and must be changed
+    /// at the next sign-in.
+    pub async fn reset_password(&self, ctx: &Ctx, user_id: &str) -> Result<Zeroizing<String>> {
+        let store_id = self.store_id()?;
+        let params = json!({"identityStoreId": store_id, "userId": user_id, "mode": "OTP"});
+        let mut op = self.begin(ctx, Source::SsoDirectory, "ResetUserPassword", false, params).await?;
+        let result = async {
+            op.authorize(&ids::user_arn(user_id))?;
+            let otp = Zeroizing::new(password::generate_one_time());
+            self.store_password(&mut op, &store_id, user_id, &otp, true).await?;
+            op.respond(json!({"password": HIDDEN}));
+            Ok(otp)
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// Set a user's password (an administrator choosing it, or the user changing their own once
+    /// signed in). `temporary` makes the user change it at the next sign-in.
+    pub async fn set_password(&self, ctx: &Ctx, user_id: &str, new_password: &str, temporary: bool) -> Result<()> {
+        let store_id = self.store_id()?;
+        let params = json!({"identityStoreId": store_id, "userId": user_id, "password": HIDDEN, "temporary": temporary});
+        let mut op = self.begin(ctx, Source::SsoDirectory, "UpdatePassword", false, params).await?;
+        let result = async {
+            op.authorize(&ids::user_arn(user_id))?;
+            password::check_policy("Password", new_password)?;
+            self.store_password(&mut op, &store_id, user_id, new_password, temporary).await
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// Check a user's password (no audit of its own: sign-in records its own events).
+    pub async fn verify_password(&self, user_id: &str, candidate: &str) -> Result<bool> {
+        let mut tx = self.store.begin().await?;
+        let record = tx.get_password(user_id).await?;
+        tx.rollback().await?;
+        Ok(record.is_some_and(|r| password::verify(candidate, &r.hash)))
+    }
+
+    /// Does the user have to choose a new password at the next sign-in?
+    pub async fn password_must_change(&self, user_id: &str) -> Result<bool> {
+        let mut tx = self.store.begin().await?;
+        let record = tx.get_password(user_id).await?;
+        tx.rollback().await?;
+        Ok(record.is_some_and(|r| r.must_change))
+    }
+
+    async fn store_password(&self, op: &mut Op<'_>, store_id: &str, user_id: &str, new_password: &str, must_change: bool) -> Result<()> {
+        let user = load_user(op, store_id, user_id).await?;
+        if !user.active {
+            return Err(disabled(user_id, "given a new password"));
+        }
+        let previous = op.tx.get_password(user_id).await?;
+        let mut history = Vec::new();
+        if let Some(prev) = previous {
+            // The current password and the ones before it, up to the last three in all.
+            let recent: Vec<String> = std::iter::once(prev.hash).chain(prev.history).take(password::HISTORY).collect();
+            if recent.iter().any(|h| password::verify(new_password, h)) {
+                return Err(Error::validation("Password", "The last three passwords cannot be reused"));
+            }
+            history = recent;
+            history.truncate(password::HISTORY - 1);
+        }
+        let record = PasswordRecord {
+            user_id: user_id.to_string(),
+            hash: password::hash(new_password)?,
+            must_change,
+            history,
+            updated_at: self.clock.now(),
+        };
+        op.tx.put_password(&record).await?;
+        op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
+        Ok(())
+    }
+}

@@ -1,0 +1,119 @@
+//! Storage interface. Services open one transaction per operation and do all reads and writes of
+//! that operation through it, the audit record included, so an operation is all or nothing.
+//! One implementation (gatehouse-store) serves SQLite and PostgreSQL.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::error::StoreError;
+use crate::model::*;
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
+    /// Is the database reachable? (for /readyz)
+    async fn ping(&self) -> StoreResult<()>;
+    /// "sqlite" or "postgres", for logs and metrics.
+    fn backend(&self) -> &'static str;
+    /// Connections open and idle in the pool, for metrics.
+    fn pool_stats(&self) -> PoolStats;
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: u32,
+}
+
+/// A transaction: every repository, then commit. Dropping it without commit rolls back.
+#[async_trait]
+pub trait Tx: InstanceRepo + UserRepo + GroupRepo + MembershipRepo + OrgRepo + AccessKeyRepo + AuditRepo + JobRepo + Send {
+    async fn commit(self: Box<Self>) -> StoreResult<()>;
+    async fn rollback(self: Box<Self>) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait InstanceRepo {
+    async fn get_instance(&mut self) -> StoreResult<Option<Instance>>;
+    /// Fails with `StoreError::Unique` when an instance already exists.
+    async fn insert_instance(&mut self, instance: &Instance) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait UserRepo {
+    async fn insert_user(&mut self, user: &User) -> StoreResult<()>;
+    /// Replace the stored user with this one (same id).
+    async fn update_user(&mut self, user: &User) -> StoreResult<()>;
+    async fn get_user(&mut self, store_id: &str, user_id: &str) -> StoreResult<Option<User>>;
+    /// Case-insensitive.
+    async fn find_user_by_name(&mut self, store_id: &str, user_name: &str) -> StoreResult<Option<User>>;
+    /// Case-insensitive, over primary emails.
+    async fn find_user_by_primary_email(&mut self, store_id: &str, email: &str) -> StoreResult<Option<User>>;
+    async fn list_users(&mut self, store_id: &str, query: &UserQuery, page: &Page) -> StoreResult<Paged<User>>;
+    async fn count_users(&mut self, store_id: &str) -> StoreResult<u64>;
+    async fn delete_user(&mut self, store_id: &str, user_id: &str) -> StoreResult<bool>;
+    async fn get_password(&mut self, user_id: &str) -> StoreResult<Option<PasswordRecord>>;
+    async fn put_password(&mut self, record: &PasswordRecord) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait GroupRepo {
+    async fn insert_group(&mut self, group: &Group) -> StoreResult<()>;
+    async fn update_group(&mut self, group: &Group) -> StoreResult<()>;
+    async fn get_group(&mut self, store_id: &str, group_id: &str) -> StoreResult<Option<Group>>;
+    /// Case-insensitive.
+    async fn find_group_by_name(&mut self, store_id: &str, display_name: &str) -> StoreResult<Option<Group>>;
+    async fn list_groups(&mut self, store_id: &str, query: &GroupQuery, page: &Page) -> StoreResult<Paged<Group>>;
+    async fn count_groups(&mut self, store_id: &str) -> StoreResult<u64>;
+    async fn delete_group(&mut self, store_id: &str, group_id: &str) -> StoreResult<bool>;
+}
+
+#[async_trait]
+pub trait MembershipRepo {
+    async fn insert_membership(&mut self, membership: &Membership) -> StoreResult<()>;
+    async fn get_membership(&mut self, store_id: &str, membership_id: &str) -> StoreResult<Option<Membership>>;
+    async fn find_membership(&mut self, store_id: &str, group_id: &str, user_id: &str) -> StoreResult<Option<Membership>>;
+    async fn list_memberships_of_group(&mut self, store_id: &str, group_id: &str, page: &Page) -> StoreResult<Paged<Membership>>;
+    async fn list_memberships_of_user(&mut self, store_id: &str, user_id: &str, page: &Page) -> StoreResult<Paged<Membership>>;
+    async fn delete_membership(&mut self, store_id: &str, membership_id: &str) -> StoreResult<bool>;
+    /// Remove every membership of a user or of a group; returns how many went.
+    async fn delete_memberships_of_user(&mut self, store_id: &str, user_id: &str) -> StoreResult<u64>;
+    async fn delete_memberships_of_group(&mut self, store_id: &str, group_id: &str) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait OrgRepo {
+    async fn insert_account(&mut self, account: &Account) -> StoreResult<()>;
+    async fn get_account(&mut self, account_id: &str) -> StoreResult<Option<Account>>;
+    async fn list_accounts(&mut self, page: &Page) -> StoreResult<Paged<Account>>;
+    async fn insert_org_unit(&mut self, unit: &OrgUnit) -> StoreResult<()>;
+    async fn get_org_unit(&mut self, id: &str) -> StoreResult<Option<OrgUnit>>;
+}
+
+#[async_trait]
+pub trait AccessKeyRepo {
+    async fn insert_access_key(&mut self, key: &AccessKeyRecord) -> StoreResult<()>;
+    async fn get_access_key(&mut self, access_key_id: &str) -> StoreResult<Option<AccessKeyRecord>>;
+    async fn list_access_keys(&mut self) -> StoreResult<Vec<AccessKeyRecord>>;
+    async fn delete_access_key(&mut self, access_key_id: &str) -> StoreResult<bool>;
+    async fn touch_access_key(&mut self, access_key_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AuditRepo {
+    async fn insert_audit(&mut self, record: &AuditRecord) -> StoreResult<()>;
+    async fn list_audit(&mut self, query: &AuditQuery) -> StoreResult<Vec<StoredAudit>>;
+}
+
+#[async_trait]
+pub trait JobRepo {
+    async fn insert_job(&mut self, job: &Job) -> StoreResult<()>;
+    /// Claim the oldest runnable job of these kinds (queued and due, or running with an expired
+    /// lease) for `worker` until `lease_until`, skipping rows other nodes hold locked.
+    async fn claim_job(&mut self, kinds: &[&str], worker: &str, now: DateTime<Utc>, lease_until: DateTime<Utc>)
+    -> StoreResult<Option<Job>>;
+    async fn update_job(&mut self, job: &Job) -> StoreResult<()>;
+    async fn get_job(&mut self, id: &str) -> StoreResult<Option<Job>>;
+}

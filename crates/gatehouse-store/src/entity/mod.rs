@@ -1,0 +1,14 @@
+//! SeaORM entities: one module per table. JSON payloads are stored as text so that both backends
+//! treat them alike; columns that are searched or unique are kept alongside.
+
+pub mod access_key;
+pub mod account;
+pub mod audit_event;
+pub mod external_id;
+pub mod group;
+pub mod instance;
+pub mod job;
+pub mod membership;
+pub mod org_unit;
+pub mod user;
+pub mod user_password;

@@ -1,0 +1,126 @@
+//! Gatehouse storage on SQLite (embedded default) and PostgreSQL through one SeaORM code path.
+
+mod convert;
+mod entity;
+mod migration;
+mod tx;
+
+use async_trait::async_trait;
+use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm_migration::MigratorTrait;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+use gatehouse_core::error::StoreError;
+use gatehouse_core::store::{PoolStats, Store, StoreResult, Tx};
+
+pub use migration::Migrator;
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    /// SQLite only: FULL makes every commit durable across power loss; NORMAL (with WAL) across
+    /// process crashes only.
+    pub sqlite_synchronous_full: bool,
+    pub connect_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions { max_connections: 16, sqlite_synchronous_full: true, connect_timeout: Duration::from_secs(10) }
+    }
+}
+
+pub struct SeaStore {
+    db: DatabaseConnection,
+    backend: DbBackend,
+    /// SQLite has one writer at a time; every transaction writes (its audit record at least), so
+    /// transactions queue here instead of spinning on SQLITE_BUSY.
+    sqlite_writer: Option<Arc<Mutex<()>>>,
+}
+
+/// Connect to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and run pending migrations.
+pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<SeaStore>> {
+    let mut opts = ConnectOptions::new(url.to_string());
+    opts.max_connections(options.max_connections)
+        .min_connections(1)
+        .connect_timeout(options.connect_timeout)
+        .acquire_timeout(options.connect_timeout)
+        .sqlx_logging(false);
+    let sqlite = url.starts_with("sqlite:");
+    if sqlite {
+        let full = options.sqlite_synchronous_full;
+        opts.max_connections(options.max_connections.min(4));
+        opts.map_sqlx_sqlite_opts(move |o| {
+            o.journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(30))
+                .synchronous(if full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
+                .create_if_missing(true)
+        });
+    }
+    let db = Database::connect(opts).await.map_err(convert::db_err)?;
+    Migrator::up(&db, None).await.map_err(convert::db_err)?;
+    let backend = db.get_database_backend();
+    Ok(Arc::new(SeaStore { db, backend, sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))) }))
+}
+
+impl SeaStore {
+    pub fn connection(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    pub async fn close(&self) {
+        let _ = self.db.clone().close().await;
+    }
+}
+
+#[async_trait]
+impl Store for SeaStore {
+    async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
+        let guard = match &self.sqlite_writer {
+            Some(m) => Some(m.clone().lock_owned().await),
+            None => None,
+        };
+        let txn = self.db.begin().await.map_err(convert::db_err)?;
+        if guard.is_some() {
+            // Take SQLite's write lock now (other processes, such as the CLI, wait on busy_timeout).
+            txn.execute_unprepared("UPDATE write_lock SET n = n + 1 WHERE id = 1").await.map_err(convert::db_err)?;
+        }
+        Ok(Box::new(tx::SeaTx::new(txn, guard)))
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.db.ping().await.map_err(convert::db_err)
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        match self.backend {
+            DbBackend::Sqlite => {
+                let p = self.db.get_sqlite_connection_pool();
+                PoolStats { size: p.size(), idle: p.num_idle() as u32 }
+            }
+            DbBackend::Postgres => {
+                let p = self.db.get_postgres_connection_pool();
+                PoolStats { size: p.size(), idle: p.num_idle() as u32 }
+            }
+            _ => PoolStats::default(),
+        }
+    }
+
+    fn backend(&self) -> &'static str {
+        match self.backend {
+            DbBackend::Sqlite => "sqlite",
+            DbBackend::Postgres => "postgres",
+            _ => "other",
+        }
+    }
+}
+
+/// A convenience for errors outside a transaction.
+pub fn store_error(message: impl Into<String>) -> StoreError {
+    StoreError::Other(message.into())
+}

@@ -1,0 +1,244 @@
+//! Forward-only migrations, one schema for SQLite and PostgreSQL. Each migration names tables
+//! and columns literally (not through entities) so that it never changes once released.
+
+use sea_orm_migration::prelude::*;
+use sea_orm_migration::schema::*;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(M0001Foundation)]
+    }
+}
+
+fn a(name: &str) -> Alias {
+    Alias::new(name)
+}
+
+fn ts(name: &str) -> ColumnDef {
+    timestamp_with_time_zone(a(name))
+}
+
+fn index(table: &str, name: &str, cols: &[&str], unique: bool) -> IndexCreateStatement {
+    let mut i = Index::create();
+    i.name(name).table(a(table));
+    for c in cols {
+        i.col(a(c));
+    }
+    if unique {
+        i.unique();
+    }
+    i.to_owned()
+}
+
+fn fk_cascade(name: &str, from: &str, col: &str, to: &str, to_col: &str) -> ForeignKeyCreateStatement {
+    ForeignKey::create().name(name).from(a(from), a(col)).to(a(to), a(to_col)).on_delete(ForeignKeyAction::Cascade).to_owned()
+}
+
+struct M0001Foundation;
+
+impl MigrationName for M0001Foundation {
+    fn name(&self) -> &str {
+        "m0001_foundation"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0001Foundation {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("instance"))
+                .col(integer(a("id")).primary_key())
+                .col(string(a("instance_arn")))
+                .col(string(a("identity_store_id")))
+                .col(string(a("organization_id")))
+                .col(string(a("root_id")))
+                .col(string(a("management_account_id")))
+                .col(ts("created_at"))
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("users"))
+                .col(string(a("user_id")).primary_key())
+                .col(string(a("identity_store_id")))
+                .col(string_len(a("user_name"), 128))
+                .col(string(a("user_name_lower")))
+                .col(string_null(a("primary_email_lower")))
+                .col(text_null(a("display_name")))
+                .col(text_null(a("display_name_lower")))
+                .col(text_null(a("given_name")))
+                .col(text_null(a("family_name")))
+                .col(boolean(a("active")))
+                .col(text(a("profile")))
+                .col(ts("created_at"))
+                .col(string(a("created_by")))
+                .col(ts("updated_at"))
+                .col(string(a("updated_by")))
+                .col(big_integer(a("revision")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("users", "ux_users_name", &["identity_store_id", "user_name_lower"], true)).await?;
+        m.create_index(index("users", "ux_users_email", &["identity_store_id", "primary_email_lower"], true)).await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("user_passwords"))
+                .col(string(a("user_id")).primary_key())
+                .col(text(a("hash")))
+                .col(boolean(a("must_change")))
+                .col(text(a("history")))
+                .col(ts("updated_at"))
+                .foreign_key(&mut fk_cascade("fk_user_passwords_user", "user_passwords", "user_id", "users", "user_id"))
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("groups"))
+                .col(string(a("group_id")).primary_key())
+                .col(string(a("identity_store_id")))
+                .col(text(a("display_name")))
+                .col(text(a("display_name_lower")))
+                .col(text_null(a("description")))
+                .col(text(a("external_ids")))
+                .col(ts("created_at"))
+                .col(string(a("created_by")))
+                .col(ts("updated_at"))
+                .col(string(a("updated_by")))
+                .col(big_integer(a("revision")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("groups", "ux_groups_name", &["identity_store_id", "display_name_lower"], true)).await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("external_ids"))
+                .col(big_pk_auto(a("id")))
+                .col(string(a("identity_store_id")))
+                .col(string(a("resource_type")))
+                .col(string(a("resource_id")))
+                .col(string_len(a("issuer"), 256))
+                .col(string_len(a("external_id"), 256))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("external_ids", "ux_external_ids", &["identity_store_id", "resource_type", "issuer", "external_id"], true))
+            .await?;
+        m.create_index(index("external_ids", "ix_external_ids_resource", &["resource_id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("group_memberships"))
+                .col(string(a("membership_id")).primary_key())
+                .col(string(a("identity_store_id")))
+                .col(string(a("group_id")))
+                .col(string(a("user_id")))
+                .col(ts("created_at"))
+                .col(string(a("created_by")))
+                .foreign_key(&mut fk_cascade("fk_memberships_group", "group_memberships", "group_id", "groups", "group_id"))
+                .foreign_key(&mut fk_cascade("fk_memberships_user", "group_memberships", "user_id", "users", "user_id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("group_memberships", "ux_memberships_pair", &["group_id", "user_id"], true)).await?;
+        m.create_index(index("group_memberships", "ix_memberships_user", &["user_id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("org_units"))
+                .col(string(a("id")).primary_key())
+                .col(string(a("name")))
+                .col(string_null(a("parent_id")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("org_units", "ix_org_units_parent", &["parent_id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("accounts"))
+                .col(string_len(a("id"), 12).primary_key())
+                .col(string(a("name")))
+                .col(string(a("email")))
+                .col(string(a("parent_id")))
+                .col(string(a("status")))
+                .col(string(a("joined_method")))
+                .col(ts("joined_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("accounts", "ix_accounts_parent", &["parent_id"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("access_keys"))
+                .col(string(a("access_key_id")).primary_key())
+                .col(string(a("user_name")))
+                .col(text(a("sealed_secret")))
+                .col(text(a("managed_policies")))
+                .col(text(a("inline_policies")))
+                .col(ts("created_at"))
+                .col(timestamp_with_time_zone_null(a("last_used_at")))
+                .to_owned(),
+        )
+        .await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("audit_events"))
+                .col(big_pk_auto(a("seq")))
+                .col(string(a("event_id")))
+                .col(ts("event_time"))
+                .col(string(a("event_source")))
+                .col(string(a("event_name")))
+                .col(boolean(a("read_only")))
+                .col(string_null(a("error_code")))
+                .col(text(a("record")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("audit_events", "ux_audit_event_id", &["event_id"], true)).await?;
+        m.create_index(index("audit_events", "ix_audit_time", &["event_time"], false)).await?;
+        m.create_index(index("audit_events", "ix_audit_name", &["event_name"], false)).await?;
+
+        m.create_table(
+            Table::create()
+                .table(a("jobs"))
+                .col(string(a("id")).primary_key())
+                .col(string(a("kind")))
+                .col(text(a("payload")))
+                .col(string(a("status")))
+                .col(integer(a("attempts")))
+                .col(ts("run_after"))
+                .col(string_null(a("locked_by")))
+                .col(timestamp_with_time_zone_null(a("locked_until")))
+                .col(text_null(a("last_error")))
+                .col(ts("created_at"))
+                .col(ts("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("jobs", "ix_jobs_due", &["status", "run_after"], false)).await?;
+
+        // A one-row table every SQLite transaction writes first, so that it holds the write lock
+        // from its start (BEGIN IMMEDIATE semantics) and never fails upgrading a read snapshot.
+        m.create_table(Table::create().table(a("write_lock")).col(integer(a("id")).primary_key()).col(big_integer(a("n"))).to_owned())
+            .await?;
+        m.exec_stmt(Query::insert().into_table(a("write_lock")).columns([a("id"), a("n")]).values_panic([1.into(), 0.into()]).to_owned())
+            .await?;
+        Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("migrations are forward-only".into()))
+    }
+}

@@ -1,0 +1,578 @@
+//! One transaction implementing every repository.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+};
+use tokio::sync::OwnedMutexGuard;
+
+use gatehouse_core::model::*;
+use gatehouse_core::store::*;
+
+use crate::convert::*;
+use crate::entity::{access_key, account, audit_event, external_id, group, instance, job, membership, org_unit, user, user_password};
+
+pub struct SeaTx {
+    txn: DatabaseTransaction,
+    /// Held until commit or rollback on SQLite (see `SeaStore::sqlite_writer`).
+    _writer: Option<OwnedMutexGuard<()>>,
+}
+
+impl SeaTx {
+    pub fn new(txn: DatabaseTransaction, writer: Option<OwnedMutexGuard<()>>) -> Self {
+        SeaTx { txn, _writer: writer }
+    }
+}
+
+/// Keyset pagination over rows ordered by id: fetch one more than asked to know if there is more.
+fn page_of<T>(mut rows: Vec<T>, page: &Page, id: impl Fn(&T) -> String) -> Paged<T> {
+    let limit = page.limit as usize;
+    let next = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(id)
+    } else {
+        None
+    };
+    Paged { items: rows, next }
+}
+
+const USER: &str = "USER";
+const GROUP: &str = "GROUP";
+
+impl SeaTx {
+    async fn put_external_ids(&mut self, store_id: &str, kind: &str, resource_id: &str, ids: &[ExternalId]) -> StoreResult<()> {
+        external_id::Entity::delete_many()
+            .filter(external_id::Column::ResourceId.eq(resource_id))
+            .filter(external_id::Column::ResourceType.eq(kind))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        for x in ids {
+            external_id::ActiveModel {
+                identity_store_id: Set(store_id.to_string()),
+                resource_type: Set(kind.to_string()),
+                resource_id: Set(resource_id.to_string()),
+                issuer: Set(x.issuer.clone()),
+                external_id: Set(x.id.clone()),
+                ..Default::default()
+            }
+            .insert(&self.txn)
+            .await
+            .map_err(db_err)?;
+        }
+        Ok(())
+    }
+
+    fn external_id_subquery(store_id: &str, kind: &str, x: &ExternalId) -> sea_orm::sea_query::SelectStatement {
+        Query::select()
+            .column(external_id::Column::ResourceId)
+            .from(external_id::Entity)
+            .and_where(external_id::Column::IdentityStoreId.eq(store_id))
+            .and_where(external_id::Column::ResourceType.eq(kind))
+            .and_where(external_id::Column::Issuer.eq(x.issuer.clone()))
+            .and_where(external_id::Column::ExternalId.eq(x.id.clone()))
+            .to_owned()
+    }
+}
+
+#[async_trait]
+impl Tx for SeaTx {
+    async fn commit(self: Box<Self>) -> StoreResult<()> {
+        self.txn.commit().await.map_err(db_err)
+    }
+    async fn rollback(self: Box<Self>) -> StoreResult<()> {
+        self.txn.rollback().await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl InstanceRepo for SeaTx {
+    async fn get_instance(&mut self) -> StoreResult<Option<Instance>> {
+        let row = instance::Entity::find_by_id(1).one(&self.txn).await.map_err(db_err)?;
+        Ok(row.map(|m| Instance {
+            instance_arn: m.instance_arn,
+            identity_store_id: m.identity_store_id,
+            organization_id: m.organization_id,
+            root_id: m.root_id,
+            management_account_id: m.management_account_id,
+            created_at: m.created_at,
+        }))
+    }
+
+    async fn insert_instance(&mut self, i: &Instance) -> StoreResult<()> {
+        instance::Model {
+            id: 1,
+            instance_arn: i.instance_arn.clone(),
+            identity_store_id: i.identity_store_id.clone(),
+            organization_id: i.organization_id.clone(),
+            root_id: i.root_id.clone(),
+            management_account_id: i.management_account_id.clone(),
+            created_at: i.created_at,
+        }
+        .into_active_model()
+        .insert(&self.txn)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl UserRepo for SeaTx {
+    async fn insert_user(&mut self, u: &User) -> StoreResult<()> {
+        user::Entity::insert(user_row(u)?.into_active_model()).exec_without_returning(&self.txn).await.map_err(db_err)?;
+        self.put_external_ids(&u.identity_store_id, USER, &u.user_id, &u.profile.external_ids).await
+    }
+
+    async fn update_user(&mut self, u: &User) -> StoreResult<()> {
+        let mut am = user_row(u)?.into_active_model().reset_all();
+        am.user_id = sea_orm::ActiveValue::Unchanged(u.user_id.clone());
+        am.update(&self.txn).await.map_err(db_err)?;
+        self.put_external_ids(&u.identity_store_id, USER, &u.user_id, &u.profile.external_ids).await
+    }
+
+    async fn get_user(&mut self, store_id: &str, user_id: &str) -> StoreResult<Option<User>> {
+        let row = user::Entity::find_by_id(user_id.to_string())
+            .filter(user::Column::IdentityStoreId.eq(store_id))
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        row.map(user_from).transpose()
+    }
+
+    async fn find_user_by_name(&mut self, store_id: &str, user_name: &str) -> StoreResult<Option<User>> {
+        let row = user::Entity::find()
+            .filter(user::Column::IdentityStoreId.eq(store_id))
+            .filter(user::Column::UserNameLower.eq(user_name.to_lowercase()))
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        row.map(user_from).transpose()
+    }
+
+    async fn find_user_by_primary_email(&mut self, store_id: &str, email: &str) -> StoreResult<Option<User>> {
+        let row = user::Entity::find()
+            .filter(user::Column::IdentityStoreId.eq(store_id))
+            .filter(user::Column::PrimaryEmailLower.eq(email.to_lowercase()))
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        row.map(user_from).transpose()
+    }
+
+    async fn list_users(&mut self, store_id: &str, q: &UserQuery, page: &Page) -> StoreResult<Paged<User>> {
+        let mut find = user::Entity::find().filter(user::Column::IdentityStoreId.eq(store_id));
+        if let Some(n) = &q.user_name {
+            find = find.filter(user::Column::UserNameLower.eq(n.to_lowercase()));
+        }
+        if let Some(d) = &q.display_name {
+            find = find.filter(user::Column::DisplayNameLower.eq(d.to_lowercase()));
+        }
+        if let Some(e) = &q.email {
+            find = find.filter(user::Column::PrimaryEmailLower.eq(e.to_lowercase()));
+        }
+        if let Some(x) = &q.external_id {
+            find = find.filter(user::Column::UserId.in_subquery(Self::external_id_subquery(store_id, USER, x)));
+        }
+        if let Some(a) = q.active {
+            find = find.filter(user::Column::Active.eq(a));
+        }
+        if let Some(after) = &page.after {
+            find = find.filter(user::Column::UserId.gt(after.clone()));
+        }
+        let rows = find.order_by_asc(user::Column::UserId).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let users = rows.into_iter().map(user_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(page_of(users, page, |u| u.user_id.clone()))
+    }
+
+    async fn count_users(&mut self, store_id: &str) -> StoreResult<u64> {
+        user::Entity::find().filter(user::Column::IdentityStoreId.eq(store_id)).count(&self.txn).await.map_err(db_err)
+    }
+
+    async fn delete_user(&mut self, store_id: &str, user_id: &str) -> StoreResult<bool> {
+        external_id::Entity::delete_many()
+            .filter(external_id::Column::ResourceId.eq(user_id))
+            .filter(external_id::Column::ResourceType.eq(USER))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        user_password::Entity::delete_by_id(user_id.to_string()).exec(&self.txn).await.map_err(db_err)?;
+        let r = user::Entity::delete_many()
+            .filter(user::Column::UserId.eq(user_id))
+            .filter(user::Column::IdentityStoreId.eq(store_id))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected > 0)
+    }
+
+    async fn get_password(&mut self, user_id: &str) -> StoreResult<Option<PasswordRecord>> {
+        let row = user_password::Entity::find_by_id(user_id.to_string()).one(&self.txn).await.map_err(db_err)?;
+        row.map(|m| {
+            Ok(PasswordRecord {
+                user_id: m.user_id,
+                hash: m.hash,
+                must_change: m.must_change,
+                history: from_json(&m.history)?,
+                updated_at: m.updated_at,
+            })
+        })
+        .transpose()
+    }
+
+    async fn put_password(&mut self, r: &PasswordRecord) -> StoreResult<()> {
+        user_password::Entity::delete_by_id(r.user_id.clone()).exec(&self.txn).await.map_err(db_err)?;
+        user_password::Model {
+            user_id: r.user_id.clone(),
+            hash: r.hash.clone(),
+            must_change: r.must_change,
+            history: to_json(&r.history)?,
+            updated_at: r.updated_at,
+        }
+        .into_active_model()
+        .insert(&self.txn)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl GroupRepo for SeaTx {
+    async fn insert_group(&mut self, g: &Group) -> StoreResult<()> {
+        group::Entity::insert(group_row(g)?.into_active_model()).exec_without_returning(&self.txn).await.map_err(db_err)?;
+        self.put_external_ids(&g.identity_store_id, GROUP, &g.group_id, &g.profile.external_ids).await
+    }
+
+    async fn update_group(&mut self, g: &Group) -> StoreResult<()> {
+        let mut am = group_row(g)?.into_active_model().reset_all();
+        am.group_id = sea_orm::ActiveValue::Unchanged(g.group_id.clone());
+        am.update(&self.txn).await.map_err(db_err)?;
+        self.put_external_ids(&g.identity_store_id, GROUP, &g.group_id, &g.profile.external_ids).await
+    }
+
+    async fn get_group(&mut self, store_id: &str, group_id: &str) -> StoreResult<Option<Group>> {
+        let row = group::Entity::find_by_id(group_id.to_string())
+            .filter(group::Column::IdentityStoreId.eq(store_id))
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        row.map(group_from).transpose()
+    }
+
+    async fn find_group_by_name(&mut self, store_id: &str, display_name: &str) -> StoreResult<Option<Group>> {
+        let row = group::Entity::find()
+            .filter(group::Column::IdentityStoreId.eq(store_id))
+            .filter(group::Column::DisplayNameLower.eq(display_name.to_lowercase()))
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        row.map(group_from).transpose()
+    }
+
+    async fn list_groups(&mut self, store_id: &str, q: &GroupQuery, page: &Page) -> StoreResult<Paged<Group>> {
+        let mut find = group::Entity::find().filter(group::Column::IdentityStoreId.eq(store_id));
+        if let Some(d) = &q.display_name {
+            find = find.filter(group::Column::DisplayNameLower.eq(d.to_lowercase()));
+        }
+        if let Some(x) = &q.external_id {
+            find = find.filter(group::Column::GroupId.in_subquery(Self::external_id_subquery(store_id, GROUP, x)));
+        }
+        if let Some(after) = &page.after {
+            find = find.filter(group::Column::GroupId.gt(after.clone()));
+        }
+        let rows = find.order_by_asc(group::Column::GroupId).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let groups = rows.into_iter().map(group_from).collect::<StoreResult<Vec<_>>>()?;
+        Ok(page_of(groups, page, |g| g.group_id.clone()))
+    }
+
+    async fn count_groups(&mut self, store_id: &str) -> StoreResult<u64> {
+        group::Entity::find().filter(group::Column::IdentityStoreId.eq(store_id)).count(&self.txn).await.map_err(db_err)
+    }
+
+    async fn delete_group(&mut self, store_id: &str, group_id: &str) -> StoreResult<bool> {
+        external_id::Entity::delete_many()
+            .filter(external_id::Column::ResourceId.eq(group_id))
+            .filter(external_id::Column::ResourceType.eq(GROUP))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        let r = group::Entity::delete_many()
+            .filter(group::Column::GroupId.eq(group_id))
+            .filter(group::Column::IdentityStoreId.eq(store_id))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected > 0)
+    }
+}
+
+#[async_trait]
+impl MembershipRepo for SeaTx {
+    async fn insert_membership(&mut self, m: &Membership) -> StoreResult<()> {
+        let row = membership::Model {
+            membership_id: m.membership_id.clone(),
+            identity_store_id: m.identity_store_id.clone(),
+            group_id: m.group_id.clone(),
+            user_id: m.user_id.clone(),
+            created_at: m.created_at,
+            created_by: m.created_by.clone(),
+        };
+        membership::Entity::insert(row.into_active_model()).exec_without_returning(&self.txn).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_membership(&mut self, store_id: &str, id: &str) -> StoreResult<Option<Membership>> {
+        let row = membership::Entity::find_by_id(id.to_string())
+            .filter(membership::Column::IdentityStoreId.eq(store_id))
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(membership_from))
+    }
+
+    async fn find_membership(&mut self, store_id: &str, group_id: &str, user_id: &str) -> StoreResult<Option<Membership>> {
+        let row = membership::Entity::find()
+            .filter(membership::Column::IdentityStoreId.eq(store_id))
+            .filter(membership::Column::GroupId.eq(group_id))
+            .filter(membership::Column::UserId.eq(user_id))
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(membership_from))
+    }
+
+    async fn list_memberships_of_group(&mut self, store_id: &str, group_id: &str, page: &Page) -> StoreResult<Paged<Membership>> {
+        let mut find = membership::Entity::find()
+            .filter(membership::Column::IdentityStoreId.eq(store_id))
+            .filter(membership::Column::GroupId.eq(group_id));
+        if let Some(after) = &page.after {
+            find = find.filter(membership::Column::MembershipId.gt(after.clone()));
+        }
+        let rows = find.order_by_asc(membership::Column::MembershipId).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        Ok(page_of(rows.into_iter().map(membership_from).collect(), page, |m| m.membership_id.clone()))
+    }
+
+    async fn list_memberships_of_user(&mut self, store_id: &str, user_id: &str, page: &Page) -> StoreResult<Paged<Membership>> {
+        let mut find = membership::Entity::find()
+            .filter(membership::Column::IdentityStoreId.eq(store_id))
+            .filter(membership::Column::UserId.eq(user_id));
+        if let Some(after) = &page.after {
+            find = find.filter(membership::Column::MembershipId.gt(after.clone()));
+        }
+        let rows = find.order_by_asc(membership::Column::MembershipId).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        Ok(page_of(rows.into_iter().map(membership_from).collect(), page, |m| m.membership_id.clone()))
+    }
+
+    async fn delete_membership(&mut self, store_id: &str, id: &str) -> StoreResult<bool> {
+        let r = membership::Entity::delete_many()
+            .filter(membership::Column::MembershipId.eq(id))
+            .filter(membership::Column::IdentityStoreId.eq(store_id))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected > 0)
+    }
+
+    async fn delete_memberships_of_user(&mut self, store_id: &str, user_id: &str) -> StoreResult<u64> {
+        let r = membership::Entity::delete_many()
+            .filter(membership::Column::IdentityStoreId.eq(store_id))
+            .filter(membership::Column::UserId.eq(user_id))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected)
+    }
+
+    async fn delete_memberships_of_group(&mut self, store_id: &str, group_id: &str) -> StoreResult<u64> {
+        let r = membership::Entity::delete_many()
+            .filter(membership::Column::IdentityStoreId.eq(store_id))
+            .filter(membership::Column::GroupId.eq(group_id))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected)
+    }
+}
+
+#[async_trait]
+impl OrgRepo for SeaTx {
+    async fn insert_account(&mut self, a: &Account) -> StoreResult<()> {
+        account::Model {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            email: a.email.clone(),
+            parent_id: a.parent_id.clone(),
+            status: a.status.clone(),
+            joined_method: a.joined_method.clone(),
+            joined_at: a.joined_at,
+        }
+        .into_active_model()
+        .insert(&self.txn)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_account(&mut self, id: &str) -> StoreResult<Option<Account>> {
+        Ok(account::Entity::find_by_id(id.to_string()).one(&self.txn).await.map_err(db_err)?.map(account_from))
+    }
+
+    async fn list_accounts(&mut self, page: &Page) -> StoreResult<Paged<Account>> {
+        let mut find = account::Entity::find();
+        if let Some(after) = &page.after {
+            find = find.filter(account::Column::Id.gt(after.clone()));
+        }
+        let rows = find.order_by_asc(account::Column::Id).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        Ok(page_of(rows.into_iter().map(account_from).collect(), page, |a| a.id.clone()))
+    }
+
+    async fn insert_org_unit(&mut self, u: &OrgUnit) -> StoreResult<()> {
+        org_unit::Model { id: u.id.clone(), name: u.name.clone(), parent_id: u.parent_id.clone() }
+            .into_active_model()
+            .insert(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_org_unit(&mut self, id: &str) -> StoreResult<Option<OrgUnit>> {
+        let row = org_unit::Entity::find_by_id(id.to_string()).one(&self.txn).await.map_err(db_err)?;
+        Ok(row.map(|m| OrgUnit { id: m.id, name: m.name, parent_id: m.parent_id }))
+    }
+}
+
+#[async_trait]
+impl AccessKeyRepo for SeaTx {
+    async fn insert_access_key(&mut self, k: &AccessKeyRecord) -> StoreResult<()> {
+        access_key::Model {
+            access_key_id: k.access_key_id.clone(),
+            user_name: k.user_name.clone(),
+            sealed_secret: k.sealed_secret.clone(),
+            managed_policies: to_json(&k.managed_policies)?,
+            inline_policies: to_json(&k.inline_policies)?,
+            created_at: k.created_at,
+            last_used_at: k.last_used_at,
+        }
+        .into_active_model()
+        .insert(&self.txn)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_access_key(&mut self, id: &str) -> StoreResult<Option<AccessKeyRecord>> {
+        access_key::Entity::find_by_id(id.to_string()).one(&self.txn).await.map_err(db_err)?.map(access_key_from).transpose()
+    }
+
+    async fn list_access_keys(&mut self) -> StoreResult<Vec<AccessKeyRecord>> {
+        let rows = access_key::Entity::find().order_by_asc(access_key::Column::CreatedAt).all(&self.txn).await.map_err(db_err)?;
+        rows.into_iter().map(access_key_from).collect()
+    }
+
+    async fn delete_access_key(&mut self, id: &str) -> StoreResult<bool> {
+        let r = access_key::Entity::delete_by_id(id.to_string()).exec(&self.txn).await.map_err(db_err)?;
+        Ok(r.rows_affected > 0)
+    }
+
+    async fn touch_access_key(&mut self, id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        access_key::Entity::update_many()
+            .col_expr(access_key::Column::LastUsedAt, Expr::value(at))
+            .filter(access_key::Column::AccessKeyId.eq(id))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl AuditRepo for SeaTx {
+    async fn insert_audit(&mut self, r: &AuditRecord) -> StoreResult<()> {
+        audit_event::ActiveModel {
+            event_id: Set(r.event_id.clone()),
+            event_time: Set(r.event_time),
+            event_source: Set(r.event_source.clone()),
+            event_name: Set(r.event_name.clone()),
+            read_only: Set(r.read_only),
+            error_code: Set(r.error_code.clone()),
+            record: Set(to_json(r)?),
+            ..Default::default()
+        }
+        .insert(&self.txn)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_audit(&mut self, q: &AuditQuery) -> StoreResult<Vec<StoredAudit>> {
+        let mut find = audit_event::Entity::find();
+        if let Some(after) = q.after_seq {
+            find = find.filter(audit_event::Column::Seq.gt(after));
+        }
+        if let Some(since) = q.since {
+            find = find.filter(audit_event::Column::EventTime.gte(since));
+        }
+        if let Some(until) = q.until {
+            find = find.filter(audit_event::Column::EventTime.lte(until));
+        }
+        if let Some(name) = &q.event_name {
+            find = find.filter(audit_event::Column::EventName.eq(name.clone()));
+        }
+        let limit = if q.limit == 0 { 1000 } else { q.limit };
+        let rows = find.order_by_asc(audit_event::Column::Seq).limit(limit).all(&self.txn).await.map_err(db_err)?;
+        rows.into_iter().map(|m| Ok(StoredAudit { seq: m.seq, record: from_json(&m.record)? })).collect()
+    }
+}
+
+#[async_trait]
+impl JobRepo for SeaTx {
+    async fn insert_job(&mut self, j: &Job) -> StoreResult<()> {
+        job::Entity::insert(job_row(j)?.into_active_model()).exec_without_returning(&self.txn).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn claim_job(
+        &mut self,
+        kinds: &[&str],
+        worker: &str,
+        now: DateTime<Utc>,
+        lease_until: DateTime<Utc>,
+    ) -> StoreResult<Option<Job>> {
+        let due = Condition::any()
+            .add(Condition::all().add(job::Column::Status.eq("QUEUED")).add(job::Column::RunAfter.lte(now)))
+            .add(Condition::all().add(job::Column::Status.eq("RUNNING")).add(job::Column::LockedUntil.lt(now)));
+        // FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single writer makes the claim exclusive.
+        let row = job::Entity::find()
+            .filter(job::Column::Kind.is_in(kinds.iter().map(|k| k.to_string())))
+            .filter(due)
+            .order_by_asc(job::Column::RunAfter)
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let mut job = job_from(row)?;
+        job.status = "RUNNING".into();
+        job.attempts += 1;
+        job.locked_by = Some(worker.to_string());
+        job.locked_until = Some(lease_until);
+        job.updated_at = now;
+        self.update_job(&job).await?;
+        Ok(Some(job))
+    }
+
+    async fn update_job(&mut self, j: &Job) -> StoreResult<()> {
+        let mut am = job_row(j)?.into_active_model().reset_all();
+        am.id = sea_orm::ActiveValue::Unchanged(j.id.clone());
+        am.update(&self.txn).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn get_job(&mut self, id: &str) -> StoreResult<Option<Job>> {
+        job::Entity::find_by_id(id.to_string()).one(&self.txn).await.map_err(db_err)?.map(job_from).transpose()
+    }
+}

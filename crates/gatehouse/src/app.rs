@@ -1,0 +1,65 @@
+//! Opening Gatehouse from a configuration: data directory, master key, database, services.
+
+use anyhow::Context;
+use gatehouse_core::clock::SystemClock;
+use gatehouse_core::crypto::MasterKey;
+use gatehouse_core::services::ServiceConfig;
+use gatehouse_core::{Error, Services};
+use gatehouse_store::StoreOptions;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, redact_url};
+
+pub struct Opened {
+    pub services: Arc<Services>,
+    pub store: Arc<gatehouse_store::SeaStore>,
+}
+
+fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    if !config.master_key.is_empty() {
+        return MasterKey::from_base64(&config.master_key).map_err(|e| anyhow::anyhow!("GATEHOUSE_MASTER_KEY / master_key: {e}"));
+    }
+    let path = config.data_dir.join("master.key");
+    let (key, created) = MasterKey::load_or_create(&path).with_context(|| format!("reading the master key {}", path.display()))?;
+    if created {
+        tracing::info!(path = %path.display(), "created a new master key (mode 0600): back it up, it encrypts every secret");
+    }
+    Ok(key)
+}
+
+/// Open the database (running migrations) and the services. Does not create the instance.
+pub async fn open(config: &Config) -> anyhow::Result<Opened> {
+    if !config.data_dir.exists() {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| format!("creating the data directory {}", config.data_dir.display()))?;
+        // The database holds password hashes and sealed secrets: owner only.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&config.data_dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+    }
+    let key = master_key(config)?;
+    let url = config.effective_database_url();
+    let options = StoreOptions {
+        max_connections: config.database_max_connections,
+        sqlite_synchronous_full: config.sqlite_synchronous == "full",
+        connect_timeout: Duration::from_secs(10),
+    };
+    let store = gatehouse_store::connect(&url, &options)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", redact_url(&url)))?;
+    let service_config = ServiceConfig {
+        region: config.region.clone(),
+        max_users: config.max_users,
+        max_groups: config.max_groups,
+        admin_email: config.admin_email.clone(),
+        ..ServiceConfig::default()
+    };
+    let services = Services::open(store.clone(), key, Arc::new(SystemClock), service_config).await.map_err(service_error)?;
+    Ok(Opened { services: Arc::new(services), store })
+}
+
+pub fn service_error(e: Error) -> anyhow::Error {
+    anyhow::Error::new(e)
+}

@@ -1,0 +1,121 @@
+//! `gatehouse serve` and `gatehouse init`.
+
+use anyhow::Context;
+use clap::Args;
+use gatehouse_core::services::Bootstrapped;
+use std::time::Duration;
+
+use crate::app;
+use crate::config::{Config, redact_url};
+use crate::output::OutputFormat;
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Listen address (overrides `listen`).
+    #[arg(long)]
+    listen: Option<String>,
+}
+
+fn print_bootstrap(config: &Config, b: &Bootstrapped) {
+    let i = &b.instance;
+    println!(
+        "\nGatehouse is initialized.\n\
+         \n  Instance:            {}\n  Identity store:      {}\n  Management account:  {}\n\
+         \nSign in at {}/start as:\n  Username:            {}\n  One-time password:   {}\n  (you will choose a new password at the first sign-in)\n\
+         \nBootstrap access key (policy AWSSSOMasterAccountAdministrator), for boto3 and the AWS CLI:\n  AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}\n\
+         \nThese secrets are shown only this once. Store them now.\n",
+        i.instance_arn,
+        i.identity_store_id,
+        i.management_account_id,
+        config.public_url.trim_end_matches('/'),
+        b.admin_user_name,
+        &*b.admin_one_time_password,
+        b.access_key_id,
+        &*b.secret_access_key,
+    );
+}
+
+pub async fn init(config: Config, out: OutputFormat) -> anyhow::Result<()> {
+    let opened = app::open(&config).await?;
+    match opened.services.bootstrap().await.map_err(app::service_error)? {
+        Some(b) => match out {
+            OutputFormat::Json => println!(
+                "{}",
+                serde_json::json!({
+                    "InstanceArn": b.instance.instance_arn,
+                    "IdentityStoreId": b.instance.identity_store_id,
+                    "ManagementAccountId": b.instance.management_account_id,
+                    "AdministratorUserName": b.admin_user_name,
+                    "AdministratorOneTimePassword": &*b.admin_one_time_password,
+                    "AccessKeyId": b.access_key_id,
+                    "SecretAccessKey": &*b.secret_access_key,
+                })
+            ),
+            OutputFormat::Table => print_bootstrap(&config, &b),
+        },
+        None => {
+            let i = opened.services.instance().map_err(app::service_error)?;
+            println!("Gatehouse is already initialized (instance {}). Secrets are shown only at creation.", i.instance_arn);
+        }
+    }
+    opened.store.close().await;
+    Ok(())
+}
+
+pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
+    if let Some(l) = args.listen {
+        config.listen = l;
+    }
+    let metrics = gatehouse_server::install_metrics_recorder();
+    let opened = app::open(&config).await?;
+    if let Some(b) = opened.services.bootstrap().await.map_err(app::service_error)? {
+        print_bootstrap(&config, &b);
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    tracing::info!(
+        address = %local,
+        database = %redact_url(&config.effective_database_url()),
+        backend = opened.services.store().backend(),
+        "Gatehouse listening"
+    );
+    println!("Gatehouse listening on http://{local} (public URL {})", config.public_url);
+
+    let state = gatehouse_server::AppState { services: opened.services.clone(), metrics };
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let grace = Duration::from_secs(config.shutdown_grace_seconds);
+    let server = tokio::spawn(gatehouse_server::serve(listener, state, async move {
+        let _ = stop_rx.await;
+    }));
+    shutdown_signal().await;
+    tracing::info!("shutting down: finishing in-flight requests");
+    let _ = stop_tx.send(());
+    match tokio::time::timeout(grace, server).await {
+        Ok(joined) => joined.context("server task failed")??,
+        Err(_) => tracing::warn!(seconds = grace.as_secs(), "in-flight requests did not finish in time"),
+    }
+    opened.store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}

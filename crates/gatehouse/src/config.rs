@@ -1,0 +1,143 @@
+//! Configuration: defaults, then the TOML file given with `--config`, then `GATEHOUSE_*`
+//! environment variables (e.g. `GATEHOUSE_LISTEN`, `GATEHOUSE_DATABASE_URL`), then flags.
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: String,
+    /// The URL people and clients use to reach this server (printed in sign-in instructions).
+    pub public_url: String,
+    /// Holds the SQLite database and the master key file.
+    pub data_dir: PathBuf,
+    /// Empty: SQLite in the data directory. `postgres://user:pass@host/db` for PostgreSQL.
+    pub database_url: String,
+    /// Maximum database connections per node.
+    pub database_max_connections: u32,
+    /// SQLite durability: "full" (survives power loss) or "normal" (survives process crashes).
+    pub sqlite_synchronous: String,
+    /// Base64 of 32 bytes. Empty: read or create `<data_dir>/master.key` (mode 0600).
+    pub master_key: String,
+    /// Region reported in audit records and expected in request signatures.
+    pub region: String,
+    /// Email of the Administrator user and management account created at first start.
+    pub admin_email: String,
+    /// Identity store quotas (the guide's defaults).
+    pub max_users: u64,
+    pub max_groups: u64,
+    /// "text" or "json".
+    pub log_format: String,
+    /// tracing filter, e.g. "info" or "gatehouse=debug,info".
+    pub log_level: String,
+    /// Seconds in-flight requests get to finish after SIGTERM.
+    pub shutdown_grace_seconds: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            public_url: "http://localhost:8080".into(),
+            data_dir: PathBuf::from("./gatehouse-data"),
+            database_url: String::new(),
+            database_max_connections: 16,
+            sqlite_synchronous: "full".into(),
+            master_key: String::new(),
+            region: "us-east-1".into(),
+            admin_email: "admin@example.com".into(),
+            max_users: 50_000,
+            max_groups: 10_000,
+            log_format: "text".into(),
+            log_level: "info".into(),
+            shutdown_grace_seconds: 30,
+        }
+    }
+}
+
+const KEYS: &[&str] = &[
+    "listen",
+    "public_url",
+    "data_dir",
+    "database_url",
+    "database_max_connections",
+    "sqlite_synchronous",
+    "master_key",
+    "region",
+    "admin_email",
+    "max_users",
+    "max_groups",
+    "log_format",
+    "log_level",
+    "shutdown_grace_seconds",
+];
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.exists() {
+                anyhow::bail!("configuration file {} does not exist", path.display());
+            }
+            fig = fig.merge(Toml::file(path));
+        }
+        // Only known keys: other GATEHOUSE_* variables (test harness settings) are not config.
+        fig = fig.merge(Env::prefixed("GATEHOUSE_").only(KEYS));
+        let config: Config = fig.extract().map_err(|e| anyhow::anyhow!("invalid configuration: {e}"))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> anyhow::Result<()> {
+        if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
+            anyhow::bail!("sqlite_synchronous must be \"full\" or \"normal\", not {:?}", self.sqlite_synchronous);
+        }
+        if !matches!(self.log_format.as_str(), "text" | "json") {
+            anyhow::bail!("log_format must be \"text\" or \"json\", not {:?}", self.log_format);
+        }
+        if !self.database_url.is_empty()
+            && !(self.database_url.starts_with("postgres://")
+                || self.database_url.starts_with("postgresql://")
+                || self.database_url.starts_with("sqlite:"))
+        {
+            anyhow::bail!("database_url must start with postgres:// or sqlite: (got {:?})", redact_url(&self.database_url));
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect: PostgreSQL when configured, else SQLite in the data directory.
+    pub fn effective_database_url(&self) -> String {
+        if self.database_url.is_empty() {
+            format!("sqlite://{}?mode=rwc", self.data_dir.join("gatehouse.db").display())
+        } else {
+            self.database_url.clone()
+        }
+    }
+}
+
+/// Hide a password in a database URL before printing it.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            let user = creds.split(':').next().unwrap_or("");
+            format!("{}://{user}:***@{}", &url[..s], &url[at + 1..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts() {
+        assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}
