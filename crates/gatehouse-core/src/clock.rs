@@ -1,6 +1,6 @@
 //! Time comes through a clock so tests can move it (session expiry, token lifetimes).
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, DurationRound, Utc};
 use std::sync::Mutex;
 
 pub trait Clock: Send + Sync {
@@ -10,9 +10,14 @@ pub trait Clock: Send + Sync {
 #[derive(Debug, Default)]
 pub struct SystemClock;
 
+/// Microseconds: what PostgreSQL keeps, so a value reads back equal to what was written.
+pub fn truncate(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(Duration::microseconds(1)).unwrap_or(t)
+}
+
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
-        Utc::now()
+        truncate(Utc::now())
     }
 }
 
@@ -22,7 +27,7 @@ pub struct ManualClock(Mutex<DateTime<Utc>>);
 
 impl ManualClock {
     pub fn new(start: DateTime<Utc>) -> Self {
-        ManualClock(Mutex::new(start))
+        ManualClock(Mutex::new(truncate(start)))
     }
     pub fn advance(&self, by: Duration) {
         let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());

@@ -50,7 +50,8 @@ impl Services {
         let result = async {
             op.authorize(&instance.instance_arn)?;
             if op.tx.get_instance().await?.is_some() {
-                return Ok(None);
+                // Another node won the race; its record is the successful one.
+                return Err(Error::conflict("the instance already exists"));
             }
             op.tx.insert_instance(&instance).await?;
             op.tx.insert_org_unit(&OrgUnit { id: instance.root_id.clone(), name: "Root".into(), parent_id: None }).await?;
@@ -121,6 +122,7 @@ impl Services {
                 Ok(Some(done))
             }
             Ok(None) | Err(Error::Conflict { .. }) => self.load_existing_instance().await,
+
             Err(e) => Err(e),
         }
     }

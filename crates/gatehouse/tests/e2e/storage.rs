@@ -1,0 +1,96 @@
+//! Storage behaviour that the services rely on: one bootstrap wins among racing nodes, jobs are
+//! claimed exclusively, and the instance survives reopening.
+
+use chrono::{Duration, Utc};
+use gatehouse_core::model::Job;
+use gatehouse_core::services::ServiceConfig;
+use serde_json::json;
+
+use crate::harness::*;
+
+#[tokio::test]
+async fn bootstrap_happens_once_even_when_nodes_race() {
+    for db in databases().await {
+        let a = open_services(&db, ServiceConfig::default()).await;
+        let b = open_services(&db, ServiceConfig::default()).await;
+        let (ra, rb) = tokio::join!(a.bootstrap(), b.bootstrap());
+        let created = [ra.unwrap().is_some(), rb.unwrap().is_some()];
+        assert_eq!(created.iter().filter(|c| **c).count(), 1, "{}: exactly one node creates the instance", db.backend);
+        assert_eq!(a.instance().unwrap(), b.instance().unwrap());
+        // Reopening finds it and creates nothing.
+        let c = open_services(&db, ServiceConfig::default()).await;
+        assert!(c.bootstrap().await.unwrap().is_none());
+        assert_eq!(c.instance().unwrap().instance_arn, a.instance().unwrap().instance_arn);
+        let successes = successful_events(&c, "CreateInstance").await;
+        assert_eq!(successes, 1, "{}: one successful CreateInstance record", db.backend);
+        let arn = &c.instance().unwrap().instance_arn;
+        assert!(arn.starts_with("arn:aws:sso:::instance/ssoins-") && arn.len() == "arn:aws:sso:::instance/ssoins-".len() + 16);
+        let store_id = &c.instance().unwrap().identity_store_id;
+        assert!(store_id.starts_with("d-") && store_id.len() == 12);
+    }
+}
+
+fn job(kind: &str) -> Job {
+    let now = Utc::now() - Duration::seconds(1);
+    Job {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind: kind.into(),
+        payload: json!({"n": 1}),
+        status: "QUEUED".into(),
+        attempts: 0,
+        run_after: now,
+        locked_by: None,
+        locked_until: None,
+        last_error: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+#[tokio::test]
+async fn jobs_are_claimed_once() {
+    each_backend(|e| async move {
+        let store = e.svc.store().clone();
+        let mut tx = store.begin().await.unwrap();
+        for _ in 0..3 {
+            tx.insert_job(&job("provision")).await.unwrap();
+        }
+        tx.insert_job(&job("other")).await.unwrap();
+        tx.commit().await.unwrap();
+        let now = Utc::now();
+        let lease = now + Duration::minutes(5);
+
+        let mut claimed = Vec::new();
+        if e.backend == "postgres" {
+            // Two nodes claiming at the same time: row locks make them take different jobs.
+            let mut t1 = store.begin().await.unwrap();
+            let mut t2 = store.begin().await.unwrap();
+            let j1 = t1.claim_job(&["provision"], "node-1", now, lease).await.unwrap().unwrap();
+            let j2 = t2.claim_job(&["provision"], "node-2", now, lease).await.unwrap().unwrap();
+            t1.commit().await.unwrap();
+            t2.commit().await.unwrap();
+            claimed.extend([j1.id, j2.id]);
+        } else {
+            for node in ["node-1", "node-2"] {
+                let mut t = store.begin().await.unwrap();
+                claimed.push(t.claim_job(&["provision"], node, now, lease).await.unwrap().unwrap().id);
+                t.commit().await.unwrap();
+            }
+        }
+        assert_ne!(claimed[0], claimed[1]);
+        let mut t = store.begin().await.unwrap();
+        let third = t.claim_job(&["provision"], "node-3", now, lease).await.unwrap().unwrap();
+        assert!(!claimed.contains(&third.id));
+        assert!(t.claim_job(&["provision"], "node-3", now, lease).await.unwrap().is_none(), "all claimed");
+        t.commit().await.unwrap();
+
+        // A node that died holding a lease: after it expires, another node takes the job over.
+        let later = lease + Duration::seconds(1);
+        let mut t = store.begin().await.unwrap();
+        let retaken = t.claim_job(&["provision"], "node-4", later, later + Duration::minutes(5)).await.unwrap().unwrap();
+        assert_eq!(retaken.attempts, 2);
+        assert_eq!(retaken.locked_by.as_deref(), Some("node-4"));
+        t.commit().await.unwrap();
+    })
+    .await;
+}
