@@ -5,3 +5,6 @@ mod harness;
 mod identity;
 mod authz;
 mod storage;
+mod cli;
+mod crash;
+mod server;
