@@ -10,10 +10,7 @@ use libfuzzer_sys::fuzz_target;
 /// Requests chosen to reach every matcher: actions with and without wildcard
 /// hits, a real ARN, the empty string and "*".
 const REQUESTS: &[(&str, &str)] = &[
-    (
-        "sso:CreateAccountAssignment",
-        "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222",
-    ),
+    ("sso:CreateAccountAssignment", "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222"),
     ("identitystore:DescribeUser", "*"),
     ("SSO:listinstances", "arn:aws:sso:::account/123456789012"),
     ("", ""),
@@ -27,10 +24,7 @@ fn context() -> &'static Context {
         ctx.insert("aws:PrincipalTag/team", "blue");
         ctx.insert("aws:ResourceTag/Environment", "Development");
         ctx.insert("aws:MultiFactorAuthPresent", "true");
-        ctx.insert(
-            "sso:InstanceArn",
-            "arn:aws:sso:::instance/ssoins-1111111111111111",
-        );
+        ctx.insert("sso:InstanceArn", "arn:aws:sso:::instance/ssoins-1111111111111111");
         ctx.insert_multi("aws:TagKeys", vec!["Team".into(), "Env".into()]);
         ctx.insert_multi("aws:PrincipalTag/empty", Vec::new());
         ctx
@@ -45,11 +39,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let policies = std::slice::from_ref(&policy);
     for &(action, resource) in REQUESTS {
-        let request = Request {
-            action,
-            resource,
-            context: context(),
-        };
+        let request = Request { action, resource, context: context() };
         let _ = evaluate(policies, &request);
     }
 });

@@ -71,10 +71,7 @@ impl Operator {
     }
 
     fn ignore_case(self) -> bool {
-        matches!(
-            self,
-            Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase | Operator::Bool
-        )
+        matches!(self, Operator::StringEqualsIgnoreCase | Operator::StringNotEqualsIgnoreCase | Operator::Bool)
     }
 }
 
@@ -127,48 +124,29 @@ pub(crate) struct Condition {
 }
 
 /// Parse a statement's `Condition` element. `path` is e.g. `Statement[0].Condition`.
-pub(crate) fn parse_block(
-    block: &Json,
-    path: &str,
-    variables: bool,
-) -> Result<Vec<Condition>, PolicyError> {
+pub(crate) fn parse_block(block: &Json, path: &str, variables: bool) -> Result<Vec<Condition>, PolicyError> {
     let Json::Object(operators) = block else {
-        return Err(PolicyError::invalid(
-            path,
-            format!("must be an object, found {}", block.kind()),
-        ));
+        return Err(PolicyError::invalid(path, format!("must be an object, found {}", block.kind())));
     };
     let mut conditions = Vec::new();
     for (name, keys) in operators {
         let (operator, set, if_exists) = parse_operator(name, path)?;
         let op_path = format!("{path}.{name}");
         let Json::Object(keys) = keys else {
-            return Err(PolicyError::invalid(
-                op_path,
-                format!("must be an object of condition keys, found {}", keys.kind()),
-            ));
+            return Err(PolicyError::invalid(op_path, format!("must be an object of condition keys, found {}", keys.kind())));
         };
         if keys.is_empty() {
-            return Err(PolicyError::invalid(
-                op_path,
-                "must name at least one condition key",
-            ));
+            return Err(PolicyError::invalid(op_path, "must name at least one condition key"));
         }
         for (key, value) in keys {
             let key_path = format!("{op_path}[{key:?}]");
             if key.trim().is_empty() {
-                return Err(PolicyError::invalid(
-                    key_path,
-                    "condition key must not be empty",
-                ));
+                return Err(PolicyError::invalid(key_path, "condition key must not be empty"));
             }
             let values = condition_values(value, &key_path)?;
             let test = match operator {
                 Operator::Null | Operator::Bool => {
-                    let flags = values
-                        .iter()
-                        .map(|v| parse_bool(v, &key_path))
-                        .collect::<Result<Vec<bool>, _>>()?;
+                    let flags = values.iter().map(|v| parse_bool(v, &key_path)).collect::<Result<Vec<bool>, _>>()?;
                     if operator == Operator::Null {
                         Test::Null(flags)
                     } else {
@@ -176,34 +154,17 @@ pub(crate) fn parse_block(
                         Test::Match(flags.into_iter().map(literal).collect())
                     }
                 }
-                _ => Test::Match(
-                    values
-                        .iter()
-                        .map(|v| Template::parse(v, operator.wildcards(), variables))
-                        .collect(),
-                ),
+                _ => Test::Match(values.iter().map(|v| Template::parse(v, operator.wildcards(), variables)).collect()),
             };
-            conditions.push(Condition {
-                operator,
-                set,
-                if_exists,
-                key: key.to_lowercase(),
-                test,
-            });
+            conditions.push(Condition { operator, set, if_exists, key: key.to_lowercase(), test });
         }
     }
     Ok(conditions)
 }
 
 /// Split `ForAnyValue:StringLikeIfExists` into its three parts.
-fn parse_operator(
-    name: &str,
-    path: &str,
-) -> Result<(Operator, Option<SetQualifier>, bool), PolicyError> {
-    let unknown = || PolicyError::UnknownOperator {
-        path: path.to_owned(),
-        operator: name.to_owned(),
-    };
+fn parse_operator(name: &str, path: &str) -> Result<(Operator, Option<SetQualifier>, bool), PolicyError> {
+    let unknown = || PolicyError::UnknownOperator { path: path.to_owned(), operator: name.to_owned() };
     let (set, rest) = if let Some(rest) = name.strip_prefix("ForAnyValue:") {
         (Some(SetQualifier::ForAnyValue), rest)
     } else if let Some(rest) = name.strip_prefix("ForAllValues:") {
@@ -220,10 +181,7 @@ fn parse_operator(
         Some(Operator::Null) if if_exists => Err(unknown()),
         Some(op) => Ok((op, set, if_exists)),
         None if UNSUPPORTED_IAM_OPERATORS.contains(&base) => {
-            Err(PolicyError::UnsupportedOperator {
-                path: path.to_owned(),
-                operator: name.to_owned(),
-            })
+            Err(PolicyError::UnsupportedOperator { path: path.to_owned(), operator: name.to_owned() })
         }
         None => Err(unknown()),
     }
@@ -238,24 +196,14 @@ fn condition_values(value: &Json, path: &str) -> Result<Vec<String>, PolicyError
         Json::Number(n) => Some(n.clone()),
         _ => None,
     };
-    let wrong_type = |found: &Json| {
-        PolicyError::invalid(
-            path,
-            format!(
-                "must be a string, boolean, number or an array of them, found {}",
-                found.kind()
-            ),
-        )
-    };
+    let wrong_type =
+        |found: &Json| PolicyError::invalid(path, format!("must be a string, boolean, number or an array of them, found {}", found.kind()));
     match value {
         Json::Array(items) => {
             if items.is_empty() {
                 return Err(PolicyError::invalid(path, "must list at least one value"));
             }
-            items
-                .iter()
-                .map(|item| scalar(item).ok_or_else(|| wrong_type(item)))
-                .collect()
+            items.iter().map(|item| scalar(item).ok_or_else(|| wrong_type(item))).collect()
         }
         other => Ok(vec![scalar(other).ok_or_else(|| wrong_type(other))?]),
     }
@@ -267,10 +215,7 @@ fn parse_bool(value: &str, path: &str) -> Result<bool, PolicyError> {
     } else if value.eq_ignore_ascii_case("false") {
         Ok(false)
     } else {
-        Err(PolicyError::invalid(
-            path,
-            format!("must be \"true\" or \"false\", found {value:?}"),
-        ))
+        Err(PolicyError::invalid(path, format!("must be \"true\" or \"false\", found {value:?}")))
     }
 }
 
@@ -283,12 +228,15 @@ impl Condition {
     /// as StringNotLike or ArnNotLike, and the right key is not present, the
     /// condition is true"). `...IfExists` and `ForAllValues:` are true for an
     /// absent key; `ForAnyValue:` is false unless combined with `IfExists`.
-    pub(crate) fn evaluate(&self, context: &Context) -> bool {
+    ///
+    /// `None` means "cannot tell": a negated operator whose value has a policy
+    /// variable that cannot be resolved. The caller fails closed on it.
+    pub(crate) fn evaluate(&self, context: &Context) -> Option<bool> {
         let values = context.get(&self.key).filter(|v| !v.is_empty());
         let templates = match &self.test {
             Test::Null(expect_absent) => {
                 let absent = values.is_none();
-                return expect_absent.contains(&absent);
+                return Some(expect_absent.contains(&absent));
             }
             Test::Match(templates) => templates,
         };
@@ -296,47 +244,45 @@ impl Condition {
 
         if values.is_none() {
             match (self.set, self.if_exists) {
-                (_, true) | (Some(SetQualifier::ForAllValues), _) => return true,
-                (Some(SetQualifier::ForAnyValue), false) => return false,
-                (None, false) if !negated => return false,
+                (_, true) | (Some(SetQualifier::ForAllValues), _) => return Some(true),
+                (Some(SetQualifier::ForAnyValue), false) => return Some(false),
+                (None, false) if !negated => return Some(false),
                 // Negated operator, key absent: true, subject to the
                 // variable check below.
                 (None, false) => {}
             }
         }
 
-        // Substitute variables. A value whose variable cannot be resolved can
-        // never match; for a negated operator that would silently turn the
-        // test into "true", so instead the condition fails (IAM: an
-        // unresolvable variable may make the whole statement invalid).
+        // Substitute variables. A value whose variable cannot be resolved
+        // never matches; for a negated operator that would silently turn the
+        // test into "true", so the result is left undetermined instead (IAM:
+        // an unresolvable variable may make the whole statement invalid).
         let mut patterns = Vec::with_capacity(templates.len());
         for template in templates {
             match template.resolve(context) {
                 Some(tokens) => patterns.push(tokens),
-                None if negated => return false,
+                None if negated => return None,
                 None => {}
             }
         }
         let Some(values) = values else {
-            return true; // negated, key absent, all variables resolved
+            return Some(true); // negated, key absent, all variables resolved
         };
 
         let ignore_case = self.operator.ignore_case();
         let satisfies = |value: &String| {
             let text: Vec<char> = value.chars().collect();
-            let matched = patterns
-                .iter()
-                .any(|tokens| glob_match(tokens, &text, ignore_case));
+            let matched = patterns.iter().any(|tokens| glob_match(tokens, &text, ignore_case));
             matched != negated
         };
-        match self.set {
+        Some(match self.set {
             Some(SetQualifier::ForAllValues) => values.iter().all(satisfies),
             Some(SetQualifier::ForAnyValue) => values.iter().any(satisfies),
             // Plain operator on a multi-valued key: positive operators need
             // one matching value, negated ones need no value to match.
             None if negated => values.iter().all(satisfies),
             None => values.iter().any(satisfies),
-        }
+        })
     }
 }
 
@@ -361,26 +307,10 @@ mod tests {
         for name in ok {
             assert!(parse_operator(name, "p").is_ok(), "{name}");
         }
-        for name in [
-            "stringequals",
-            "StringEqual",
-            "NullIfExists",
-            "ForSomeValues:StringLike",
-            "IfExists",
-            "",
-        ] {
-            assert!(
-                matches!(
-                    parse_operator(name, "p"),
-                    Err(PolicyError::UnknownOperator { .. })
-                ),
-                "{name}"
-            );
+        for name in ["stringequals", "StringEqual", "NullIfExists", "ForSomeValues:StringLike", "IfExists", ""] {
+            assert!(matches!(parse_operator(name, "p"), Err(PolicyError::UnknownOperator { .. })), "{name}");
         }
-        assert!(matches!(
-            parse_operator("NumericLessThanIfExists", "p"),
-            Err(PolicyError::UnsupportedOperator { .. })
-        ));
+        assert!(matches!(parse_operator("NumericLessThanIfExists", "p"), Err(PolicyError::UnsupportedOperator { .. })));
     }
 
     #[test]

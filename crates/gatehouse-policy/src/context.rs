@@ -35,11 +35,7 @@ impl Context {
             let mut lower = c.to_lowercase();
             lower.next() == Some(c) && lower.next().is_none()
         });
-        if already_lower {
-            self.values.get(key).map(Vec::as_slice)
-        } else {
-            self.values.get(&key.to_lowercase()).map(Vec::as_slice)
-        }
+        if already_lower { self.values.get(key).map(Vec::as_slice) } else { self.values.get(&key.to_lowercase()).map(Vec::as_slice) }
     }
 
     /// Builder form of [`Context::insert`].

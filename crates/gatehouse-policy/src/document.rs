@@ -74,40 +74,21 @@ impl Policy {
                 }
                 "Statement" => statement = Some(value),
                 _ => {
-                    return Err(PolicyError::UnknownElement {
-                        path: "policy".into(),
-                        element: name.clone(),
-                    });
+                    return Err(PolicyError::UnknownElement { path: "policy".into(), element: name.clone() });
                 }
             }
         }
-        let statement = statement.ok_or(PolicyError::MissingElement {
-            path: "policy".into(),
-            element: "Statement",
-        })?;
+        let statement = statement.ok_or(PolicyError::MissingElement { path: "policy".into(), element: "Statement" })?;
 
         // A single statement may be written as an object instead of an array.
         let entries: Vec<(String, &Json)> = match statement {
             Json::Array(items) if items.is_empty() => {
-                return Err(PolicyError::invalid(
-                    "Statement",
-                    "must contain at least one statement",
-                ));
+                return Err(PolicyError::invalid("Statement", "must contain at least one statement"));
             }
-            Json::Array(items) => items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| (format!("Statement[{i}]"), item))
-                .collect(),
+            Json::Array(items) => items.iter().enumerate().map(|(i, item)| (format!("Statement[{i}]"), item)).collect(),
             Json::Object(_) => vec![("Statement".to_owned(), statement)],
             other => {
-                return Err(PolicyError::invalid(
-                    "Statement",
-                    format!(
-                        "must be an object or an array of objects, found {}",
-                        other.kind()
-                    ),
-                ));
+                return Err(PolicyError::invalid("Statement", format!("must be an object or an array of objects, found {}", other.kind())));
             }
         };
 
@@ -122,10 +103,7 @@ impl Policy {
             }
             statements.push(parsed);
         }
-        Ok(Policy {
-            version,
-            statements,
-        })
+        Ok(Policy { version, statements })
     }
 
     /// The document's language version: `"2012-10-17"` or `"2008-10-17"`.
@@ -167,10 +145,7 @@ fn parse_version(value: &Json) -> Result<Version, PolicyError> {
 fn expect_string<'a>(value: &'a Json, path: &str) -> Result<&'a str, PolicyError> {
     match value {
         Json::String(s) => Ok(s),
-        other => Err(PolicyError::invalid(
-            path,
-            format!("must be a string, found {}", other.kind()),
-        )),
+        other => Err(PolicyError::invalid(path, format!("must be a string, found {}", other.kind()))),
     }
 }
 
@@ -180,9 +155,7 @@ fn expect_string<'a>(value: &'a Json, path: &str) -> Result<&'a str, PolicyError
 fn string_list<'a>(value: &'a Json, path: &str) -> Result<Vec<(String, &'a str)>, PolicyError> {
     match value {
         Json::String(s) => Ok(vec![(path.to_owned(), s.as_str())]),
-        Json::Array(items) if items.is_empty() => {
-            Err(PolicyError::invalid(path, "must list at least one entry"))
-        }
+        Json::Array(items) if items.is_empty() => Err(PolicyError::invalid(path, "must list at least one entry")),
         Json::Array(items) => items
             .iter()
             .enumerate()
@@ -191,27 +164,14 @@ fn string_list<'a>(value: &'a Json, path: &str) -> Result<Vec<(String, &'a str)>
                 expect_string(item, &item_path).map(|s| (item_path, s))
             })
             .collect(),
-        other => Err(PolicyError::invalid(
-            path,
-            format!(
-                "must be a string or an array of strings, found {}",
-                other.kind()
-            ),
-        )),
+        other => Err(PolicyError::invalid(path, format!("must be a string or an array of strings, found {}", other.kind()))),
     }
 }
 
 /// Returns the statement and its Sid (for the uniqueness check).
-fn parse_statement(
-    value: &Json,
-    path: &str,
-    version: Version,
-) -> Result<(Statement, Option<String>), PolicyError> {
+fn parse_statement(value: &Json, path: &str, version: Version) -> Result<(Statement, Option<String>), PolicyError> {
     let Json::Object(members) = value else {
-        return Err(PolicyError::invalid(
-            path,
-            format!("must be an object, found {}", value.kind()),
-        ));
+        return Err(PolicyError::invalid(path, format!("must be an object, found {}", value.kind())));
     };
 
     let mut sid = None;
@@ -231,35 +191,23 @@ fn parse_statement(
             "NotResource" => not_resource = Some(value),
             "Condition" => condition = Some(value),
             "Principal" | "NotPrincipal" => {
-                return Err(PolicyError::PrincipalNotAllowed {
-                    path: path.to_owned(),
-                    element: name.clone(),
-                });
+                return Err(PolicyError::PrincipalNotAllowed { path: path.to_owned(), element: name.clone() });
             }
             _ => {
-                return Err(PolicyError::UnknownElement {
-                    path: path.to_owned(),
-                    element: name.clone(),
-                });
+                return Err(PolicyError::UnknownElement { path: path.to_owned(), element: name.clone() });
             }
         }
     }
 
     let effect = match effect {
         None => {
-            return Err(PolicyError::MissingElement {
-                path: path.to_owned(),
-                element: "Effect",
-            });
+            return Err(PolicyError::MissingElement { path: path.to_owned(), element: "Effect" });
         }
         // Effect values are case-sensitive in IAM.
         Some(Json::String(s)) if s == "Allow" => Effect::Allow,
         Some(Json::String(s)) if s == "Deny" => Effect::Deny,
         Some(_) => {
-            return Err(PolicyError::invalid(
-                format!("{path}.Effect"),
-                "must be \"Allow\" or \"Deny\"",
-            ));
+            return Err(PolicyError::invalid(format!("{path}.Effect"), "must be \"Allow\" or \"Deny\""));
         }
     };
 
@@ -267,10 +215,7 @@ fn parse_statement(
     let mut patterns = Vec::new();
     for (item_path, entry) in string_list(value, &format!("{path}.{name}"))? {
         if !is_valid_action(entry) {
-            return Err(PolicyError::invalid(
-                item_path,
-                format!("{entry:?} must be \"*\" or of the form \"service:action\""),
-            ));
+            return Err(PolicyError::invalid(item_path, format!("{entry:?} must be \"*\" or of the form \"service:action\"")));
         }
         patterns.push(ActionPattern::new(entry));
     }
@@ -281,10 +226,7 @@ fn parse_statement(
     let mut patterns = Vec::new();
     for (item_path, entry) in string_list(value, &format!("{path}.{name}"))? {
         if entry != "*" && !entry.starts_with("arn:") {
-            return Err(PolicyError::invalid(
-                item_path,
-                format!("{entry:?} must be \"*\" or an ARN (\"arn:...\")"),
-            ));
+            return Err(PolicyError::invalid(item_path, format!("{entry:?} must be \"*\" or an ARN (\"arn:...\")")));
         }
         patterns.push(Template::parse(entry, true, variables));
     }
@@ -295,15 +237,7 @@ fn parse_statement(
         None => Vec::new(),
     };
 
-    Ok((
-        Statement {
-            effect,
-            actions,
-            resources,
-            conditions,
-        },
-        sid,
-    ))
+    Ok((Statement { effect, actions, resources, conditions }, sid))
 }
 
 /// Enforce "exactly one of X / NotX". Returns (is_not, value, element name).
@@ -317,18 +251,10 @@ fn exactly_one<'a>(
     match (positive, negative) {
         (Some(v), None) => Ok((false, v, positive_name)),
         (None, Some(v)) => Ok((true, v, negative_name)),
-        (Some(_), Some(_)) => Err(PolicyError::ConflictingElements {
-            path: path.to_owned(),
-            first: positive_name,
-            second: negative_name,
-        }),
+        (Some(_), Some(_)) => Err(PolicyError::ConflictingElements { path: path.to_owned(), first: positive_name, second: negative_name }),
         (None, None) => Err(PolicyError::MissingElement {
             path: path.to_owned(),
-            element: if positive_name == "Action" {
-                "Action or NotAction"
-            } else {
-                "Resource or NotResource"
-            },
+            element: if positive_name == "Action" { "Action or NotAction" } else { "Resource or NotResource" },
         }),
     }
 }

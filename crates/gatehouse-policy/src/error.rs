@@ -29,11 +29,7 @@ pub enum PolicyError {
 
     /// Both halves of a mutually exclusive pair were given.
     #[error("{path} has both {first} and {second}; use exactly one")]
-    ConflictingElements {
-        path: String,
-        first: &'static str,
-        second: &'static str,
-    },
+    ConflictingElements { path: String, first: &'static str, second: &'static str },
 
     /// `Principal`/`NotPrincipal` only belong in resource-based policies.
     #[error("{path} has {element}, which is not allowed in an identity-based policy")]
@@ -59,9 +55,6 @@ pub enum PolicyError {
 
 impl PolicyError {
     pub(crate) fn invalid(path: impl Into<String>, reason: impl Into<String>) -> Self {
-        PolicyError::InvalidElement {
-            path: path.into(),
-            reason: reason.into(),
-        }
+        PolicyError::InvalidElement { path: path.into(), reason: reason.into() }
     }
 }

@@ -48,13 +48,15 @@ pub fn evaluate(policies: &[Policy], request: &Request) -> Decision {
             }
         }
     }
-    if allowed {
-        Decision::Allow
-    } else {
-        Decision::ImplicitDeny
-    }
+    if allowed { Decision::Allow } else { Decision::ImplicitDeny }
 }
 
+/// Does `statement` apply to the request?
+///
+/// An unresolvable policy variable in a negated position (`NotResource`, a
+/// `...Not...` operator) leaves the answer undetermined, because "matches
+/// nothing" would widen the statement. Undetermined fails closed: an Allow
+/// statement does not apply, a Deny statement does (if everything else matches).
 fn applies(statement: &Statement, action: &[char], resource: &[char], context: &Context) -> bool {
     let actions = &statement.actions;
     let action_listed = actions.patterns.iter().any(|p| p.matches(action));
@@ -62,6 +64,7 @@ fn applies(statement: &Statement, action: &[char], resource: &[char], context: &
         return false;
     }
 
+    let mut undetermined = false;
     let resources = &statement.resources;
     let mut resource_listed = false;
     for template in &resources.patterns {
@@ -71,10 +74,8 @@ fn applies(statement: &Statement, action: &[char], resource: &[char], context: &
                 break;
             }
             Some(_) => {}
-            // An entry whose variable cannot be resolved matches nothing. In
-            // NotResource that would widen the statement to every resource,
-            // so the statement is treated as not applying instead.
-            None if resources.not => return false,
+            None if resources.not => undetermined = true,
+            // In Resource, an unresolvable entry simply matches nothing.
             None => {}
         }
     }
@@ -82,5 +83,12 @@ fn applies(statement: &Statement, action: &[char], resource: &[char], context: &
         return false;
     }
 
-    statement.conditions.iter().all(|c| c.evaluate(context))
+    for condition in &statement.conditions {
+        match condition.evaluate(context) {
+            Some(true) => {}
+            Some(false) => return false,
+            None => undetermined = true,
+        }
+    }
+    !undetermined || statement.effect == Effect::Deny
 }

@@ -124,15 +124,7 @@ mod tests {
             v,
             Json::Object(vec![
                 ("b".into(), Json::Number("1".into())),
-                (
-                    "a".into(),
-                    Json::Array(vec![
-                        Json::Bool(true),
-                        Json::Null,
-                        Json::String("x".into()),
-                        Json::Number("1.5".into()),
-                    ])
-                ),
+                ("a".into(), Json::Array(vec![Json::Bool(true), Json::Null, Json::String("x".into()), Json::Number("1.5".into()),])),
             ])
         );
     }

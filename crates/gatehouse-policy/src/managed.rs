@@ -159,36 +159,21 @@ const DIRECTORY_READ_ONLY: &str = r#"{
 }"#;
 
 const POLICIES: [(&str, &str); 5] = [
-    (
-        "AWSSSOMasterAccountAdministrator",
-        MASTER_ACCOUNT_ADMINISTRATOR,
-    ),
-    (
-        "AWSSSOMemberAccountAdministrator",
-        MEMBER_ACCOUNT_ADMINISTRATOR,
-    ),
+    ("AWSSSOMasterAccountAdministrator", MASTER_ACCOUNT_ADMINISTRATOR),
+    ("AWSSSOMemberAccountAdministrator", MEMBER_ACCOUNT_ADMINISTRATOR),
     ("AWSSSODirectoryAdministrator", DIRECTORY_ADMINISTRATOR),
     ("AWSSSOReadOnly", READ_ONLY),
     ("AWSSSODirectoryReadOnly", DIRECTORY_READ_ONLY),
 ];
 
-const NAMES: [&str; 5] = [
-    POLICIES[0].0,
-    POLICIES[1].0,
-    POLICIES[2].0,
-    POLICIES[3].0,
-    POLICIES[4].0,
-];
+const NAMES: [&str; 5] = [POLICIES[0].0, POLICIES[1].0, POLICIES[2].0, POLICIES[3].0, POLICIES[4].0];
 
 /// Built-in managed policies by name: AWSSSOMasterAccountAdministrator,
 /// AWSSSOMemberAccountAdministrator, AWSSSODirectoryAdministrator,
 /// AWSSSOReadOnly, AWSSSODirectoryReadOnly. Returns the JSON document.
 /// Names are case-sensitive, as IAM policy names are.
 pub fn document(name: &str) -> Option<&'static str> {
-    POLICIES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, doc)| *doc)
+    POLICIES.iter().find(|(n, _)| *n == name).map(|(_, doc)| *doc)
 }
 
 /// All built-in policy names.
@@ -202,10 +187,7 @@ pub fn policy(name: &str) -> Option<&'static Policy> {
     let parsed = PARSED.get_or_init(|| {
         // The documents are constants covered by tests, so parsing cannot
         // fail in practice; `ok()` keeps this path panic-free regardless.
-        POLICIES
-            .iter()
-            .map(|(_, doc)| Policy::parse(doc).ok())
-            .collect()
+        POLICIES.iter().map(|(_, doc)| Policy::parse(doc).ok()).collect()
     });
     let index = POLICIES.iter().position(|(n, _)| *n == name)?;
     parsed.get(index)?.as_ref()

@@ -66,9 +66,7 @@ pub(crate) fn glob_match(pattern: &[Token], text: &[char], ignore_case: bool) ->
             None => return false,
         }
     }
-    pattern
-        .get(p..)
-        .is_some_and(|rest| rest.iter().all(|tok| *tok == Token::AnyRun))
+    pattern.get(p..).is_some_and(|rest| rest.iter().all(|tok| *tok == Token::AnyRun))
 }
 
 /// Case-insensitive comparison of single characters, using full Unicode
@@ -87,9 +85,7 @@ pub(crate) struct ActionPattern {
 
 impl ActionPattern {
     pub(crate) fn new(pattern: &str) -> Self {
-        ActionPattern {
-            tokens: compile_glob(pattern),
-        }
+        ActionPattern { tokens: compile_glob(pattern) }
     }
 
     pub(crate) fn matches(&self, action: &[char]) -> bool {
@@ -149,21 +145,9 @@ mod tests {
             ("a*b*c", "axxbyy", false),
             ("*ab", "aab", true),
             ("*aab", "aaab", true),
-            (
-                "arn:aws:sso:::permissionSet/*",
-                "arn:aws:sso:::permissionSet/ssoins-1/ps-2",
-                true,
-            ),
-            (
-                "arn:aws:iam::*:role/x",
-                "arn:aws:iam::123456789012:role/x",
-                true,
-            ),
-            (
-                "arn:aws:iam::*:role/x",
-                "arn:aws:iam::123456789012:role/y",
-                false,
-            ),
+            ("arn:aws:sso:::permissionSet/*", "arn:aws:sso:::permissionSet/ssoins-1/ps-2", true),
+            ("arn:aws:iam::*:role/x", "arn:aws:iam::123456789012:role/x", true),
+            ("arn:aws:iam::*:role/x", "arn:aws:iam::123456789012:role/y", false),
             ("é?", "éß", true),
         ];
         for (pattern, text, want) in cases {
@@ -189,13 +173,7 @@ mod tests {
 
     #[test]
     fn action_syntax() {
-        for ok in [
-            "*",
-            "sso:*",
-            "sso:List*",
-            "*:*",
-            "identitystore:DescribeUser",
-        ] {
+        for ok in ["*", "sso:*", "sso:List*", "*:*", "identitystore:DescribeUser"] {
             assert!(is_valid_action(ok), "{ok}");
         }
         for bad in ["", "sso", "sso:", ":List", "sso>DeleteRole", "**"] {

@@ -122,10 +122,7 @@ fn parse_variable(text: &str) -> Option<(Segment, usize)> {
         let segment = if key.is_empty() || key.contains(char::is_whitespace) {
             Segment::Broken
         } else {
-            Segment::Variable {
-                key: key.to_lowercase(),
-                default: None,
-            }
+            Segment::Variable { key: key.to_lowercase(), default: None }
         };
         return Some((segment, close + 1));
     };
@@ -169,10 +166,7 @@ fn parse_variable(text: &str) -> Option<(Segment, usize)> {
     let segment = if key.is_empty() || key.contains(char::is_whitespace) {
         Segment::Broken
     } else {
-        Segment::Variable {
-            key: key.to_lowercase(),
-            default: Some(default),
-        }
+        Segment::Variable { key: key.to_lowercase(), default: Some(default) }
     };
     Some((segment, consumed))
 }
@@ -221,12 +215,7 @@ mod tests {
             ("${missing, dflt}", true, true, None),
             ("${}", true, true, None),
             ("${a b}", true, true, None),
-            (
-                "tail ${unterminated",
-                true,
-                true,
-                Some("tail ${unterminated"),
-            ),
+            ("tail ${unterminated", true, true, Some("tail ${unterminated")),
             ("$x{y}", true, true, Some("$x{y}")),
         ];
         for (raw, wildcards, variables, want) in cases {
@@ -248,17 +237,7 @@ mod tests {
     #[test]
     fn odd_inputs_do_not_panic() {
         let ctx = Context::new();
-        for raw in [
-            "${",
-            "${,",
-            "${,'",
-            "${x,'a",
-            "${x,'a'",
-            "${x,'a' y}",
-            "${é, 'ü'}",
-            "$",
-            "}{$",
-        ] {
+        for raw in ["${", "${,", "${,'", "${x,'a", "${x,'a'", "${x,'a' y}", "${é, 'ü'}", "$", "}{$"] {
             let _ = Template::parse(raw, true, true).resolve(&ctx);
         }
     }

@@ -24,10 +24,7 @@ fn run(cases: Vec<Case>) {
         let ctx = context(case.context);
         let got = decide(&policies, case.action, case.resource, &ctx);
         if got != case.want {
-            failures.push(format!(
-                "{}: {} on {} -> {got:?}, want {:?}",
-                case.name, case.action, case.resource, case.want
-            ));
+            failures.push(format!("{}: {} on {} -> {got:?}, want {:?}", case.name, case.action, case.resource, case.want));
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
@@ -49,21 +46,9 @@ fn precedence_and_default_deny() {
         {"Effect": "Allow", "Action": "sso:*", "Resource": "*"},
         {"Effect": "Deny", "Action": "sso:Delete*", "Resource": "*"}]}"#
         .to_string();
-    let deny_unless_tagged = statement(
-        "Deny",
-        r#""sso:*""#,
-        r#""*""#,
-        Some(r#"{"StringNotEquals": {"aws:ResourceTag/Team": "blue"}}"#),
-    );
+    let deny_unless_tagged = statement("Deny", r#""sso:*""#, r#""*""#, Some(r#"{"StringNotEquals": {"aws:ResourceTag/Team": "blue"}}"#));
     run(vec![
-        Case {
-            name: "no policies",
-            policies: vec![],
-            action: "sso:ListInstances",
-            resource: "*",
-            context: &[],
-            want: ImplicitDeny,
-        },
+        Case { name: "no policies", policies: vec![], action: "sso:ListInstances", resource: "*", context: &[], want: ImplicitDeny },
         Case {
             name: "nothing matches",
             policies: vec![allow(r#""identitystore:*""#, r#""*""#)],
@@ -180,11 +165,7 @@ fn action_wildcards_and_case() {
         ("sso:List?", "sso:ListXY", false),
         ("sso:?istInstances", "sso:ListInstances", true),
         ("sso:*Permission*", "sso:ProvisionPermissionSet", true),
-        (
-            "identitystore:Describe*",
-            "identitystore:DescribeUser",
-            true,
-        ),
+        ("identitystore:Describe*", "identitystore:DescribeUser", true),
         ("identitystore:Describe*", "identitystore:ListUsers", false),
         ("s*:List*", "sso-directory:ListGroups", true),
         ("SSO:listinstances", "sso:ListInstances", true),
@@ -207,21 +188,9 @@ fn resource_wildcards() {
         ("*", PERMISSION_SET, true),
         ("*", "*", true),
         (PERMISSION_SET, PERMISSION_SET, true),
-        (
-            PERMISSION_SET,
-            "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333",
-            false,
-        ),
-        (
-            "arn:aws:sso:::permissionSet/ssoins-1111111111111111/*",
-            PERMISSION_SET,
-            true,
-        ),
-        (
-            "arn:aws:sso:::permissionSet/ssoins-9999999999999999/*",
-            PERMISSION_SET,
-            false,
-        ),
+        (PERMISSION_SET, "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-3333333333333333", false),
+        ("arn:aws:sso:::permissionSet/ssoins-1111111111111111/*", PERMISSION_SET, true),
+        ("arn:aws:sso:::permissionSet/ssoins-9999999999999999/*", PERMISSION_SET, false),
         ("arn:aws:sso:::permissionSet/*/*", PERMISSION_SET, true),
         ("arn:aws:sso:::permissionSet/*", PERMISSION_SET, true),
         ("arn:aws:sso:::*", ACCOUNT, true),
@@ -238,38 +207,24 @@ fn resource_wildcards() {
             "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Admin_abc",
             true,
         ),
-        (
-            "arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*",
-            "arn:aws:iam::123456789012:role/Admin",
-            false,
-        ),
+        ("arn:aws:iam::*:role/aws-reserved/sso.amazonaws.com/*", "arn:aws:iam::123456789012:role/Admin", false),
     ];
     let ctx = Context::new();
     for (pattern, resource, want) in cases {
         let policy = parse(&allow(r#""sso:*""#, &format!("{pattern:?}")));
         let got = decide(&[policy], "sso:CreateAccountAssignment", resource, &ctx);
-        assert_eq!(
-            got.is_allowed(),
-            *want,
-            "Resource {pattern:?} vs {resource:?}"
-        );
+        assert_eq!(got.is_allowed(), *want, "Resource {pattern:?} vs {resource:?}");
     }
 }
 
 #[test]
 fn resource_list_is_any_of() {
-    let policy = parse(&allow(
-        r#""sso:*""#,
-        &format!("[{INSTANCE:?}, {ACCOUNT:?}]"),
-    ));
+    let policy = parse(&allow(r#""sso:*""#, &format!("[{INSTANCE:?}, {ACCOUNT:?}]")));
     let ctx = Context::new();
     let policies = std::slice::from_ref(&policy);
     assert_eq!(decide(policies, "sso:X", INSTANCE, &ctx), Allow);
     assert_eq!(decide(policies, "sso:X", ACCOUNT, &ctx), Allow);
-    assert_eq!(
-        decide(policies, "sso:X", PERMISSION_SET, &ctx),
-        ImplicitDeny
-    );
+    assert_eq!(decide(policies, "sso:X", PERMISSION_SET, &ctx), ImplicitDeny);
 }
 
 #[test]
@@ -392,308 +347,77 @@ const DEPT_ENG: Ctx = &[("aws:PrincipalTag/dept", &["eng"])];
 const DEPT_OPS: Ctx = &[("aws:PrincipalTag/dept", &["ops"])];
 const DEPT_ENG_UPPER: Ctx = &[("aws:PrincipalTag/dept", &["ENG"])];
 const EMPTY: Ctx = &[];
-const INSTANCE_CTX: Ctx = &[(
-    "sso:InstanceArn",
-    &["arn:aws:sso:::instance/ssoins-1111111111111111"],
-)];
+const INSTANCE_CTX: Ctx = &[("sso:InstanceArn", &["arn:aws:sso:::instance/ssoins-1111111111111111"])];
 
 #[test]
 fn string_operators() {
     run_conditions(&[
-        (
-            r#"{"StringEquals": {"aws:PrincipalTag/dept": "eng"}}"#,
-            DEPT_ENG,
-            true,
-        ),
-        (
-            r#"{"StringEquals": {"aws:PrincipalTag/dept": "eng"}}"#,
-            DEPT_OPS,
-            false,
-        ),
-        (
-            r#"{"StringEquals": {"aws:PrincipalTag/dept": "eng"}}"#,
-            DEPT_ENG_UPPER,
-            false,
-        ),
-        (
-            r#"{"StringEquals": {"aws:PrincipalTag/dept": "eng"}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"StringEquals": {"aws:PrincipalTag/dept": ["ops", "eng"]}}"#,
-            DEPT_ENG,
-            true,
-        ),
-        (
-            r#"{"StringEquals": {"AWS:PRINCIPALTAG/DEPT": "eng"}}"#,
-            DEPT_ENG,
-            true,
-        ),
-        (
-            r#"{"StringEquals": {"aws:PrincipalTag/dept": "e*"}}"#,
-            DEPT_ENG,
-            false,
-        ),
+        (r#"{"StringEquals": {"aws:PrincipalTag/dept": "eng"}}"#, DEPT_ENG, true),
+        (r#"{"StringEquals": {"aws:PrincipalTag/dept": "eng"}}"#, DEPT_OPS, false),
+        (r#"{"StringEquals": {"aws:PrincipalTag/dept": "eng"}}"#, DEPT_ENG_UPPER, false),
+        (r#"{"StringEquals": {"aws:PrincipalTag/dept": "eng"}}"#, EMPTY, false),
+        (r#"{"StringEquals": {"aws:PrincipalTag/dept": ["ops", "eng"]}}"#, DEPT_ENG, true),
+        (r#"{"StringEquals": {"AWS:PRINCIPALTAG/DEPT": "eng"}}"#, DEPT_ENG, true),
+        (r#"{"StringEquals": {"aws:PrincipalTag/dept": "e*"}}"#, DEPT_ENG, false),
         (r#"{"StringEquals": {"k": "e*"}}"#, &[("k", &["e*"])], true),
         (r#"{"StringEquals": {"k": 5}}"#, &[("k", &["5"])], true),
-        (
-            r#"{"StringEquals": {"k": true}}"#,
-            &[("k", &["true"])],
-            true,
-        ),
-        (
-            r#"{"StringNotEquals": {"aws:PrincipalTag/dept": "ops"}}"#,
-            DEPT_ENG,
-            true,
-        ),
-        (
-            r#"{"StringNotEquals": {"aws:PrincipalTag/dept": "ops"}}"#,
-            DEPT_OPS,
-            false,
-        ),
-        (
-            r#"{"StringNotEquals": {"aws:PrincipalTag/dept": ["ops", "eng"]}}"#,
-            DEPT_ENG,
-            false,
-        ),
-        (
-            r#"{"StringNotEquals": {"aws:PrincipalTag/dept": "ENG"}}"#,
-            DEPT_ENG,
-            true,
-        ),
-        (
-            r#"{"StringNotEquals": {"aws:PrincipalTag/dept": "ops"}}"#,
-            EMPTY,
-            true,
-        ),
-        (
-            r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "ENG"}}"#,
-            DEPT_ENG,
-            true,
-        ),
-        (
-            r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "eng"}}"#,
-            DEPT_ENG_UPPER,
-            true,
-        ),
-        (
-            r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "eng"}}"#,
-            DEPT_OPS,
-            false,
-        ),
-        (
-            r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "e*"}}"#,
-            DEPT_ENG,
-            false,
-        ),
-        (
-            r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "eng"}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/dept": "ENG"}}"#,
-            DEPT_ENG,
-            false,
-        ),
-        (
-            r#"{"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/dept": "ENG"}}"#,
-            DEPT_OPS,
-            true,
-        ),
-        (
-            r#"{"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/dept": "ENG"}}"#,
-            EMPTY,
-            true,
-        ),
-        (
-            r#"{"StringLike": {"aws:PrincipalTag/dept": "e?g*"}}"#,
-            &[("aws:PrincipalTag/dept", &["engineering"])],
-            true,
-        ),
-        (
-            r#"{"StringLike": {"aws:PrincipalTag/dept": "e?g*"}}"#,
-            DEPT_OPS,
-            false,
-        ),
-        (
-            r#"{"StringLike": {"aws:PrincipalTag/dept": "E*"}}"#,
-            DEPT_ENG,
-            false,
-        ),
-        (
-            r#"{"StringLike": {"aws:PrincipalTag/dept": ["x*", "*g"]}}"#,
-            DEPT_ENG,
-            true,
-        ),
-        (
-            r#"{"StringLike": {"aws:PrincipalTag/dept": "*"}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"StringNotLike": {"aws:PrincipalTag/dept": "e*"}}"#,
-            DEPT_OPS,
-            true,
-        ),
-        (
-            r#"{"StringNotLike": {"aws:PrincipalTag/dept": "e*"}}"#,
-            DEPT_ENG,
-            false,
-        ),
-        (
-            r#"{"StringNotLike": {"aws:PrincipalTag/dept": ["o*", "e*"]}}"#,
-            DEPT_ENG,
-            false,
-        ),
-        (
-            r#"{"StringNotLike": {"aws:PrincipalTag/dept": "e*"}}"#,
-            EMPTY,
-            true,
-        ),
+        (r#"{"StringEquals": {"k": true}}"#, &[("k", &["true"])], true),
+        (r#"{"StringNotEquals": {"aws:PrincipalTag/dept": "ops"}}"#, DEPT_ENG, true),
+        (r#"{"StringNotEquals": {"aws:PrincipalTag/dept": "ops"}}"#, DEPT_OPS, false),
+        (r#"{"StringNotEquals": {"aws:PrincipalTag/dept": ["ops", "eng"]}}"#, DEPT_ENG, false),
+        (r#"{"StringNotEquals": {"aws:PrincipalTag/dept": "ENG"}}"#, DEPT_ENG, true),
+        (r#"{"StringNotEquals": {"aws:PrincipalTag/dept": "ops"}}"#, EMPTY, true),
+        (r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "ENG"}}"#, DEPT_ENG, true),
+        (r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "eng"}}"#, DEPT_ENG_UPPER, true),
+        (r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "eng"}}"#, DEPT_OPS, false),
+        (r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "e*"}}"#, DEPT_ENG, false),
+        (r#"{"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "eng"}}"#, EMPTY, false),
+        (r#"{"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/dept": "ENG"}}"#, DEPT_ENG, false),
+        (r#"{"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/dept": "ENG"}}"#, DEPT_OPS, true),
+        (r#"{"StringNotEqualsIgnoreCase": {"aws:PrincipalTag/dept": "ENG"}}"#, EMPTY, true),
+        (r#"{"StringLike": {"aws:PrincipalTag/dept": "e?g*"}}"#, &[("aws:PrincipalTag/dept", &["engineering"])], true),
+        (r#"{"StringLike": {"aws:PrincipalTag/dept": "e?g*"}}"#, DEPT_OPS, false),
+        (r#"{"StringLike": {"aws:PrincipalTag/dept": "E*"}}"#, DEPT_ENG, false),
+        (r#"{"StringLike": {"aws:PrincipalTag/dept": ["x*", "*g"]}}"#, DEPT_ENG, true),
+        (r#"{"StringLike": {"aws:PrincipalTag/dept": "*"}}"#, EMPTY, false),
+        (r#"{"StringNotLike": {"aws:PrincipalTag/dept": "e*"}}"#, DEPT_OPS, true),
+        (r#"{"StringNotLike": {"aws:PrincipalTag/dept": "e*"}}"#, DEPT_ENG, false),
+        (r#"{"StringNotLike": {"aws:PrincipalTag/dept": ["o*", "e*"]}}"#, DEPT_ENG, false),
+        (r#"{"StringNotLike": {"aws:PrincipalTag/dept": "e*"}}"#, EMPTY, true),
     ]);
 }
 
 #[test]
 fn arn_bool_and_null_operators() {
     run_conditions(&[
-        (
-            r#"{"ArnEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111"}}"#,
-            INSTANCE_CTX,
-            true,
-        ),
-        (
-            r#"{"ArnEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-2222222222222222"}}"#,
-            INSTANCE_CTX,
-            false,
-        ),
-        (
-            r#"{"ArnEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/*"}}"#,
-            INSTANCE_CTX,
-            true,
-        ),
-        (
-            r#"{"ArnEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111"}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"ArnLike": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-*"}}"#,
-            INSTANCE_CTX,
-            true,
-        ),
-        (
-            r#"{"ArnLike": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-????????????????"}}"#,
-            INSTANCE_CTX,
-            true,
-        ),
-        (
-            r#"{"ArnLike": {"sso:InstanceArn": "arn:aws:sso:::Instance/*"}}"#,
-            INSTANCE_CTX,
-            false,
-        ),
-        (
-            r#"{"ArnLike": {"sso:InstanceArn": "arn:aws:sso:::*"}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"ArnNotEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-2222222222222222"}}"#,
-            INSTANCE_CTX,
-            true,
-        ),
-        (
-            r#"{"ArnNotEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111"}}"#,
-            INSTANCE_CTX,
-            false,
-        ),
-        (
-            r#"{"ArnNotEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/x"}}"#,
-            EMPTY,
-            true,
-        ),
-        (
-            r#"{"ArnNotLike": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-2*"}}"#,
-            INSTANCE_CTX,
-            true,
-        ),
-        (
-            r#"{"ArnNotLike": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-1*"}}"#,
-            INSTANCE_CTX,
-            false,
-        ),
-        (
-            r#"{"ArnNotLike": {"sso:InstanceArn": "arn:*"}}"#,
-            EMPTY,
-            true,
-        ),
-        (
-            r#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#,
-            &[("aws:MultiFactorAuthPresent", &["true"])],
-            true,
-        ),
-        (
-            r#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#,
-            &[("aws:MultiFactorAuthPresent", &["TRUE"])],
-            true,
-        ),
-        (
-            r#"{"Bool": {"aws:MultiFactorAuthPresent": true}}"#,
-            &[("aws:MultiFactorAuthPresent", &["true"])],
-            true,
-        ),
-        (
-            r#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#,
-            &[("aws:MultiFactorAuthPresent", &["false"])],
-            false,
-        ),
-        (
-            r#"{"Bool": {"aws:MultiFactorAuthPresent": "false"}}"#,
-            &[("aws:MultiFactorAuthPresent", &["false"])],
-            true,
-        ),
-        (
-            r#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"Bool": {"aws:MultiFactorAuthPresent": "false"}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"Null": {"aws:PrincipalTag/dept": "true"}}"#,
-            EMPTY,
-            true,
-        ),
-        (
-            r#"{"Null": {"aws:PrincipalTag/dept": "true"}}"#,
-            DEPT_ENG,
-            false,
-        ),
-        (
-            r#"{"Null": {"aws:PrincipalTag/dept": "false"}}"#,
-            DEPT_ENG,
-            true,
-        ),
-        (
-            r#"{"Null": {"aws:PrincipalTag/dept": "false"}}"#,
-            EMPTY,
-            false,
-        ),
+        (r#"{"ArnEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111"}}"#, INSTANCE_CTX, true),
+        (r#"{"ArnEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-2222222222222222"}}"#, INSTANCE_CTX, false),
+        (r#"{"ArnEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/*"}}"#, INSTANCE_CTX, true),
+        (r#"{"ArnEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111"}}"#, EMPTY, false),
+        (r#"{"ArnLike": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-*"}}"#, INSTANCE_CTX, true),
+        (r#"{"ArnLike": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-????????????????"}}"#, INSTANCE_CTX, true),
+        (r#"{"ArnLike": {"sso:InstanceArn": "arn:aws:sso:::Instance/*"}}"#, INSTANCE_CTX, false),
+        (r#"{"ArnLike": {"sso:InstanceArn": "arn:aws:sso:::*"}}"#, EMPTY, false),
+        (r#"{"ArnNotEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-2222222222222222"}}"#, INSTANCE_CTX, true),
+        (r#"{"ArnNotEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-1111111111111111"}}"#, INSTANCE_CTX, false),
+        (r#"{"ArnNotEquals": {"sso:InstanceArn": "arn:aws:sso:::instance/x"}}"#, EMPTY, true),
+        (r#"{"ArnNotLike": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-2*"}}"#, INSTANCE_CTX, true),
+        (r#"{"ArnNotLike": {"sso:InstanceArn": "arn:aws:sso:::instance/ssoins-1*"}}"#, INSTANCE_CTX, false),
+        (r#"{"ArnNotLike": {"sso:InstanceArn": "arn:*"}}"#, EMPTY, true),
+        (r#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#, &[("aws:MultiFactorAuthPresent", &["true"])], true),
+        (r#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#, &[("aws:MultiFactorAuthPresent", &["TRUE"])], true),
+        (r#"{"Bool": {"aws:MultiFactorAuthPresent": true}}"#, &[("aws:MultiFactorAuthPresent", &["true"])], true),
+        (r#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#, &[("aws:MultiFactorAuthPresent", &["false"])], false),
+        (r#"{"Bool": {"aws:MultiFactorAuthPresent": "false"}}"#, &[("aws:MultiFactorAuthPresent", &["false"])], true),
+        (r#"{"Bool": {"aws:MultiFactorAuthPresent": "true"}}"#, EMPTY, false),
+        (r#"{"Bool": {"aws:MultiFactorAuthPresent": "false"}}"#, EMPTY, false),
+        (r#"{"Null": {"aws:PrincipalTag/dept": "true"}}"#, EMPTY, true),
+        (r#"{"Null": {"aws:PrincipalTag/dept": "true"}}"#, DEPT_ENG, false),
+        (r#"{"Null": {"aws:PrincipalTag/dept": "false"}}"#, DEPT_ENG, true),
+        (r#"{"Null": {"aws:PrincipalTag/dept": "false"}}"#, EMPTY, false),
         (r#"{"Null": {"aws:PrincipalTag/dept": true}}"#, EMPTY, true),
-        (
-            r#"{"Null": {"aws:PrincipalTag/dept": "true"}}"#,
-            &[("aws:PrincipalTag/dept", &[])],
-            true,
-        ),
-        (
-            r#"{"Null": {"AWS:PrincipalTag/DEPT": "false"}}"#,
-            DEPT_ENG,
-            true,
-        ),
+        (r#"{"Null": {"aws:PrincipalTag/dept": "true"}}"#, &[("aws:PrincipalTag/dept", &[])], true),
+        (r#"{"Null": {"AWS:PrincipalTag/DEPT": "false"}}"#, DEPT_ENG, true),
     ]);
 }
 
@@ -710,40 +434,17 @@ fn every_operator_with_if_exists_and_set_qualifiers() {
         ("StringNotEqualsIgnoreCase", "ENG", "ops", "eng"),
         ("StringLike", "e*", "eng", "ops"),
         ("StringNotLike", "e*", "ops", "eng"),
-        (
-            "ArnEquals",
-            "arn:aws:sso:::account/1*",
-            "arn:aws:sso:::account/123",
-            "arn:aws:sso:::account/9",
-        ),
-        (
-            "ArnLike",
-            "arn:aws:sso:::account/1*",
-            "arn:aws:sso:::account/123",
-            "arn:aws:sso:::account/9",
-        ),
-        (
-            "ArnNotEquals",
-            "arn:aws:sso:::account/1*",
-            "arn:aws:sso:::account/9",
-            "arn:aws:sso:::account/123",
-        ),
-        (
-            "ArnNotLike",
-            "arn:aws:sso:::account/1*",
-            "arn:aws:sso:::account/9",
-            "arn:aws:sso:::account/123",
-        ),
+        ("ArnEquals", "arn:aws:sso:::account/1*", "arn:aws:sso:::account/123", "arn:aws:sso:::account/9"),
+        ("ArnLike", "arn:aws:sso:::account/1*", "arn:aws:sso:::account/123", "arn:aws:sso:::account/9"),
+        ("ArnNotEquals", "arn:aws:sso:::account/1*", "arn:aws:sso:::account/9", "arn:aws:sso:::account/123"),
+        ("ArnNotLike", "arn:aws:sso:::account/1*", "arn:aws:sso:::account/9", "arn:aws:sso:::account/123"),
         ("Bool", "true", "true", "false"),
     ];
     let mut failures = Vec::new();
     let mut check = |operator: String, value: &str, ctx: Context, want: bool| {
         let condition = format!(r#"{{"{operator}": {{"test:key": "{value}"}}}}"#);
         if condition_allows(&condition, &ctx) != want {
-            failures.push(format!(
-                "{condition} with {:?}: want {want}",
-                ctx.get("test:key")
-            ));
+            failures.push(format!("{condition} with {:?}: want {want}", ctx.get("test:key")));
         }
     };
     for &(op, value, good, bad) in table {
@@ -786,12 +487,7 @@ fn every_operator_with_if_exists_and_set_qualifiers() {
         check(all.clone(), value, many(&[bad, good]), false);
         check(all.clone(), value, absent(), true);
         check(all.clone(), value, many(&[]), true);
-        check(
-            format!("ForAllValues:{op}IfExists"),
-            value,
-            many(&[good]),
-            true,
-        );
+        check(format!("ForAllValues:{op}IfExists"), value, many(&[good]), true);
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
 }
@@ -804,113 +500,29 @@ fn set_operators_on_tag_keys() {
     const OWNER_ENV: Ctx = &[("aws:TagKeys", &["Owner", "Env"])];
     const NONE: Ctx = &[("aws:TagKeys", &[])];
     run_conditions(&[
-        (
-            r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#,
-            TEAM,
-            true,
-        ),
-        (
-            r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#,
-            TEAM_ENV,
-            true,
-        ),
-        (
-            r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#,
-            TEAM_OWNER,
-            false,
-        ),
-        (
-            r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#,
-            NONE,
-            true,
-        ),
-        (
-            r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#,
-            EMPTY,
-            true,
-        ),
-        (
-            r#"{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Team"]}}"#,
-            TEAM_OWNER,
-            true,
-        ),
-        (
-            r#"{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Team"]}}"#,
-            OWNER_ENV,
-            false,
-        ),
-        (
-            r#"{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Team"]}}"#,
-            NONE,
-            false,
-        ),
-        (
-            r#"{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Team"]}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["Team"]}}"#,
-            TEAM_OWNER,
-            true,
-        ),
-        (
-            r#"{"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["Team"]}}"#,
-            TEAM,
-            false,
-        ),
-        (
-            r#"{"ForAllValues:StringNotEquals": {"aws:TagKeys": ["Team"]}}"#,
-            OWNER_ENV,
-            true,
-        ),
-        (
-            r#"{"ForAllValues:StringNotEquals": {"aws:TagKeys": ["Team"]}}"#,
-            TEAM_OWNER,
-            false,
-        ),
-        (
-            r#"{"ForAllValues:StringLike": {"aws:TagKeys": ["T*", "E?v"]}}"#,
-            TEAM_ENV,
-            true,
-        ),
-        (
-            r#"{"ForAllValues:StringLike": {"aws:TagKeys": ["T*"]}}"#,
-            TEAM_ENV,
-            false,
-        ),
-        (
-            r#"{"ForAnyValue:StringEqualsIgnoreCase": {"aws:TagKeys": "OWNER"}}"#,
-            TEAM_OWNER,
-            true,
-        ),
+        (r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#, TEAM, true),
+        (r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#, TEAM_ENV, true),
+        (r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#, TEAM_OWNER, false),
+        (r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#, NONE, true),
+        (r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team", "Env"]}}"#, EMPTY, true),
+        (r#"{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Team"]}}"#, TEAM_OWNER, true),
+        (r#"{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Team"]}}"#, OWNER_ENV, false),
+        (r#"{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Team"]}}"#, NONE, false),
+        (r#"{"ForAnyValue:StringEquals": {"aws:TagKeys": ["Team"]}}"#, EMPTY, false),
+        (r#"{"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["Team"]}}"#, TEAM_OWNER, true),
+        (r#"{"ForAnyValue:StringNotEquals": {"aws:TagKeys": ["Team"]}}"#, TEAM, false),
+        (r#"{"ForAllValues:StringNotEquals": {"aws:TagKeys": ["Team"]}}"#, OWNER_ENV, true),
+        (r#"{"ForAllValues:StringNotEquals": {"aws:TagKeys": ["Team"]}}"#, TEAM_OWNER, false),
+        (r#"{"ForAllValues:StringLike": {"aws:TagKeys": ["T*", "E?v"]}}"#, TEAM_ENV, true),
+        (r#"{"ForAllValues:StringLike": {"aws:TagKeys": ["T*"]}}"#, TEAM_ENV, false),
+        (r#"{"ForAnyValue:StringEqualsIgnoreCase": {"aws:TagKeys": "OWNER"}}"#, TEAM_OWNER, true),
         // The usual guard: ForAllValues plus Null=false so an absent key does not pass.
-        (
-            r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team"]}, "Null": {"aws:TagKeys": "false"}}"#,
-            EMPTY,
-            false,
-        ),
-        (
-            r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team"]}, "Null": {"aws:TagKeys": "false"}}"#,
-            TEAM,
-            true,
-        ),
+        (r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team"]}, "Null": {"aws:TagKeys": "false"}}"#, EMPTY, false),
+        (r#"{"ForAllValues:StringEquals": {"aws:TagKeys": ["Team"]}, "Null": {"aws:TagKeys": "false"}}"#, TEAM, true),
         // Plain operators on a multi-valued key.
-        (
-            r#"{"StringEquals": {"aws:TagKeys": "Owner"}}"#,
-            TEAM_OWNER,
-            true,
-        ),
-        (
-            r#"{"StringNotEquals": {"aws:TagKeys": "Owner"}}"#,
-            TEAM_OWNER,
-            false,
-        ),
-        (
-            r#"{"StringNotEquals": {"aws:TagKeys": "Owner"}}"#,
-            TEAM_ENV,
-            true,
-        ),
+        (r#"{"StringEquals": {"aws:TagKeys": "Owner"}}"#, TEAM_OWNER, true),
+        (r#"{"StringNotEquals": {"aws:TagKeys": "Owner"}}"#, TEAM_OWNER, false),
+        (r#"{"StringNotEquals": {"aws:TagKeys": "Owner"}}"#, TEAM_ENV, true),
     ]);
 }
 
@@ -920,33 +532,13 @@ fn conditions_combine_with_and_values_with_or() {
     const ONLY_A: Ctx = &[("a", &["1"]), ("b", &["y"])];
     const ONLY_B: Ctx = &[("a", &["2"]), ("b", &["xy"])];
     run_conditions(&[
-        (
-            r#"{"StringEquals": {"a": "1"}, "StringLike": {"b": "x*"}}"#,
-            BOTH,
-            true,
-        ),
-        (
-            r#"{"StringEquals": {"a": "1"}, "StringLike": {"b": "x*"}}"#,
-            ONLY_A,
-            false,
-        ),
-        (
-            r#"{"StringEquals": {"a": "1"}, "StringLike": {"b": "x*"}}"#,
-            ONLY_B,
-            false,
-        ),
+        (r#"{"StringEquals": {"a": "1"}, "StringLike": {"b": "x*"}}"#, BOTH, true),
+        (r#"{"StringEquals": {"a": "1"}, "StringLike": {"b": "x*"}}"#, ONLY_A, false),
+        (r#"{"StringEquals": {"a": "1"}, "StringLike": {"b": "x*"}}"#, ONLY_B, false),
         (r#"{"StringEquals": {"a": "1", "b": "xy"}}"#, BOTH, true),
         (r#"{"StringEquals": {"a": "1", "b": "xy"}}"#, ONLY_A, false),
-        (
-            r#"{"StringEquals": {"a": ["2", "1"], "b": ["q", "xy"]}}"#,
-            BOTH,
-            true,
-        ),
-        (
-            r#"{"StringEquals": {"a": ["2", "1"], "b": ["q", "xy"]}}"#,
-            ONLY_B,
-            true,
-        ),
+        (r#"{"StringEquals": {"a": ["2", "1"], "b": ["q", "xy"]}}"#, BOTH, true),
+        (r#"{"StringEquals": {"a": ["2", "1"], "b": ["q", "xy"]}}"#, ONLY_B, true),
         (r#"{}"#, EMPTY, true),
     ]);
 }
@@ -957,18 +549,9 @@ fn policy_variables() {
         "Action": "iam:*", "Resource": "arn:aws:iam::123456789012:user/${aws:username}"}}"#;
     let user_home_2008 = user_home.replace("2012-10-17", "2008-10-17");
     let user_home_no_version = user_home.replace(r#""Version": "2012-10-17","#, "");
-    let owner_is_me = statement(
-        "Allow",
-        r#""sso:*""#,
-        r#""*""#,
-        Some(r#"{"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}}"#),
-    );
-    let owner_is_not_me = statement(
-        "Allow",
-        r#""sso:*""#,
-        r#""*""#,
-        Some(r#"{"StringNotEquals": {"aws:ResourceTag/owner": "${aws:username}"}}"#),
-    );
+    let owner_is_me = statement("Allow", r#""sso:*""#, r#""*""#, Some(r#"{"StringEquals": {"aws:ResourceTag/owner": "${aws:username}"}}"#));
+    let owner_is_not_me =
+        statement("Allow", r#""sso:*""#, r#""*""#, Some(r#"{"StringNotEquals": {"aws:ResourceTag/owner": "${aws:username}"}}"#));
     let team_prefix = statement(
         "Allow",
         r#""sso:*""#,
@@ -976,11 +559,13 @@ fn policy_variables() {
         Some(r#"{"StringLike": {"aws:ResourceTag/Team": "${aws:PrincipalTag/team}*"}}"#),
     );
     let escapes = allow(r#""s3:*""#, r#""arn:aws:s3:::bucket/${*}${?}${$}""#);
-    let with_default = allow(
-        r#""iam:*""#,
-        r#""arn:aws:iam::123456789012:user/${aws:username, 'guest'}""#,
-    );
+    let with_default = allow(r#""iam:*""#, r#""arn:aws:iam::123456789012:user/${aws:username, 'guest'}""#);
     let not_mine = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Allow",
+        "Action": "iam:*", "NotResource": "arn:aws:iam::123456789012:user/${aws:username}"}}"#;
+    let allow_all = allow(r#""*""#, r#""*""#);
+    let deny_unless_owner =
+        statement("Deny", r#""sso:*""#, r#""*""#, Some(r#"{"StringNotEquals": {"aws:ResourceTag/owner": "${aws:username}"}}"#));
+    let deny_outside_home = r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny",
         "Action": "iam:*", "NotResource": "arn:aws:iam::123456789012:user/${aws:username}"}}"#;
 
     const ALICE: Ctx = &[("aws:username", &["alice"])];
@@ -1072,10 +657,7 @@ fn policy_variables() {
             policies: vec![owner_is_me.clone()],
             action: "sso:UpdatePermissionSet",
             resource: "*",
-            context: &[
-                ("aws:username", &["alice"]),
-                ("aws:ResourceTag/owner", &["alice"]),
-            ],
+            context: &[("aws:username", &["alice"]), ("aws:ResourceTag/owner", &["alice"])],
             want: Allow,
         },
         Case {
@@ -1083,10 +665,7 @@ fn policy_variables() {
             policies: vec![owner_is_me.clone()],
             action: "sso:UpdatePermissionSet",
             resource: "*",
-            context: &[
-                ("aws:username", &["alice"]),
-                ("aws:ResourceTag/owner", &["bob"]),
-            ],
+            context: &[("aws:username", &["alice"]), ("aws:ResourceTag/owner", &["bob"])],
             want: ImplicitDeny,
         },
         Case {
@@ -1102,10 +681,7 @@ fn policy_variables() {
             policies: vec![owner_is_not_me.clone()],
             action: "sso:UpdatePermissionSet",
             resource: "*",
-            context: &[
-                ("aws:username", &["alice"]),
-                ("aws:ResourceTag/owner", &["bob"]),
-            ],
+            context: &[("aws:username", &["alice"]), ("aws:ResourceTag/owner", &["bob"])],
             want: Allow,
         },
         Case {
@@ -1189,6 +765,54 @@ fn policy_variables() {
             want: ImplicitDeny,
         },
         Case {
+            name: "Deny with negated condition: owner matches",
+            policies: vec![allow_all.clone(), deny_unless_owner.clone()],
+            action: "sso:UpdatePermissionSet",
+            resource: "*",
+            context: &[("aws:username", &["alice"]), ("aws:ResourceTag/owner", &["alice"])],
+            want: Allow,
+        },
+        Case {
+            name: "Deny with negated condition: owner differs",
+            policies: vec![allow_all.clone(), deny_unless_owner.clone()],
+            action: "sso:UpdatePermissionSet",
+            resource: "*",
+            context: &[("aws:username", &["alice"]), ("aws:ResourceTag/owner", &["bob"])],
+            want: ExplicitDeny,
+        },
+        Case {
+            name: "Deny with negated condition and missing variable fails closed",
+            policies: vec![allow_all.clone(), deny_unless_owner],
+            action: "sso:UpdatePermissionSet",
+            resource: "*",
+            context: &[("aws:ResourceTag/owner", &["bob"])],
+            want: ExplicitDeny,
+        },
+        Case {
+            name: "Deny NotResource: own user passes",
+            policies: vec![allow_all.clone(), deny_outside_home.into()],
+            action: "iam:GetUser",
+            resource: "arn:aws:iam::123456789012:user/alice",
+            context: ALICE,
+            want: Allow,
+        },
+        Case {
+            name: "Deny NotResource: other user denied",
+            policies: vec![allow_all.clone(), deny_outside_home.into()],
+            action: "iam:GetUser",
+            resource: "arn:aws:iam::123456789012:user/bob",
+            context: ALICE,
+            want: ExplicitDeny,
+        },
+        Case {
+            name: "Deny NotResource with missing variable fails closed",
+            policies: vec![allow_all, deny_outside_home.into()],
+            action: "iam:GetUser",
+            resource: "arn:aws:iam::123456789012:user/bob",
+            context: EMPTY,
+            want: ExplicitDeny,
+        },
+        Case {
             name: "NotResource with missing variable does not apply",
             policies: vec![not_mine.into()],
             action: "iam:GetUser",
@@ -1226,10 +850,6 @@ fn decision_and_policy_helpers() {
     assert_eq!(policy.version(), "2012-10-17");
     assert_eq!(policy.statement_count(), 1);
     let ctx = Context::new();
-    let request = Request {
-        action: "sso:ListInstances",
-        resource: "*",
-        context: &ctx,
-    };
+    let request = Request { action: "sso:ListInstances", resource: "*", context: &ctx };
     assert_eq!(policy.evaluate(&request), Allow);
 }

@@ -349,16 +349,9 @@ type Row<'a> = (&'a str, &'a str, &'a [(&'a str, &'a [&'a str])], Decision);
 fn check(name: &str, policy: &Policy, rows: &[Row]) {
     let mut failures = Vec::new();
     for (action, resource, ctx, want) in rows {
-        let got = decide(
-            std::slice::from_ref(policy),
-            action,
-            resource,
-            &context(ctx),
-        );
+        let got = decide(std::slice::from_ref(policy), action, resource, &context(ctx));
         if got != *want {
-            failures.push(format!(
-                "{action} on {resource} with {ctx:?}: {got:?}, want {want:?}"
-            ));
+            failures.push(format!("{action} on {resource} with {ctx:?}: {got:?}, want {want:?}"));
         }
     }
     assert!(failures.is_empty(), "{name}:\n{}", failures.join("\n"));
@@ -415,29 +408,14 @@ fn example_2_manage_permission_sets_and_assignments() {
             ("sso:DeleteAccountAssignment", ACCOUNT, &[], Allow),
             ("sso:DeletePermissionSet", PERMISSION_SET, &[], Allow),
             ("sso:ProvisionPermissionSet", PERMISSION_SET, &[], Allow),
-            (
-                "sso:PutInlinePolicyToPermissionSet",
-                PERMISSION_SET,
-                &[],
-                Allow,
-            ),
+            ("sso:PutInlinePolicyToPermissionSet", PERMISSION_SET, &[], Allow),
             ("iam:ListRoles", "*", &[], Allow),
             ("iam:CreateRole", sso_role, &[], Allow),
             ("iam:DeleteRole", sso_role, &[], Allow),
             ("iam:ListRolePolicies", sso_role, &[], Allow),
-            (
-                "iam:CreateRole",
-                "arn:aws:iam::123456789012:role/Admin",
-                &[],
-                ImplicitDeny,
-            ),
+            ("iam:CreateRole", "arn:aws:iam::123456789012:role/Admin", &[], ImplicitDeny),
             ("iam:GetSAMLProvider", saml, &[], Allow),
-            (
-                "iam:GetSAMLProvider",
-                "arn:aws:iam::123456789012:saml-provider/Okta",
-                &[],
-                ImplicitDeny,
-            ),
+            ("iam:GetSAMLProvider", "arn:aws:iam::123456789012:saml-provider/Okta", &[], ImplicitDeny),
             ("iam:DeleteSAMLProvider", saml, &[], ImplicitDeny),
             ("sso:CreateInstance", "*", &[], ImplicitDeny),
             ("sso:ListPermissionSets", INSTANCE, &[], ImplicitDeny),
@@ -448,13 +426,8 @@ fn example_2_manage_permission_sets_and_assignments() {
 
 #[test]
 fn example_2_as_extracted_is_rejected_with_a_clear_message() {
-    let err = Policy::parse(EXAMPLE_2_AS_EXTRACTED)
-        .unwrap_err()
-        .to_string();
-    assert_eq!(
-        err,
-        r#"Statement[0].Action[3] "sso>DeleteAccountAssignment" must be "*" or of the form "service:action""#
-    );
+    let err = Policy::parse(EXAMPLE_2_AS_EXTRACTED).unwrap_err().to_string();
+    assert_eq!(err, r#"Statement[0].Action[3] "sso>DeleteAccountAssignment" must be "*" or of the form "service:action""#);
 }
 
 #[test]
@@ -508,26 +481,11 @@ fn example_5_account_based_delegation_verbatim() {
         &policy,
         &[
             ("sso:CreateAccountAssignment", listed, &[], Allow),
-            (
-                "sso:DeleteAccountAssignment",
-                "arn:aws:sso::account/334455667788",
-                &[],
-                Allow,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso::account/999999999999",
-                &[],
-                ImplicitDeny,
-            ),
+            ("sso:DeleteAccountAssignment", "arn:aws:sso::account/334455667788", &[], Allow),
+            ("sso:CreateAccountAssignment", "arn:aws:sso::account/999999999999", &[], ImplicitDeny),
             ("sso:ListAccountAssignments", listed, &[], ImplicitDeny),
             // The guide's two-colon ARN does not match a real three-colon one.
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso:::account/223344556677",
-                &[],
-                ImplicitDeny,
-            ),
+            ("sso:CreateAccountAssignment", "arn:aws:sso:::account/223344556677", &[], ImplicitDeny),
         ],
     );
 }
@@ -539,30 +497,10 @@ fn example_5_permission_based_delegation_verbatim() {
         "Example 5 (permission sets)",
         &policy,
         &[
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso::permissionSet/ssoins-1111111111/ps-112233abcdef123",
-                &[],
-                Allow,
-            ),
-            (
-                "sso:ProvisionPermissionSet",
-                "arn:aws:sso::instance/ssoins-1111111111",
-                &[],
-                Allow,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso::permissionSet/ssoins-1111111111/ps-999",
-                &[],
-                ImplicitDeny,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso::instance/ssoins-2222222222",
-                &[],
-                ImplicitDeny,
-            ),
+            ("sso:CreateAccountAssignment", "arn:aws:sso::permissionSet/ssoins-1111111111/ps-112233abcdef123", &[], Allow),
+            ("sso:ProvisionPermissionSet", "arn:aws:sso::instance/ssoins-1111111111", &[], Allow),
+            ("sso:CreateAccountAssignment", "arn:aws:sso::permissionSet/ssoins-1111111111/ps-999", &[], ImplicitDeny),
+            ("sso:CreateAccountAssignment", "arn:aws:sso::instance/ssoins-2222222222", &[], ImplicitDeny),
         ],
     );
 }
@@ -571,14 +509,8 @@ fn example_5_permission_based_delegation_verbatim() {
 fn example_5_ou_based_delegation_verbatim() {
     let policy = parse(EXAMPLE_5_OU);
     let ps = "arn:aws:sso::permissionSet/ssoins-82593a6ed92c8920/ps-2222222222222222";
-    const DEV_TEST: &[(&str, &[&str])] = &[
-        ("aws:ResourceTag/Environment", &["Development"]),
-        ("aws:ResourceTag/OU", &["Test"]),
-    ];
-    const DEV_PROD: &[(&str, &[&str])] = &[
-        ("aws:ResourceTag/Environment", &["Development"]),
-        ("aws:ResourceTag/OU", &["Prod"]),
-    ];
+    const DEV_TEST: &[(&str, &[&str])] = &[("aws:ResourceTag/Environment", &["Development"]), ("aws:ResourceTag/OU", &["Test"])];
+    const DEV_PROD: &[(&str, &[&str])] = &[("aws:ResourceTag/Environment", &["Development"]), ("aws:ResourceTag/OU", &["Prod"])];
     const DEV_ONLY: &[(&str, &[&str])] = &[("aws:ResourceTag/Environment", &["Development"])];
     check(
         "Example 5 (OU)",
@@ -589,30 +521,10 @@ fn example_5_ou_based_delegation_verbatim() {
             ("sso:CreateAccountAssignment", ps, DEV_PROD, ImplicitDeny),
             ("sso:CreateAccountAssignment", ps, DEV_ONLY, ImplicitDeny),
             ("sso:CreateAccountAssignment", ps, &[], ImplicitDeny),
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso::account/112233445566",
-                &[],
-                Allow,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso::instance/ssoins-82593a6ed92c8920",
-                &[],
-                Allow,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso::account/999999999999",
-                &[],
-                ImplicitDeny,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso::instance/ssoins-1111111111111111",
-                &[],
-                ImplicitDeny,
-            ),
+            ("sso:CreateAccountAssignment", "arn:aws:sso::account/112233445566", &[], Allow),
+            ("sso:CreateAccountAssignment", "arn:aws:sso::instance/ssoins-82593a6ed92c8920", &[], Allow),
+            ("sso:CreateAccountAssignment", "arn:aws:sso::account/999999999999", &[], ImplicitDeny),
+            ("sso:CreateAccountAssignment", "arn:aws:sso::instance/ssoins-1111111111111111", &[], ImplicitDeny),
         ],
     );
 }
@@ -633,24 +545,9 @@ fn example_5_with_realistic_arns() {
         &accounts,
         &[
             ("sso:CreateAccountAssignment", ACCOUNT, &[], Allow),
-            (
-                "sso:CreateAccountAssignment",
-                "arn:aws:sso:::account/223344556677",
-                &[],
-                Allow,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                other_account,
-                &[],
-                ImplicitDeny,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                PERMISSION_SET,
-                &[],
-                ImplicitDeny,
-            ),
+            ("sso:CreateAccountAssignment", "arn:aws:sso:::account/223344556677", &[], Allow),
+            ("sso:CreateAccountAssignment", other_account, &[], ImplicitDeny),
+            ("sso:CreateAccountAssignment", PERMISSION_SET, &[], ImplicitDeny),
         ],
     );
     check(
@@ -661,69 +558,31 @@ fn example_5_with_realistic_arns() {
             ("sso:CreateAccountAssignment", INSTANCE, &[], Allow),
             ("sso:UpdatePermissionSet", PERMISSION_SET, &[], Allow),
             ("sso:CreateAccountAssignment", other_ps, &[], ImplicitDeny),
-            (
-                "sso:CreateAccountAssignment",
-                other_instance,
-                &[],
-                ImplicitDeny,
-            ),
-            (
-                "sso:DescribePermissionSet",
-                PERMISSION_SET,
-                &[],
-                ImplicitDeny,
-            ),
+            ("sso:CreateAccountAssignment", other_instance, &[], ImplicitDeny),
+            ("sso:DescribePermissionSet", PERMISSION_SET, &[], ImplicitDeny),
         ],
     );
-    const TAGGED: &[(&str, &[&str])] = &[
-        ("aws:ResourceTag/Environment", &["Development"]),
-        ("aws:ResourceTag/OU", &["Test"]),
-    ];
-    const WRONG_TAGS: &[(&str, &[&str])] = &[
-        ("aws:ResourceTag/Environment", &["Production"]),
-        ("aws:ResourceTag/OU", &["Test"]),
-    ];
+    const TAGGED: &[(&str, &[&str])] = &[("aws:ResourceTag/Environment", &["Development"]), ("aws:ResourceTag/OU", &["Test"])];
+    const WRONG_TAGS: &[(&str, &[&str])] = &[("aws:ResourceTag/Environment", &["Production"]), ("aws:ResourceTag/OU", &["Test"])];
     check(
         "Example 5 (OU, realistic)",
         &ou,
         &[
             ("sso:CreateAccountAssignment", PERMISSION_SET, TAGGED, Allow),
             ("sso:CreateAccountAssignment", other_ps, TAGGED, Allow),
-            (
-                "sso:CreateAccountAssignment",
-                PERMISSION_SET,
-                WRONG_TAGS,
-                ImplicitDeny,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                PERMISSION_SET,
-                &[],
-                ImplicitDeny,
-            ),
+            ("sso:CreateAccountAssignment", PERMISSION_SET, WRONG_TAGS, ImplicitDeny),
+            ("sso:CreateAccountAssignment", PERMISSION_SET, &[], ImplicitDeny),
             ("sso:CreateAccountAssignment", ACCOUNT, &[], Allow),
             ("sso:CreateAccountAssignment", INSTANCE, &[], Allow),
-            (
-                "sso:CreateAccountAssignment",
-                other_account,
-                &[],
-                ImplicitDeny,
-            ),
-            (
-                "sso:CreateAccountAssignment",
-                other_instance,
-                &[],
-                ImplicitDeny,
-            ),
+            ("sso:CreateAccountAssignment", other_account, &[], ImplicitDeny),
+            ("sso:CreateAccountAssignment", other_instance, &[], ImplicitDeny),
         ],
     );
 
     // A CreateAccountAssignment call touches the instance, the permission set
     // and the target account; all three must be allowed.
     let all_allowed = |policies: &[Policy], ps: &str, account: &str, ctx: &Context| {
-        [INSTANCE, ps, account]
-            .iter()
-            .all(|r| decide(policies, "sso:CreateAccountAssignment", r, ctx).is_allowed())
+        [INSTANCE, ps, account].iter().all(|r| decide(policies, "sso:CreateAccountAssignment", r, ctx).is_allowed())
     };
     let both = [accounts.clone(), permissions.clone()];
     let empty = Context::new();
@@ -731,22 +590,7 @@ fn example_5_with_realistic_arns() {
     assert!(!all_allowed(&both, other_ps, ACCOUNT, &empty));
     assert!(!all_allowed(&both, PERMISSION_SET, other_account, &empty));
     let tagged = context(TAGGED);
-    assert!(all_allowed(
-        std::slice::from_ref(&ou),
-        PERMISSION_SET,
-        ACCOUNT,
-        &tagged
-    ));
-    assert!(!all_allowed(
-        std::slice::from_ref(&ou),
-        PERMISSION_SET,
-        ACCOUNT,
-        &empty
-    ));
-    assert!(!all_allowed(
-        std::slice::from_ref(&ou),
-        PERMISSION_SET,
-        other_account,
-        &tagged
-    ));
+    assert!(all_allowed(std::slice::from_ref(&ou), PERMISSION_SET, ACCOUNT, &tagged));
+    assert!(!all_allowed(std::slice::from_ref(&ou), PERMISSION_SET, ACCOUNT, &empty));
+    assert!(!all_allowed(std::slice::from_ref(&ou), PERMISSION_SET, other_account, &tagged));
 }

@@ -5,16 +5,8 @@ use gatehouse_policy::{Context, Policy, PolicyError, Request, evaluate, managed}
 
 /// (description, document, exact error message)
 const CASES: &[(&str, &str, &str)] = &[
-    (
-        "bad JSON",
-        r#"{"Version": "2012-10-17", "Statement": ["#,
-        "policy is not valid JSON: EOF while parsing a list at line 1 column 40",
-    ),
-    (
-        "empty input",
-        "",
-        "policy is not valid JSON: EOF while parsing a value at line 1 column 0",
-    ),
+    ("bad JSON", r#"{"Version": "2012-10-17", "Statement": ["#, "policy is not valid JSON: EOF while parsing a list at line 1 column 40"),
+    ("empty input", "", "policy is not valid JSON: EOF while parsing a value at line 1 column 0"),
     (
         "trailing garbage",
         r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}} x"#,
@@ -25,16 +17,8 @@ const CASES: &[(&str, &str, &str)] = &[
         r#"{"Statement": {"Effect": "Deny", "Effect": "Allow", "Action": "*", "Resource": "*"}}"#,
         "policy is not valid JSON: duplicate key \"Effect\" at line 1 column 41",
     ),
-    (
-        "not an object",
-        r#"["Statement"]"#,
-        "policy document must be a JSON object",
-    ),
-    (
-        "string document",
-        r#""policy""#,
-        "policy document must be a JSON object",
-    ),
+    ("not an object", r#"["Statement"]"#, "policy document must be a JSON object"),
+    ("string document", r#""policy""#, "policy document must be a JSON object"),
     (
         "wrong Version",
         r#"{"Version": "2012-10-18", "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#,
@@ -45,16 +29,8 @@ const CASES: &[(&str, &str, &str)] = &[
         r#"{"Version": 2012, "Statement": {"Effect": "Allow", "Action": "*", "Resource": "*"}}"#,
         r#"Version must be "2012-10-17" or "2008-10-17", found a number"#,
     ),
-    (
-        "missing Statement",
-        r#"{"Version": "2012-10-17"}"#,
-        "policy is missing Statement",
-    ),
-    (
-        "empty Statement",
-        r#"{"Version": "2012-10-17", "Statement": []}"#,
-        "Statement must contain at least one statement",
-    ),
+    ("missing Statement", r#"{"Version": "2012-10-17"}"#, "policy is missing Statement"),
+    ("empty Statement", r#"{"Version": "2012-10-17", "Statement": []}"#, "Statement must contain at least one statement"),
     (
         "Statement of wrong type",
         r#"{"Version": "2012-10-17", "Statement": "Allow"}"#,
@@ -65,16 +41,8 @@ const CASES: &[(&str, &str, &str)] = &[
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, 7]}"#,
         "Statement[1] must be an object, found a number",
     ),
-    (
-        "unknown top-level element",
-        r#"{"Version": "2012-10-17", "Statment": []}"#,
-        r#"policy has unknown element "Statment""#,
-    ),
-    (
-        "missing Effect",
-        r#"{"Version": "2012-10-17", "Statement": [{"Action": "*", "Resource": "*"}]}"#,
-        "Statement[0] is missing Effect",
-    ),
+    ("unknown top-level element", r#"{"Version": "2012-10-17", "Statment": []}"#, r#"policy has unknown element "Statment""#),
+    ("missing Effect", r#"{"Version": "2012-10-17", "Statement": [{"Action": "*", "Resource": "*"}]}"#, "Statement[0] is missing Effect"),
     (
         "bad Effect",
         r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}, {"Effect": "Permit", "Action": "*", "Resource": "*"}]}"#,
@@ -198,9 +166,7 @@ fn malformed_documents_are_rejected_with_clear_messages() {
     for (what, doc, want) in CASES {
         match Policy::parse(doc) {
             Ok(_) => failures.push(format!("{what}: parsed but should fail")),
-            Err(e) if e.to_string() != *want => {
-                failures.push(format!("{what}:\n   got  {e}\n   want {want}"))
-            }
+            Err(e) if e.to_string() != *want => failures.push(format!("{what}:\n   got  {e}\n   want {want}")),
             Err(_) => {}
         }
     }
@@ -212,37 +178,18 @@ fn error_variants() {
     let err = |doc: &str| Policy::parse(doc).unwrap_err();
     assert!(matches!(err("{"), PolicyError::MalformedJson(_)));
     assert!(matches!(err("[]"), PolicyError::NotAnObject));
+    assert!(matches!(err(r#"{"Version": "1", "Statement": []}"#), PolicyError::UnsupportedVersion(_)));
+    assert!(matches!(err(r#"{"Statement": {"Action": "*", "Resource": "*"}}"#), PolicyError::MissingElement { element: "Effect", .. }));
     assert!(matches!(
-        err(r#"{"Version": "1", "Statement": []}"#),
-        PolicyError::UnsupportedVersion(_)
+        err(r#"{"Statement": {"Effect": "Allow", "Action": "*", "NotAction": "*", "Resource": "*"}}"#),
+        PolicyError::ConflictingElements { first: "Action", second: "NotAction", .. }
     ));
     assert!(matches!(
-        err(r#"{"Statement": {"Action": "*", "Resource": "*"}}"#),
-        PolicyError::MissingElement {
-            element: "Effect",
-            ..
-        }
-    ));
-    assert!(matches!(
-        err(
-            r#"{"Statement": {"Effect": "Allow", "Action": "*", "NotAction": "*", "Resource": "*"}}"#
-        ),
-        PolicyError::ConflictingElements {
-            first: "Action",
-            second: "NotAction",
-            ..
-        }
-    ));
-    assert!(matches!(
-        err(
-            r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}}"#
-        ),
+        err(r#"{"Statement": {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}}"#),
         PolicyError::PrincipalNotAllowed { .. }
     ));
     assert!(matches!(
-        err(
-            r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Foo": {"k": "v"}}}}"#
-        ),
+        err(r#"{"Statement": {"Effect": "Allow", "Action": "*", "Resource": "*", "Condition": {"Foo": {"k": "v"}}}}"#),
         PolicyError::UnknownOperator { .. }
     ));
 }
@@ -268,11 +215,7 @@ fn well_formed_variants_parse() {
 /// no-panic guarantee. The cargo-fuzz target in /fuzz goes much further.
 #[test]
 fn no_input_panics() {
-    let mut seeds: Vec<String> = managed::names()
-        .iter()
-        .filter_map(|n| managed::document(n))
-        .map(str::to_owned)
-        .collect();
+    let mut seeds: Vec<String> = managed::names().iter().filter_map(|n| managed::document(n)).map(str::to_owned).collect();
     seeds.push(CONDITIONS.to_owned());
     seeds.extend(CASES.iter().map(|(_, doc, _)| doc.to_string()));
 
@@ -280,9 +223,7 @@ fn no_input_panics() {
     ctx.insert("aws:username", "alice");
     ctx.insert("aws:PrincipalTag/team", "blue");
     ctx.insert_multi("aws:TagKeys", vec!["Team".into(), "Env".into()]);
-    let alphabet: Vec<char> = "{}[]\":,*?$'\\ aAIfExistsForAnyValue:Null0tru\u{e9}\u{1F600}"
-        .chars()
-        .collect();
+    let alphabet: Vec<char> = "{}[]\":,*?$'\\ aAIfExistsForAnyValue:Null0tru\u{e9}\u{1F600}".chars().collect();
 
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
     let mut next = move || {
@@ -318,18 +259,12 @@ fn no_input_panics() {
         if let Ok(policy) = Policy::parse(&text) {
             parsed += 1;
             let actions = ["sso:CreatePermissionSet", "", "*", "identitystore:x"];
-            let request = Request {
-                action: actions[round % actions.len()],
-                resource: "arn:aws:sso:::permissionSet/ssoins-1/ps-2",
-                context: &ctx,
-            };
+            let request =
+                Request { action: actions[round % actions.len()], resource: "arn:aws:sso:::permissionSet/ssoins-1/ps-2", context: &ctx };
             let _ = evaluate(std::slice::from_ref(&policy), &request);
         }
     }
-    assert!(
-        parsed > 100,
-        "mutations should still parse sometimes ({parsed})"
-    );
+    assert!(parsed > 100, "mutations should still parse sometimes ({parsed})");
 }
 
 const CONDITIONS: &str = r#"{"Version": "2012-10-17", "Statement": [{"Sid": "A", "Effect": "Allow",
@@ -349,24 +284,12 @@ fn large_documents_parse_quickly() {
     );
     assert!(Policy::parse(&doc).is_ok());
 
-    let statements: Vec<String> = (0..20_000)
-        .map(|i| {
-            format!(
-                r#"{{"Sid": "S{i}", "Effect": "Allow", "Action": "sso:A{i}", "Resource": "*"}}"#
-            )
-        })
-        .collect();
-    let doc = format!(
-        r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#,
-        statements.join(",")
-    );
+    let statements: Vec<String> =
+        (0..20_000).map(|i| format!(r#"{{"Sid": "S{i}", "Effect": "Allow", "Action": "sso:A{i}", "Resource": "*"}}"#)).collect();
+    let doc = format!(r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#, statements.join(","));
     let policy = Policy::parse(&doc).unwrap();
     assert_eq!(policy.statement_count(), 20_000);
     let ctx = Context::new();
-    let request = Request {
-        action: "sso:A19999",
-        resource: "*",
-        context: &ctx,
-    };
+    let request = Request { action: "sso:A19999", resource: "*", context: &ctx };
     assert!(policy.evaluate(&request).is_allowed());
 }

@@ -11,8 +11,7 @@ const DIRECTORY_ADMIN: &str = "AWSSSODirectoryAdministrator";
 const READ_ONLY: &str = "AWSSSOReadOnly";
 const DIRECTORY_READ_ONLY: &str = "AWSSSODirectoryReadOnly";
 
-const SLR: &str =
-    "arn:aws:iam::123456789012:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO";
+const SLR: &str = "arn:aws:iam::123456789012:role/aws-service-role/sso.amazonaws.com/AWSServiceRoleForSSO";
 
 fn policy(name: &str) -> &'static Policy {
     managed::policy(name).unwrap_or_else(|| panic!("managed policy {name} missing"))
@@ -20,16 +19,7 @@ fn policy(name: &str) -> &'static Policy {
 
 #[test]
 fn names_documents_and_parsing() {
-    assert_eq!(
-        managed::names(),
-        &[
-            MASTER,
-            MEMBER,
-            DIRECTORY_ADMIN,
-            READ_ONLY,
-            DIRECTORY_READ_ONLY
-        ]
-    );
+    assert_eq!(managed::names(), &[MASTER, MEMBER, DIRECTORY_ADMIN, READ_ONLY, DIRECTORY_READ_ONLY]);
     for name in managed::names() {
         let doc = managed::document(name).unwrap();
         let parsed = Policy::parse(doc).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -39,10 +29,7 @@ fn names_documents_and_parsing() {
         assert!(serde_json::from_str::<serde_json::Value>(doc).is_ok());
     }
     assert_eq!(managed::document("AdministratorAccess"), None);
-    assert!(
-        managed::policy("awsssoreadonly").is_none(),
-        "names are case-sensitive"
-    );
+    assert!(managed::policy("awsssoreadonly").is_none(), "names are case-sensitive");
     // Parsed once: the same reference every time.
     assert!(std::ptr::eq(policy(MASTER), policy(MASTER)));
 }
@@ -83,38 +70,18 @@ const TABLE: &[(&str, &str, &str, bool)] = &[
     // Directory administrator: users, groups and sessions only.
     (DIRECTORY_ADMIN, "identitystore:CreateUser", "*", true),
     (DIRECTORY_ADMIN, "identitystore:UpdateGroup", "*", true),
-    (
-        DIRECTORY_ADMIN,
-        "identitystore:CreateGroupMembership",
-        "*",
-        true,
-    ),
-    (
-        DIRECTORY_ADMIN,
-        "identitystore-auth:BatchDeleteSession",
-        "*",
-        true,
-    ),
+    (DIRECTORY_ADMIN, "identitystore:CreateGroupMembership", "*", true),
+    (DIRECTORY_ADMIN, "identitystore-auth:BatchDeleteSession", "*", true),
     (DIRECTORY_ADMIN, "sso-directory:DeleteUser", "*", true),
     (DIRECTORY_ADMIN, "sso:ListDirectoryAssociations", "*", true),
     (DIRECTORY_ADMIN, "sso:CreatePermissionSet", INSTANCE, false),
-    (
-        DIRECTORY_ADMIN,
-        "sso:CreateAccountAssignment",
-        ACCOUNT,
-        false,
-    ),
+    (DIRECTORY_ADMIN, "sso:CreateAccountAssignment", ACCOUNT, false),
     (DIRECTORY_ADMIN, "sso:ListPermissionSets", INSTANCE, false),
     (DIRECTORY_ADMIN, "organizations:ListAccounts", "*", false),
     // SSO read-only: settings, permission sets, assignments; no writes, no users.
     (READ_ONLY, "sso:ListPermissionSets", INSTANCE, true),
     (READ_ONLY, "sso:DescribePermissionSet", PERMISSION_SET, true),
-    (
-        READ_ONLY,
-        "sso:GetInlinePolicyForPermissionSet",
-        PERMISSION_SET,
-        true,
-    ),
+    (READ_ONLY, "sso:GetInlinePolicyForPermissionSet", PERMISSION_SET, true),
     (READ_ONLY, "sso:ListAccountAssignments", ACCOUNT, true),
     (READ_ONLY, "sso:ListInstances", "*", true),
     (READ_ONLY, "sso-directory:DescribeDirectory", "*", true),
@@ -123,85 +90,30 @@ const TABLE: &[(&str, &str, &str, bool)] = &[
     (READ_ONLY, "sso:CreatePermissionSet", INSTANCE, false),
     (READ_ONLY, "sso:DeletePermissionSet", PERMISSION_SET, false),
     (READ_ONLY, "sso:CreateAccountAssignment", ACCOUNT, false),
-    (
-        READ_ONLY,
-        "sso:PutInlinePolicyToPermissionSet",
-        PERMISSION_SET,
-        false,
-    ),
-    (
-        READ_ONLY,
-        "sso:ProvisionPermissionSet",
-        PERMISSION_SET,
-        false,
-    ),
+    (READ_ONLY, "sso:PutInlinePolicyToPermissionSet", PERMISSION_SET, false),
+    (READ_ONLY, "sso:ProvisionPermissionSet", PERMISSION_SET, false),
     (READ_ONLY, "sso:TagResource", PERMISSION_SET, false),
     (READ_ONLY, "identitystore:DescribeUser", "*", false),
     (READ_ONLY, "sso-directory:SearchUsers", "*", false),
-    (
-        READ_ONLY,
-        "organizations:EnableAWSServiceAccess",
-        "*",
-        false,
-    ),
+    (READ_ONLY, "organizations:EnableAWSServiceAccess", "*", false),
     // Directory read-only: users and groups only, no writes.
     (DIRECTORY_READ_ONLY, "identitystore:DescribeUser", "*", true),
     (DIRECTORY_READ_ONLY, "identitystore:ListUsers", "*", true),
     (DIRECTORY_READ_ONLY, "identitystore:ListGroups", "*", true),
     (DIRECTORY_READ_ONLY, "identitystore:GetUserId", "*", true),
-    (
-        DIRECTORY_READ_ONLY,
-        "identitystore:IsMemberInGroups",
-        "*",
-        true,
-    ),
-    (
-        DIRECTORY_READ_ONLY,
-        "identitystore:ListGroupMembershipsForMember",
-        "*",
-        true,
-    ),
+    (DIRECTORY_READ_ONLY, "identitystore:IsMemberInGroups", "*", true),
+    (DIRECTORY_READ_ONLY, "identitystore:ListGroupMembershipsForMember", "*", true),
     (DIRECTORY_READ_ONLY, "sso-directory:SearchUsers", "*", true),
-    (
-        DIRECTORY_READ_ONLY,
-        "sso-directory:DescribeGroups",
-        "*",
-        true,
-    ),
-    (
-        DIRECTORY_READ_ONLY,
-        "identitystore-auth:ListSessions",
-        "*",
-        true,
-    ),
+    (DIRECTORY_READ_ONLY, "sso-directory:DescribeGroups", "*", true),
+    (DIRECTORY_READ_ONLY, "identitystore-auth:ListSessions", "*", true),
     (DIRECTORY_READ_ONLY, "identitystore:CreateUser", "*", false),
     (DIRECTORY_READ_ONLY, "identitystore:DeleteUser", "*", false),
     (DIRECTORY_READ_ONLY, "identitystore:UpdateGroup", "*", false),
-    (
-        DIRECTORY_READ_ONLY,
-        "identitystore:CreateGroupMembership",
-        "*",
-        false,
-    ),
-    (
-        DIRECTORY_READ_ONLY,
-        "identitystore-auth:BatchDeleteSession",
-        "*",
-        false,
-    ),
+    (DIRECTORY_READ_ONLY, "identitystore:CreateGroupMembership", "*", false),
+    (DIRECTORY_READ_ONLY, "identitystore-auth:BatchDeleteSession", "*", false),
     (DIRECTORY_READ_ONLY, "sso-directory:CreateUser", "*", false),
-    (
-        DIRECTORY_READ_ONLY,
-        "sso:ListPermissionSets",
-        INSTANCE,
-        false,
-    ),
-    (
-        DIRECTORY_READ_ONLY,
-        "sso:ListAccountAssignments",
-        ACCOUNT,
-        false,
-    ),
+    (DIRECTORY_READ_ONLY, "sso:ListPermissionSets", INSTANCE, false),
+    (DIRECTORY_READ_ONLY, "sso:ListAccountAssignments", ACCOUNT, false),
 ];
 
 #[test]
@@ -210,15 +122,9 @@ fn managed_policy_table() {
     let mut failures = Vec::new();
     for &(name, action, resource, want) in TABLE {
         let got = decide(std::slice::from_ref(policy(name)), action, resource, &ctx);
-        let want_decision = if want {
-            Decision::Allow
-        } else {
-            Decision::ImplicitDeny
-        };
+        let want_decision = if want { Decision::Allow } else { Decision::ImplicitDeny };
         if got != want_decision {
-            failures.push(format!(
-                "{name}: {action} on {resource} -> {got:?}, want {want_decision:?}"
-            ));
+            failures.push(format!("{name}: {action} on {resource} -> {got:?}, want {want_decision:?}"));
         }
     }
     assert!(failures.is_empty(), "\n{}", failures.join("\n"));
@@ -228,67 +134,30 @@ fn managed_policy_table() {
 /// role, and only for the SSO service (the guide's two extra statements).
 #[test]
 fn master_service_linked_role_statements() {
-    let for_sso = context(&[
-        ("iam:AWSServiceName", &["sso.amazonaws.com"]),
-        ("iam:PassedToService", &["sso.amazonaws.com"]),
-    ]);
-    let for_other = context(&[
-        ("iam:AWSServiceName", &["ec2.amazonaws.com"]),
-        ("iam:PassedToService", &["ec2.amazonaws.com"]),
-    ]);
+    let for_sso = context(&[("iam:AWSServiceName", &["sso.amazonaws.com"]), ("iam:PassedToService", &["sso.amazonaws.com"])]);
+    let for_other = context(&[("iam:AWSServiceName", &["ec2.amazonaws.com"]), ("iam:PassedToService", &["ec2.amazonaws.com"])]);
     let master = std::slice::from_ref(policy(MASTER));
     let member = std::slice::from_ref(policy(MEMBER));
     let other_role = "arn:aws:iam::123456789012:role/Admin";
 
-    assert_eq!(
-        decide(master, "iam:CreateServiceLinkedRole", SLR, &for_sso),
-        Decision::Allow
-    );
-    assert_eq!(
-        decide(master, "iam:PassRole", SLR, &for_sso),
-        Decision::Allow
-    );
-    assert_eq!(
-        decide(master, "iam:CreateServiceLinkedRole", SLR, &for_other),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        decide(master, "iam:PassRole", SLR, &for_other),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        decide(master, "iam:PassRole", SLR, &Context::new()),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        decide(master, "iam:PassRole", other_role, &for_sso),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        decide(member, "iam:CreateServiceLinkedRole", SLR, &for_sso),
-        Decision::ImplicitDeny
-    );
-    assert_eq!(
-        decide(member, "iam:PassRole", SLR, &for_sso),
-        Decision::ImplicitDeny
-    );
+    assert_eq!(decide(master, "iam:CreateServiceLinkedRole", SLR, &for_sso), Decision::Allow);
+    assert_eq!(decide(master, "iam:PassRole", SLR, &for_sso), Decision::Allow);
+    assert_eq!(decide(master, "iam:CreateServiceLinkedRole", SLR, &for_other), Decision::ImplicitDeny);
+    assert_eq!(decide(master, "iam:PassRole", SLR, &for_other), Decision::ImplicitDeny);
+    assert_eq!(decide(master, "iam:PassRole", SLR, &Context::new()), Decision::ImplicitDeny);
+    assert_eq!(decide(master, "iam:PassRole", other_role, &for_sso), Decision::ImplicitDeny);
+    assert_eq!(decide(member, "iam:CreateServiceLinkedRole", SLR, &for_sso), Decision::ImplicitDeny);
+    assert_eq!(decide(member, "iam:PassRole", SLR, &for_sso), Decision::ImplicitDeny);
 }
 
 /// A customer Deny still overrides a managed Allow.
 #[test]
 fn managed_allow_is_overridden_by_customer_deny() {
-    let deny = Policy::parse(
-        r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "identitystore:Delete*", "Resource": "*"}}"#,
-    )
-    .unwrap();
+    let deny =
+        Policy::parse(r#"{"Version": "2012-10-17", "Statement": {"Effect": "Deny", "Action": "identitystore:Delete*", "Resource": "*"}}"#)
+            .unwrap();
     let policies = [policy(MASTER).clone(), deny];
     let ctx = Context::new();
-    assert_eq!(
-        decide(&policies, "identitystore:DeleteUser", "*", &ctx),
-        Decision::ExplicitDeny
-    );
-    assert_eq!(
-        decide(&policies, "identitystore:CreateUser", "*", &ctx),
-        Decision::Allow
-    );
+    assert_eq!(decide(&policies, "identitystore:DeleteUser", "*", &ctx), Decision::ExplicitDeny);
+    assert_eq!(decide(&policies, "identitystore:CreateUser", "*", &ctx), Decision::Allow);
 }

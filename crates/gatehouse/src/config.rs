@@ -99,11 +99,8 @@ impl Config {
         if !matches!(self.log_format.as_str(), "text" | "json") {
             anyhow::bail!("log_format must be \"text\" or \"json\", not {:?}", self.log_format);
         }
-        if !self.database_url.is_empty()
-            && !(self.database_url.starts_with("postgres://")
-                || self.database_url.starts_with("postgresql://")
-                || self.database_url.starts_with("sqlite:"))
-        {
+        let known = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| self.database_url.starts_with(p));
+        if !self.database_url.is_empty() && !known {
             anyhow::bail!("database_url must start with postgres:// or sqlite: (got {:?})", redact_url(&self.database_url));
         }
         Ok(())

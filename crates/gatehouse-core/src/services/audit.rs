@@ -17,7 +17,7 @@ impl Services {
             "eventName": query.event_name,
             "maxResults": query.limit,
         });
-        let mut op = self.begin(ctx, Source::Gatehouse, "LookupEvents", true, params).await?;
+        let mut op = self.begin(ctx, Source::CloudTrail, "LookupEvents", true, params).await?;
         let result = async {
             let trail = format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id);
             op.authorize(&trail)?;
@@ -31,7 +31,7 @@ impl Services {
     /// forever. Still authorized.
     pub async fn read_events_quietly(&self, ctx: &Ctx, query: AuditQuery) -> Result<Vec<StoredAudit>> {
         let trail = format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id);
-        ctx.principal.authorize("gatehouse:LookupEvents", &trail, &[])?;
+        ctx.principal.authorize("cloudtrail:LookupEvents", &trail, &[])?;
         let mut tx = self.store.begin().await?;
         let rows = tx.list_audit(&query).await?;
         tx.rollback().await?;

@@ -52,10 +52,17 @@ impl Services {
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
             validate_group(&profile)?;
-            if op.tx.count_groups(&store_id).await? >= self.config.max_groups {
-                return Err(Error::QuotaExceeded {
-                    message: format!("the identity store already holds the maximum of {} groups", self.config.max_groups),
-                });
+            let max = self.config.max_groups;
+            let count = match self.group_count.bound(max) {
+                Some(bound) => bound,
+                None => {
+                    let n = op.tx.count_groups(&store_id).await?;
+                    self.group_count.set_exact(n);
+                    n
+                }
+            };
+            if count >= max {
+                return Err(Error::QuotaExceeded { message: format!("the identity store already holds the maximum of {max} groups") });
             }
             check_unique(&mut op, &store_id, &profile, None).await?;
             let now = self.clock.now();
@@ -67,6 +74,7 @@ impl Services {
                 meta: Meta { created_at: now, created_by: by.clone(), updated_at: now, updated_by: by, revision: 1 },
             };
             op.tx.insert_group(&group).await?;
+            self.group_count.created();
             op.respond(json!({"identityStoreId": store_id, "groupId": group.group_id}));
             op.resource("AWS::IdentityStore::Group", ids::group_arn(&group.group_id));
             Ok(group)

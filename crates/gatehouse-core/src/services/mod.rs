@@ -9,6 +9,7 @@ mod memberships;
 mod op;
 mod passwords;
 pub mod principal;
+mod quota;
 mod users;
 
 use std::sync::{Arc, OnceLock};
@@ -57,12 +58,22 @@ pub struct Services {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ServiceConfig,
     pub(crate) instance: OnceLock<Instance>,
+    pub(crate) user_count: quota::CountCache,
+    pub(crate) group_count: quota::CountCache,
 }
 
 impl Services {
     /// Build the services and load the instance if one exists (see [`Services::bootstrap`]).
     pub async fn open(store: Arc<dyn Store>, key: MasterKey, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self> {
-        let svc = Services { store, key, clock, config, instance: OnceLock::new() };
+        let svc = Services {
+            store,
+            key,
+            clock,
+            config,
+            instance: OnceLock::new(),
+            user_count: quota::CountCache::new(),
+            group_count: quota::CountCache::new(),
+        };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;
         tx.rollback().await?;

@@ -17,6 +17,7 @@ pub enum Source {
     SsoDirectory,
     Sso,
     Organizations,
+    CloudTrail,
     Gatehouse,
 }
 
@@ -27,6 +28,7 @@ impl Source {
             Source::SsoDirectory => "sso-directory.amazonaws.com",
             Source::Sso => "sso.amazonaws.com",
             Source::Organizations => "organizations.amazonaws.com",
+            Source::CloudTrail => "cloudtrail.amazonaws.com",
             Source::Gatehouse => "gatehouse.amazonaws.com",
         }
     }
@@ -37,6 +39,7 @@ impl Source {
             Source::SsoDirectory => "sso-directory",
             Source::Sso => "sso",
             Source::Organizations => "organizations",
+            Source::CloudTrail => "cloudtrail",
             Source::Gatehouse => "gatehouse",
         }
     }

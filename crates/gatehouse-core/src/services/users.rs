@@ -136,10 +136,17 @@ impl Services {
         op.authorize(&self.identity_store_arn()?)?;
         validate_profile(&profile)?;
         let store_id = self.store_id()?;
-        if op.tx.count_users(&store_id).await? >= self.config.max_users {
-            return Err(Error::QuotaExceeded {
-                message: format!("the identity store already holds the maximum of {} users", self.config.max_users),
-            });
+        let max = self.config.max_users;
+        let count = match self.user_count.bound(max) {
+            Some(bound) => bound,
+            None => {
+                let n = op.tx.count_users(&store_id).await?;
+                self.user_count.set_exact(n);
+                n
+            }
+        };
+        if count >= max {
+            return Err(Error::QuotaExceeded { message: format!("the identity store already holds the maximum of {max} users") });
         }
         check_unique(op, &store_id, &profile, None).await?;
         let now = self.clock.now();
@@ -152,6 +159,7 @@ impl Services {
             meta: Meta { created_at: now, created_by: by.clone(), updated_at: now, updated_by: by, revision: 1 },
         };
         op.tx.insert_user(&user).await?;
+        self.user_count.created();
         op.respond(json!({"identityStoreId": user.identity_store_id, "userId": user.user_id}));
         op.resource("AWS::IdentityStore::User", ids::user_arn(&user.user_id));
         Ok(user)

@@ -4,8 +4,7 @@
 use gatehouse_policy::{Context, Decision, Policy, Request, evaluate};
 
 pub const INSTANCE: &str = "arn:aws:sso:::instance/ssoins-1111111111111111";
-pub const PERMISSION_SET: &str =
-    "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
+pub const PERMISSION_SET: &str = "arn:aws:sso:::permissionSet/ssoins-1111111111111111/ps-2222222222222222";
 pub const ACCOUNT: &str = "arn:aws:sso:::account/123456789012";
 
 /// Build a context from `(key, values)` pairs; one value uses `insert`,
@@ -29,21 +28,12 @@ pub fn parse(json: &str) -> Policy {
 }
 
 pub fn decide(policies: &[Policy], action: &str, resource: &str, ctx: &Context) -> Decision {
-    evaluate(
-        policies,
-        &Request {
-            action,
-            resource,
-            context: ctx,
-        },
-    )
+    evaluate(policies, &Request { action, resource, context: ctx })
 }
 
 /// A one-statement 2012-10-17 policy.
 pub fn statement(effect: &str, action: &str, resource: &str, condition: Option<&str>) -> String {
-    let condition = condition
-        .map(|c| format!(r#", "Condition": {c}"#))
-        .unwrap_or_default();
+    let condition = condition.map(|c| format!(r#", "Condition": {c}"#)).unwrap_or_default();
     format!(
         r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "{effect}", "Action": {action}, "Resource": {resource}{condition}}}]}}"#
     )

@@ -132,7 +132,10 @@ async fn tail(svc: &Services, ctx: &Ctx, out: OutputFormat, lines: u64, follow: 
     } else {
         print(&first);
     }
-    while follow {
+    if !follow {
+        return Ok(());
+    }
+    loop {
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         let q = AuditQuery { after_seq: after, event_name: event_name.clone(), limit: 1000, ..Default::default() };
         let page = svc.read_events_quietly(ctx, q).await.map_err(service_error)?;
@@ -142,7 +145,6 @@ async fn tail(svc: &Services, ctx: &Ctx, out: OutputFormat, lines: u64, follow: 
         print(&page);
         std::io::stdout().flush()?;
     }
-    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]

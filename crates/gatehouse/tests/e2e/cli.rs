@@ -92,18 +92,28 @@ fn identity_rules_through_the_cli() {
         eprintln!("-- on {}", db.backend);
         let cli = Cli::for_db(&db);
         cli.ok(&["init"]);
-        let alice = cli.json(&["user", "create", "alice", "--email", "alice@example.com", "--given-name", "Alice", "--family-name", "Smith"]);
+        let alice =
+            cli.json(&["user", "create", "alice", "--email", "alice@example.com", "--given-name", "Alice", "--family-name", "Smith"]);
         let alice_id = alice["UserId"].as_str().unwrap().to_string();
         assert_eq!(alice["DisplayName"], "Alice Smith");
 
         // Uniqueness, case-insensitive.
-        assert!(cli.fails(5, &["user", "create", "ALICE", "--email", "a2@example.com", "--given-name", "A", "--family-name", "B"]).contains("ConflictException"));
-        assert!(cli.fails(5, &["user", "create", "bob", "--email", "ALICE@EXAMPLE.COM", "--given-name", "B", "--family-name", "C"]).contains("email"));
+        assert!(
+            cli.fails(5, &["user", "create", "ALICE", "--email", "a2@example.com", "--given-name", "A", "--family-name", "B"])
+                .contains("ConflictException")
+        );
+        assert!(
+            cli.fails(5, &["user", "create", "bob", "--email", "ALICE@EXAMPLE.COM", "--given-name", "B", "--family-name", "C"])
+                .contains("email")
+        );
         // Validation names the field.
         assert!(String::from_utf8_lossy(&create(&cli, "carol", "not-an-email").stderr).contains("Emails[0].Value"));
         assert_eq!(create(&cli, "carol", "not-an-email").status.code(), Some(3));
         let long = "x".repeat(129);
-        assert!(cli.fails(3, &["user", "create", &long, "--email", "l@example.com", "--given-name", "L", "--family-name", "L"]).contains("UserName"));
+        assert!(
+            cli.fails(3, &["user", "create", &long, "--email", "l@example.com", "--given-name", "L", "--family-name", "L"])
+                .contains("UserName")
+        );
         assert!(cli.fails(3, &["user", "create", "dan"]).contains("Name.GivenName"));
         // The user name cannot change.
         assert!(cli.fails(3, &["user", "update", "alice", "--user-name", "alice2"]).contains("cannot be changed"));
@@ -145,7 +155,9 @@ fn identity_rules_through_the_cli() {
         let tail = cli.ok(&["-o", "json", "audit", "tail", "-n", "500"]);
         let records: Vec<Value> = tail.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
         let find = |name: &str, code: Option<&str>| {
-            records.iter().any(|r| r["eventName"] == name && r["errorCode"].as_str() == code && r["userIdentity"]["userName"] == "cli-tester")
+            records
+                .iter()
+                .any(|r| r["eventName"] == name && r["errorCode"].as_str() == code && r["userIdentity"]["userName"] == "cli-tester")
         };
         for (name, code) in [
             ("CreateUser", None),
@@ -179,7 +191,21 @@ fn audit_export_jsonl_and_cloudtrail_files() {
     let lines: Vec<Value> = jsonl.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert!(lines.iter().filter(|r| r["eventName"] == "CreateUser").count() == 7);
     for r in &lines {
-        for key in ["eventVersion", "userIdentity", "eventTime", "eventSource", "eventName", "awsRegion", "sourceIPAddress", "userAgent", "requestID", "eventID", "readOnly", "eventType", "recipientAccountId"] {
+        for key in [
+            "eventVersion",
+            "userIdentity",
+            "eventTime",
+            "eventSource",
+            "eventName",
+            "awsRegion",
+            "sourceIPAddress",
+            "userAgent",
+            "requestID",
+            "eventID",
+            "readOnly",
+            "eventType",
+            "recipientAccountId",
+        ] {
             assert!(r.get(key).is_some(), "{key} missing in {r}");
         }
     }
@@ -241,7 +267,10 @@ fn configuration_and_database_errors_are_clear() {
     std::fs::write(&good, format!("data_dir = \"{data}\"\nmax_users = 100\n")).unwrap();
     let cfg = good.to_str().unwrap();
     assert!(run(&["--config", cfg, "init"], &[]).status.success());
-    let out = run(&["--config", cfg, "user", "create", "x", "--email", "x@example.com", "--given-name", "X", "--family-name", "Y"], &[("GATEHOUSE_MAX_USERS", "1")]);
+    let out = run(
+        &["--config", cfg, "user", "create", "x", "--email", "x@example.com", "--given-name", "X", "--family-name", "Y"],
+        &[("GATEHOUSE_MAX_USERS", "1")],
+    );
     check(&out, 8, "ServiceQuotaExceededException");
     // Unknown commands and flags: clap's usage error.
     assert_eq!(run(&["user", "frobnicate"], &[]).status.code(), Some(2));

@@ -34,7 +34,8 @@ fn sigkill_during_1000_creations_loses_no_acknowledged_user() {
             .collect();
         std::fs::write(&file, lines.join("\n")).unwrap();
 
-        let mut child = cli.command(&["user", "import", file.to_str().unwrap()]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
+        let mut child =
+            cli.command(&["user", "import", file.to_str().unwrap()]).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
         let mut reader = BufReader::new(child.stdout.take().unwrap());
         let mut acked: HashMap<String, String> = HashMap::new();
         let mut line = String::new();
@@ -55,7 +56,8 @@ fn sigkill_during_1000_creations_loses_no_acknowledged_user() {
         rt.block_on(async {
             let key = MasterKey::load_or_create(&cli.data_dir.join("master.key")).unwrap().0;
             let store = gatehouse_store::connect(&db.url, &Default::default()).await.unwrap();
-            let svc = Arc::new(Services::open(store, key, Arc::new(gatehouse_core::clock::SystemClock), ServiceConfig::default()).await.unwrap());
+            let svc =
+                Arc::new(Services::open(store, key, Arc::new(gatehouse_core::clock::SystemClock), ServiceConfig::default()).await.unwrap());
             let ctx: Ctx = svc.operator_ctx("verifier").unwrap();
             let mut users = HashMap::new();
             let mut after = None;
@@ -68,12 +70,18 @@ fn sigkill_during_1000_creations_loses_no_acknowledged_user() {
                 }
             }
             let mut tx = svc.store().begin().await.unwrap();
-            let records = tx.list_audit(&AuditQuery { event_name: Some("CreateUser".into()), limit: 100_000, ..Default::default() }).await.unwrap();
+            let records =
+                tx.list_audit(&AuditQuery { event_name: Some("CreateUser".into()), limit: 100_000, ..Default::default() }).await.unwrap();
             tx.rollback().await.unwrap();
             let audited: HashMap<String, String> = records
                 .iter()
                 .filter(|r| r.record.error_code.is_none())
-                .map(|r| (r.record.request_parameters["userName"].as_str().unwrap().to_string(), r.record.response_elements["userId"].as_str().unwrap().to_string()))
+                .map(|r| {
+                    (
+                        r.record.request_parameters["userName"].as_str().unwrap().to_string(),
+                        r.record.response_elements["userId"].as_str().unwrap().to_string(),
+                    )
+                })
                 .collect();
             for (name, id) in &acked {
                 assert_eq!(users.get(name), Some(id), "acknowledged user {name} is missing");

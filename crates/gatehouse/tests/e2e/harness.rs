@@ -45,7 +45,8 @@ pub async fn sqlite_db() -> TestDb {
 
 pub async fn postgres_db(admin: &str) -> TestDb {
     let name = format!("gh_test_{}", uuid::Uuid::new_v4().simple());
-    let conn = Database::connect(admin).await.unwrap_or_else(|e| panic!("GATEHOUSE_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+    let conn =
+        Database::connect(admin).await.unwrap_or_else(|e| panic!("GATEHOUSE_TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
     conn.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create test database");
     let _ = conn.close().await;
     TestDb { url: with_database(admin, &name), backend: "postgres", dir: tempfile::tempdir().expect("tempdir") }
@@ -60,6 +61,7 @@ pub async fn databases() -> Vec<TestDb> {
     dbs
 }
 
+#[allow(dead_code)] // url and dir serve tests that run a process against the same database
 pub struct Env {
     /// The database URL (for running the CLI or a server against the same database).
     pub url: String,

@@ -233,7 +233,8 @@ async fn groups_unique_and_validated() {
 #[tokio::test]
 async fn bad_input_names_the_field() {
     each_backend(|e| async move {
-        let cases: Vec<(&str, Box<dyn Fn(&mut gatehouse_core::model::UserProfile)>)> = vec![
+        type Mutate = Box<dyn Fn(&mut gatehouse_core::model::UserProfile)>;
+        let cases: Vec<(&str, Mutate)> = vec![
             ("UserName", Box::new(|p| p.user_name = "a".repeat(129))),
             ("UserName", Box::new(|p| p.user_name = "with space".into())),
             ("UserName", Box::new(|p| p.user_name = String::new())),

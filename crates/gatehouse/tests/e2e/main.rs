@@ -1,10 +1,10 @@
 //! Gatehouse end-to-end tests: one binary (link time matters on two cores).
 //! Set GATEHOUSE_TEST_DATABASE_URL=postgres://… to run everything on PostgreSQL as well.
 
-mod harness;
-mod identity;
 mod authz;
-mod storage;
 mod cli;
 mod crash;
+mod harness;
+mod identity;
 mod server;
+mod storage;

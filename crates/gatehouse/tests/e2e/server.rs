@@ -17,6 +17,7 @@ pub struct Server {
 }
 
 impl Server {
+    #[allow(clippy::zombie_processes)] // the caller waits in terminate()
     pub fn start(cli: &Cli) -> Server {
         let mut child = cli
             .command(&["serve", "--listen", "127.0.0.1:0"])

@@ -1,0 +1,61 @@
+//! Quota checks without counting every row on every create (which makes bulk loads quadratic):
+//! the last exact count plus the creates since is an upper bound (deletes only lower the truth),
+//! and an exact count is taken whenever that bound nears the limit or every `RECOUNT` creates.
+//! Across nodes the bound misses other nodes' creates since the last recount, so the quota is
+//! exact on one node and may be overshot by at most what other nodes create in that window.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+const RECOUNT: u64 = 1024;
+const UNKNOWN: u64 = u64::MAX;
+
+pub(crate) struct CountCache {
+    known: AtomicU64,
+    since: AtomicU64,
+}
+
+impl CountCache {
+    pub fn new() -> Self {
+        CountCache { known: AtomicU64::new(UNKNOWN), since: AtomicU64::new(0) }
+    }
+
+    /// An upper bound on the count that is safe to compare with `max`, or None: count exactly.
+    pub fn bound(&self, max: u64) -> Option<u64> {
+        let known = self.known.load(Ordering::Acquire);
+        let since = self.since.load(Ordering::Acquire);
+        if known == UNKNOWN || since >= RECOUNT {
+            return None;
+        }
+        let bound = known + since;
+        (bound + RECOUNT < max).then_some(bound)
+    }
+
+    pub fn set_exact(&self, count: u64) {
+        self.since.store(0, Ordering::Release);
+        self.known.store(count, Ordering::Release);
+    }
+
+    pub fn created(&self) {
+        self.since.fetch_add(1, Ordering::AcqRel);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exact_near_the_limit_and_periodically() {
+        let c = CountCache::new();
+        assert_eq!(c.bound(50_000), None, "unknown at first");
+        c.set_exact(10);
+        assert_eq!(c.bound(50_000), Some(10));
+        c.created();
+        assert_eq!(c.bound(50_000), Some(11));
+        assert_eq!(c.bound(1_000), None, "near the limit: count exactly");
+        for _ in 0..RECOUNT {
+            c.created();
+        }
+        assert_eq!(c.bound(50_000), None, "recount every RECOUNT creates");
+    }
+}
