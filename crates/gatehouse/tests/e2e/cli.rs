@@ -175,6 +175,25 @@ fn identity_rules_through_the_cli() {
             assert!(find(name, code), "missing {name} {code:?}");
         }
         assert!(!tail.contains("First-Pass1") && !tail.contains(otp["OneTimePassword"].as_str().unwrap()), "no secrets in audit");
+
+        // Access keys: malformed policy JSON and unknown managed policies are refused clearly.
+        let bad = db.dir.path().join("bad-policy.json");
+        std::fs::write(&bad, r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*"#).unwrap();
+        assert!(
+            cli.fails(3, &["admin", "access-key", "create", "--name", "bot", "--policy-file", bad.to_str().unwrap()])
+                .contains("PolicyDocument[0]")
+        );
+        assert!(
+            cli.fails(3, &["admin", "access-key", "create", "--name", "bot", "--policy", "AWSSSONoSuchPolicy"])
+                .contains("unknown managed policy")
+        );
+        let key = cli.json(&["admin", "access-key", "create", "--name", "bot", "--policy", "AWSSSODirectoryReadOnly"]);
+        let key_id = key["AccessKey"]["AccessKeyId"].as_str().unwrap().to_string();
+        let listed = cli.json(&["admin", "access-key", "list"]);
+        assert!(!listed.to_string().contains(key["AccessKey"]["SecretAccessKey"].as_str().unwrap()), "list never shows secrets");
+        assert_eq!(listed["AccessKeys"].as_array().unwrap().len(), 2, "bootstrap key and bot");
+        cli.ok(&["admin", "access-key", "delete", &key_id]);
+        assert!(cli.fails(4, &["admin", "access-key", "delete", &key_id]).contains("not found"));
     }
 }
 

@@ -53,6 +53,14 @@ impl Server {
     }
 }
 
+/// Drop a PostgreSQL test database, disconnecting its sessions.
+async fn drop_database(url: &str) {
+    use sea_orm::ConnectionTrait;
+    let (base, name) = url.rsplit_once('/').expect("database in URL");
+    let admin = sea_orm::Database::connect(format!("{base}/postgres")).await.expect("admin connection");
+    admin.execute_unprepared(&format!("DROP DATABASE {name} WITH (FORCE)")).await.expect("drop database");
+}
+
 pub fn http_get(addr: &str, path: &str) -> (u16, String) {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -94,6 +102,14 @@ fn serve_first_start_health_metrics_and_sigterm() {
         let second = Server::start(&cli);
         assert!(!second.banner.contains("One-time password") && !second.banner.contains("AWS_SECRET_ACCESS_KEY"), "{}", second.banner);
         assert_eq!(second.get("/healthz").0, 200);
+        if db.backend == "postgres" {
+            // The database goes away under the running server: ready says so, healthy stays up.
+            rt.block_on(drop_database(&db.url));
+            let (code, body) = second.get("/readyz");
+            assert_eq!(code, 503, "{body}");
+            assert!(body.contains("unavailable"), "{body}");
+            assert_eq!(second.get("/healthz").0, 200);
+        }
         assert!(second.terminate().success());
     }
 }
