@@ -97,6 +97,9 @@ fn serve_first_start_health_metrics_and_sigterm() {
         }
         assert!(body.contains("route=\"/healthz\""), "{body}");
         assert_eq!(first.get("/no-such-page").0, 404);
+        // The CLI works on the same database while the server holds it open.
+        cli.ok(&["user", "create", "while-serving", "--email", "ws@example.com", "--given-name", "W", "--family-name", "S"]);
+        assert!(first.get("/metrics").1.contains("gatehouse_db_pool_idle_connections"));
         assert!(first.terminate().success(), "SIGTERM exits cleanly");
 
         let second = Server::start(&cli);
