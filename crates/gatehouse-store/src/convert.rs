@@ -1,5 +1,6 @@
 //! Between rows and the domain model, and from driver errors to `StoreError`.
 
+use chrono::{DateTime, Utc};
 use gatehouse_core::error::StoreError;
 use gatehouse_core::model::*;
 use sea_orm::{DbErr, SqlErr};
@@ -64,14 +65,12 @@ pub fn user_from(m: user::Model) -> Result<User, StoreError> {
         user_id: m.user_id,
         profile: from_json(&m.profile)?,
         active: m.active,
-        meta: Meta {
-            created_at: m.created_at,
-            created_by: m.created_by,
-            updated_at: m.updated_at,
-            updated_by: m.updated_by,
-            revision: m.revision,
-        },
+        meta: meta(m.created_at, m.created_by, m.updated_at, m.updated_by, m.revision),
     })
+}
+
+fn meta(created_at: DateTime<Utc>, created_by: String, updated_at: DateTime<Utc>, updated_by: String, revision: i64) -> Meta {
+    Meta { created_at, created_by, updated_at, updated_by, revision }
 }
 
 pub fn group_row(g: &Group) -> Result<group::Model, StoreError> {
@@ -95,13 +94,7 @@ pub fn group_from(m: group::Model) -> Result<Group, StoreError> {
         identity_store_id: m.identity_store_id,
         group_id: m.group_id,
         profile: GroupProfile { display_name: m.display_name, description: m.description, external_ids: from_json(&m.external_ids)? },
-        meta: Meta {
-            created_at: m.created_at,
-            created_by: m.created_by,
-            updated_at: m.updated_at,
-            updated_by: m.updated_by,
-            revision: m.revision,
-        },
+        meta: meta(m.created_at, m.created_by, m.updated_at, m.updated_by, m.revision),
     })
 }
 
