@@ -7,7 +7,7 @@ cd "$(dirname "$0")/../.."
 cargo build --release --locked -q -p gatehouse-bench-identity
 bin=target/release/bench-identity
 work=$(mktemp -d /tmp/gatehouse-bench.XXXXXX)
-cleanup() { [ -n "${pgdir:-}" ] && scripts/pg-throwaway.sh stop "$pgdir"; rm -rf "$work"; }
+cleanup() { if [ -n "${pgdir:-}" ]; then scripts/pg-throwaway.sh stop "$pgdir"; rm -rf "$pgdir"; fi; rm -rf "$work"; }
 trap cleanup EXIT
 
 echo "== SQLite (synchronous=full, the default)"
@@ -18,10 +18,8 @@ echo "== SQLite (synchronous=normal)"
 echo
 url=${GATEHOUSE_BENCH_DATABASE_URL:-}
 if [ -z "$url" ]; then
-  pgdir="$work/pg"
-  url=$(scripts/pg-throwaway.sh start "$pgdir")
-  # The throwaway cluster turns fsync off for tests; measure with durable commits.
-  psql -q "$url" -c "ALTER SYSTEM SET fsync = on" -c "ALTER SYSTEM SET synchronous_commit = on" -c "ALTER SYSTEM SET full_page_writes = on" -c "SELECT pg_reload_conf()" >/dev/null
+  pgdir=$(mktemp -d /tmp/gatehouse-bench-pg.XXXXXX)   # outside $work: the postgres user must reach it
+  url=$(PG_DURABLE=1 scripts/pg-throwaway.sh start "$pgdir")   # durable commits, as in production
   psql -q "$url" -c "CREATE DATABASE bench" >/dev/null
   url="${url%/postgres}/bench"
 fi
