@@ -1,6 +1,7 @@
 //! Gatehouse's HTTP front doors. Each decodes its protocol, calls one service operation and
 //! encodes the result or the protocol's own error shape; no business rule lives here.
 
+mod aws;
 mod ops;
 
 use axum::Router;
@@ -18,7 +19,7 @@ pub struct AppState {
 
 /// Every route of the server on one listener.
 pub fn router(state: AppState) -> Router {
-    ops::routes().route_layer(axum::middleware::from_fn(ops::track_requests)).with_state(state)
+    ops::routes().route("/", axum::routing::post(aws::handle)).route_layer(axum::middleware::from_fn(ops::track_requests)).with_state(state)
 }
 
 /// Serve until `shutdown` resolves; in-flight requests finish before this returns.

@@ -109,6 +109,33 @@ impl Services {
         Ok(Ctx::new(principal, "127.0.0.1", format!("gatehouse-cli/{}", env!("CARGO_PKG_VERSION"))))
     }
 
+    /// Requests name the identity store; there is one per instance.
+    pub fn require_identity_store(&self, identity_store_id: &str) -> Result<()> {
+        if self.instance()?.identity_store_id == identity_store_id {
+            Ok(())
+        } else {
+            Err(Error::not_found(crate::error::ResourceType::IdentityStore, identity_store_id))
+        }
+    }
+
+    /// An opaque, tamper-proof pagination token (authenticated encryption under the master key),
+    /// bound to the operation that issued it.
+    pub fn seal_page_token(&self, operation: &str, cursor: &str) -> String {
+        self.key.encrypt_str(&format!("{operation}\n{cursor}"))
+    }
+
+    /// The cursor inside a token from [`Services::seal_page_token`]; a forged, altered or foreign
+    /// token is a ValidationException naming `NextToken`.
+    pub fn open_page_token(&self, operation: &str, token: &str) -> Result<String> {
+        let bad = || Error::validation("NextToken", "the pagination token is invalid");
+        let text = self.key.decrypt_string(token).map_err(|_| bad())?;
+        let (op, cursor) = text.split_once('\n').ok_or_else(bad)?;
+        if op != operation {
+            return Err(bad());
+        }
+        Ok(cursor.to_string())
+    }
+
     fn identity_store_arn(&self) -> Result<String> {
         let i = self.instance()?;
         Ok(crate::ids::identity_store_arn(&i.management_account_id, &i.identity_store_id))

@@ -1,0 +1,172 @@
+//! AWS JSON 1.1 front door (`POST /` with `X-Amz-Target`), as boto3 and the AWS CLI call it:
+//! SigV4 authentication, dispatch by target prefix, and errors in AWS's `__type` shape.
+
+mod identitystore;
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::{Ctx, Error};
+use gatehouse_sigv4::{Authorization, SigV4Error};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+use crate::AppState;
+
+/// An error as AWS JSON protocols carry it.
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    extra: Value,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), extra: Value::Null }
+    }
+
+    pub fn validation(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "ValidationException", message)
+    }
+
+    fn sigv4(e: SigV4Error) -> Self {
+        match e {
+            SigV4Error::Missing => ApiError::new(StatusCode::FORBIDDEN, "MissingAuthenticationTokenException", e.to_string()),
+            SigV4Error::Expired { .. } => ApiError::new(StatusCode::FORBIDDEN, "InvalidSignatureException", e.to_string()),
+            SigV4Error::Mismatch => ApiError::new(StatusCode::FORBIDDEN, "InvalidSignatureException", e.to_string()),
+            SigV4Error::Malformed(_) | SigV4Error::Scope(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "IncompleteSignatureException", e.to_string())
+            }
+        }
+    }
+
+    fn into_response(self, request_id: &str) -> Response {
+        let mut body = json!({"__type": self.code, "Message": self.message, "message": self.message});
+        if let (Some(map), Value::Object(extra)) = (body.as_object_mut(), self.extra) {
+            map.extend(extra);
+        }
+        respond(self.status, body, request_id)
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(e: Error) -> Self {
+        let message = e.to_string();
+        match &e {
+            Error::Validation { .. } => ApiError::validation(message),
+            Error::Conflict { reason, .. } => {
+                let mut err = ApiError::new(StatusCode::BAD_REQUEST, "ConflictException", message);
+                if let Some(r) = reason {
+                    err.extra = json!({"Reason": r});
+                }
+                err
+            }
+            Error::NotFound { resource_type, resource_id } => {
+                let mut err = ApiError::new(StatusCode::BAD_REQUEST, "ResourceNotFoundException", message);
+                err.extra = json!({"ResourceType": resource_type.as_str(), "ResourceId": resource_id});
+                err
+            }
+            Error::AccessDenied { .. } => ApiError::new(StatusCode::BAD_REQUEST, "AccessDeniedException", message),
+            Error::QuotaExceeded { .. } => ApiError::new(StatusCode::BAD_REQUEST, "ServiceQuotaExceededException", message),
+            Error::Unavailable { .. } => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "InternalServerException", "The service is unavailable; retry later.")
+            }
+            Error::Internal { message } => {
+                tracing::error!(error = %message, "internal error");
+                ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerException", "An internal error occurred.")
+            }
+        }
+    }
+}
+
+fn respond(status: StatusCode, body: Value, request_id: &str) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    let headers = response.headers_mut();
+    headers.insert("content-type", HeaderValue::from_static("application/x-amz-json-1.1"));
+    if let Ok(v) = HeaderValue::from_str(request_id) {
+        headers.insert("x-amzn-requestid", v);
+    }
+    response
+}
+
+/// `POST /`: authenticate, then hand the JSON body to the service family named by the target.
+pub async fn handle(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let Some((prefix, operation)) = target.split_once('.') else {
+        return ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", "Missing or malformed X-Amz-Target header")
+            .into_response(&request_id);
+    };
+    let signing_name = match prefix {
+        "AWSIdentityStore" => "identitystore",
+        _ => {
+            return ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", format!("Unknown service {prefix}"))
+                .into_response(&request_id);
+        }
+    };
+    let ctx = match authenticate(&state, &method, &uri, &headers, &body, signing_name, peer, &request_id).await {
+        Ok(ctx) => ctx,
+        Err(e) => return e.into_response(&request_id),
+    };
+    let input: Value = if body.is_empty() {
+        json!({})
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(v @ Value::Object(_)) => v,
+            _ => {
+                return ApiError::new(StatusCode::BAD_REQUEST, "SerializationException", "The request body is not a JSON object")
+                    .into_response(&request_id);
+            }
+        }
+    };
+    let result = match prefix {
+        "AWSIdentityStore" => identitystore::dispatch(&state, &ctx, operation, input).await,
+        _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", target.clone())),
+    };
+    match result {
+        Ok(output) => respond(StatusCode::OK, output, &request_id),
+        Err(e) => e.into_response(&request_id),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn authenticate(
+    state: &AppState,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &[u8],
+    signing_name: &str,
+    peer: SocketAddr,
+    request_id: &str,
+) -> Result<Ctx, ApiError> {
+    let header = headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or_else(|| ApiError::sigv4(SigV4Error::Missing))?;
+    let auth = Authorization::parse(header).map_err(ApiError::sigv4)?;
+    let found = state.services.access_key_principal(&auth.access_key_id).await.map_err(ApiError::from)?;
+    let Some((principal, secret)) = found else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "UnrecognizedClientException",
+            "The security token included in the request is invalid.",
+        ));
+    };
+    let pairs: Vec<(String, String)> =
+        headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
+    let request =
+        gatehouse_sigv4::Request { method: method.as_str(), path: uri.path(), query: uri.query().unwrap_or(""), headers: &pairs, body };
+    let region = state.services.config().region.clone();
+    gatehouse_sigv4::verify(&request, &auth, &secret, &region, signing_name, state.services.clock().now()).map_err(ApiError::sigv4)?;
+    let user_agent = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or("").to_string();
+    let mut ctx = Ctx::new(principal, peer.ip().to_string(), user_agent);
+    ctx.request_id = request_id.to_string();
+    Ok(ctx)
+}
