@@ -90,3 +90,85 @@ def test_read_only_key_is_denied_writes_and_audited(server, ids):
     records = [json.loads(l) for l in server.cli("-o", "json", "audit", "tail", "-n", "100").splitlines()]
     denied = [r for r in records if r["eventName"] == "CreateUser" and r.get("errorCode") == "AccessDeniedException"]
     assert denied and denied[-1]["userIdentity"]["accessKeyId"] == key["AccessKeyId"]
+
+
+def test_update_user_attribute_operations(ids):
+    client, store_id = ids
+    user_id = make_user(client, store_id, "dora")["UserId"]
+    resp = client.update_user(IdentityStoreId=store_id, UserId=user_id, Operations=[
+        {"AttributePath": "name.givenName", "AttributeValue": "Dorothy"},
+        {"AttributePath": "title", "AttributeValue": "Pilot"},
+        {"AttributePath": "emails", "AttributeValue": [{"Value": "dorothy@example.com", "Type": "work", "Primary": True}]},
+    ])
+    assert resp["Revision"] == 2
+    user = client.describe_user(IdentityStoreId=store_id, UserId=user_id)
+    assert user["Name"]["GivenName"] == "Dorothy" and user["Title"] == "Pilot"
+    assert user["Emails"][0]["Value"] == "dorothy@example.com"
+    client.update_user(IdentityStoreId=store_id, UserId=user_id, Operations=[{"AttributePath": "title"}])
+    assert "Title" not in client.describe_user(IdentityStoreId=store_id, UserId=user_id)
+    with pytest.raises(ClientError) as e:
+        client.update_user(IdentityStoreId=store_id, UserId=user_id, Operations=[{"AttributePath": "userName", "AttributeValue": "dot"}])
+    assert error_code(e) == "ValidationException" and "cannot be changed" in e.value.response["Error"]["Message"]
+    with pytest.raises(ClientError) as e:
+        client.update_user(IdentityStoreId=store_id, UserId=user_id, Operations=[{"AttributePath": "emails", "AttributeValue": "x"}])
+    assert error_code(e) == "ValidationException"
+
+
+def test_groups_memberships_and_lookups(ids):
+    client, store_id = ids
+    alice = make_user(client, store_id, "alice")["UserId"]
+    bob = make_user(client, store_id, "bob")["UserId"]
+    eng = client.create_group(IdentityStoreId=store_id, DisplayName="Engineering", Description="Builders")["GroupId"]
+    ops = client.create_group(IdentityStoreId=store_id, DisplayName="Ops")["GroupId"]
+    with pytest.raises(ClientError) as e:
+        client.create_group(IdentityStoreId=store_id, DisplayName="engineering")
+    assert error_code(e) == "ConflictException"
+    assert client.describe_group(IdentityStoreId=store_id, GroupId=eng)["Description"] == "Builders"
+    client.update_group(IdentityStoreId=store_id, GroupId=eng, Operations=[{"AttributePath": "description", "AttributeValue": "Makers"}])
+    assert client.describe_group(IdentityStoreId=store_id, GroupId=eng)["Description"] == "Makers"
+    groups = client.list_groups(IdentityStoreId=store_id, Filters=[{"AttributePath": "DisplayName", "AttributeValue": "Ops"}])["Groups"]
+    assert [g["GroupId"] for g in groups] == [ops]
+
+    m = client.create_group_membership(IdentityStoreId=store_id, GroupId=eng, MemberId={"UserId": alice})["MembershipId"]
+    client.create_group_membership(IdentityStoreId=store_id, GroupId=ops, MemberId={"UserId": alice})
+    with pytest.raises(ClientError) as e:
+        client.create_group_membership(IdentityStoreId=store_id, GroupId=eng, MemberId={"UserId": alice})
+    assert error_code(e) == "ConflictException"
+    with pytest.raises(ClientError) as e:
+        client.create_group_membership(IdentityStoreId=store_id, GroupId=eng, MemberId={"UserId": ops})
+    assert error_code(e) == "ValidationException"  # a group cannot be a member of a group
+    described = client.describe_group_membership(IdentityStoreId=store_id, MembershipId=m)
+    assert described["GroupId"] == eng and described["MemberId"] == {"UserId": alice}
+    assert client.get_group_membership_id(IdentityStoreId=store_id, GroupId=eng, MemberId={"UserId": alice})["MembershipId"] == m
+    members = client.list_group_memberships(IdentityStoreId=store_id, GroupId=eng)["GroupMemberships"]
+    assert [x["MemberId"]["UserId"] for x in members] == [alice]
+    mine = client.list_group_memberships_for_member(IdentityStoreId=store_id, MemberId={"UserId": alice})["GroupMemberships"]
+    assert sorted(x["GroupId"] for x in mine) == sorted([eng, ops])
+    results = client.is_member_in_groups(IdentityStoreId=store_id, MemberId={"UserId": bob}, GroupIds=[eng, ops])["Results"]
+    assert [r["MembershipExists"] for r in results] == [False, False]
+    results = client.is_member_in_groups(IdentityStoreId=store_id, MemberId={"UserId": alice}, GroupIds=[eng])["Results"]
+    assert results[0]["MembershipExists"] is True
+
+    assert client.get_user_id(IdentityStoreId=store_id, AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": "ALICE"}})["UserId"] == alice
+    assert client.get_user_id(IdentityStoreId=store_id, AlternateIdentifier={"UniqueAttribute": {"AttributePath": "emails.value", "AttributeValue": "bob@example.com"}})["UserId"] == bob
+    assert client.get_group_id(IdentityStoreId=store_id, AlternateIdentifier={"UniqueAttribute": {"AttributePath": "displayName", "AttributeValue": "Ops"}})["GroupId"] == ops
+    with pytest.raises(ClientError) as e:
+        client.get_user_id(IdentityStoreId=store_id, AlternateIdentifier={"UniqueAttribute": {"AttributePath": "userName", "AttributeValue": "nobody"}})
+    assert error_code(e) == "ResourceNotFoundException"
+
+    client.delete_group_membership(IdentityStoreId=store_id, MembershipId=m)
+    client.delete_user(IdentityStoreId=store_id, UserId=alice)  # also removes the Ops membership
+    assert client.list_group_memberships(IdentityStoreId=store_id, GroupId=ops)["GroupMemberships"] == []
+    client.delete_group(IdentityStoreId=store_id, GroupId=eng)
+    with pytest.raises(ClientError) as e:
+        client.describe_group(IdentityStoreId=store_id, GroupId=eng)
+    assert error_code(e) == "ResourceNotFoundException"
+
+
+def test_identity_store_itself(ids):
+    client, store_id = ids
+    described = client.describe_identity_store(IdentityStoreId=store_id)
+    assert described["IdentityStoreId"] == store_id
+    assert described["IdentityStoreArn"].endswith(f":identitystore/{store_id}")
+    stores = client.list_identity_stores()["IdentityStores"]
+    assert [s["IdentityStoreId"] for s in stores] == [store_id]

@@ -120,13 +120,31 @@ impl Services {
 
     /// Replace a group's display name, description or external ids.
     pub async fn update_group(&self, ctx: &Ctx, group_id: &str, profile: GroupProfile) -> Result<Group> {
+        let params = json!({"displayName": profile.display_name});
+        self.change_group(ctx, group_id, params, move |p| {
+            *p = profile;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Apply `apply` to the group's current attributes inside the transaction, then validate.
+    pub async fn change_group(
+        &self,
+        ctx: &Ctx,
+        group_id: &str,
+        operations: serde_json::Value,
+        apply: impl FnOnce(&mut GroupProfile) -> Result<()> + Send,
+    ) -> Result<Group> {
         let store_id = self.store_id()?;
-        let params = json!({"identityStoreId": store_id, "groupId": group_id, "displayName": profile.display_name});
+        let params = json!({"identityStoreId": store_id, "groupId": group_id, "operations": operations});
         let mut op = self.begin(ctx, Source::IdentityStore, "UpdateGroup", false, params).await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
             op.authorize(&ids::group_arn(group_id))?;
             let mut group = load_group(&mut op, &store_id, group_id).await?;
+            let mut profile = group.profile.clone();
+            apply(&mut profile)?;
             validate_group(&profile)?;
             check_unique(&mut op, &store_id, &profile, Some(group_id)).await?;
             group.profile = profile;

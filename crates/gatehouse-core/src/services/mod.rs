@@ -5,6 +5,7 @@ mod access_keys;
 mod audit;
 mod bootstrap;
 mod groups;
+mod lookups;
 mod memberships;
 mod op;
 mod passwords;
@@ -16,6 +17,7 @@ use std::sync::{Arc, OnceLock};
 
 pub use access_keys::NewAccessKey;
 pub use bootstrap::Bootstrapped;
+pub use lookups::AlternateId;
 pub use op::Source;
 pub use principal::{Ctx, HeldPolicy, Principal, PrincipalKind};
 pub use users::UserChange;

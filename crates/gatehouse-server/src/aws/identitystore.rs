@@ -4,10 +4,11 @@
 use chrono::{DateTime, Utc};
 use gatehouse_core::Ctx;
 use gatehouse_core::ids;
-use gatehouse_core::model::{Page, User, UserProfile, UserQuery};
+use gatehouse_core::model::{ExternalId, Group, GroupProfile, GroupQuery, Membership, Page, Paged, User, UserProfile, UserQuery};
+use gatehouse_core::services::{AlternateId, UserChange};
 use serde_json::{Value, json};
 
-use super::ApiError;
+use super::{ApiError, attributes};
 use crate::AppState;
 
 fn epoch(t: &DateTime<Utc>) -> f64 {
@@ -41,52 +42,155 @@ pub fn user_json(u: &User) -> Value {
     v
 }
 
+fn group_json(g: &Group) -> Value {
+    let mut v = serde_json::to_value(&g.profile).unwrap_or_else(|_| json!({}));
+    if let Some(map) = v.as_object_mut() {
+        map.insert("IdentityStoreId".into(), json!(g.identity_store_id));
+        map.insert("GroupId".into(), json!(g.group_id));
+        map.insert("GroupArn".into(), json!(ids::group_arn(&g.group_id)));
+        map.insert("Revision".into(), json!(g.meta.revision));
+        map.insert("CreatedAt".into(), json!(epoch(&g.meta.created_at)));
+        map.insert("CreatedBy".into(), json!(g.meta.created_by));
+        map.insert("UpdatedAt".into(), json!(epoch(&g.meta.updated_at)));
+        map.insert("UpdatedBy".into(), json!(g.meta.updated_by));
+    }
+    v
+}
+
+fn membership_json(m: &Membership) -> Value {
+    json!({
+        "IdentityStoreId": m.identity_store_id,
+        "MembershipId": m.membership_id,
+        "MembershipArn": ids::membership_arn(&m.membership_id),
+        "GroupId": m.group_id,
+        "MemberId": {"UserId": m.user_id},
+        "CreatedAt": epoch(&m.created_at),
+        "CreatedBy": m.created_by,
+    })
+}
+
+fn member_id(input: &Value) -> Result<String, ApiError> {
+    input
+        .get("MemberId")
+        .and_then(|m| m.get("UserId"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::validation("MemberId.UserId: is required"))
+}
+
+fn operations(input: &Value) -> Result<Vec<(String, Option<Value>)>, ApiError> {
+    let list = input.get("Operations").and_then(Value::as_array).ok_or_else(|| ApiError::validation("Operations: is required"))?;
+    if list.is_empty() || list.len() > 100 {
+        return Err(ApiError::validation("Operations: give between 1 and 100 operations"));
+    }
+    list.iter()
+        .map(|op| {
+            let path = op
+                .get("AttributePath")
+                .and_then(Value::as_str)
+                .ok_or_else(|| ApiError::validation("Operations.AttributePath: is required"))?;
+            Ok((path.to_string(), op.get("AttributeValue").cloned()))
+        })
+        .collect()
+}
+
+fn alternate_id(input: &Value) -> Result<AlternateId, ApiError> {
+    let alt = input.get("AlternateIdentifier").ok_or_else(|| ApiError::validation("AlternateIdentifier: is required"))?;
+    if let Some(x) = alt.get("ExternalId") {
+        let issuer = x
+            .get("Issuer")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::validation("AlternateIdentifier.ExternalId.Issuer: is required"))?;
+        let id =
+            x.get("Id").and_then(Value::as_str).ok_or_else(|| ApiError::validation("AlternateIdentifier.ExternalId.Id: is required"))?;
+        return Ok(AlternateId::External(ExternalId { issuer: issuer.into(), id: id.into() }));
+    }
+    if let Some(u) = alt.get("UniqueAttribute") {
+        let path = u
+            .get("AttributePath")
+            .and_then(Value::as_str)
+            .ok_or_else(|| ApiError::validation("AlternateIdentifier.UniqueAttribute.AttributePath: is required"))?;
+        let value = match u.get("AttributeValue") {
+            Some(Value::String(s)) => s.clone(),
+            _ => return Err(ApiError::validation("AlternateIdentifier.UniqueAttribute.AttributeValue: must be a string")),
+        };
+        return Ok(AlternateId::Attribute { path: path.into(), value });
+    }
+    Err(ApiError::validation("AlternateIdentifier: give ExternalId or UniqueAttribute"))
+}
+
+/// MaxResults (1–100, default 100) and the cursor inside NextToken.
+fn page(state: &AppState, input: &Value, operation: &str) -> Result<Page, ApiError> {
+    let limit = match input.get("MaxResults") {
+        None => 100,
+        Some(v) => match v.as_u64() {
+            Some(n @ 1..=100) => n,
+            _ => return Err(ApiError::validation("MaxResults: must be between 1 and 100")),
+        },
+    };
+    let after = match input.get("NextToken").and_then(Value::as_str) {
+        Some(token) => Some(state.services.open_page_token(operation, token)?),
+        None => None,
+    };
+    Ok(Page { after, limit })
+}
+
+fn paged<T>(state: &AppState, operation: &str, key: &str, page: Paged<T>, render: impl Fn(&T) -> Value) -> Value {
+    let mut out = json!({ key: page.items.iter().map(render).collect::<Vec<_>>() });
+    if let Some(next) = page.next {
+        out["NextToken"] = json!(state.services.seal_page_token(operation, &next));
+    }
+    out
+}
+
 pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value) -> Result<Value, ApiError> {
     let svc = &state.services;
+    if operation == "ListIdentityStores" {
+        let stores = svc.list_identity_stores(ctx).await?;
+        let list: Vec<Value> = stores.iter().map(|(id, arn)| json!({"IdentityStoreId": id, "IdentityStoreArn": arn})).collect();
+        return Ok(json!({"IdentityStores": list}));
+    }
     let store_id = string_member(&input, "IdentityStoreId")?;
     svc.require_identity_store(&store_id)?;
     match operation {
+        "DescribeIdentityStore" => {
+            let (id, arn) = svc.describe_identity_store(ctx).await?;
+            Ok(json!({"IdentityStoreId": id, "IdentityStoreArn": arn}))
+        }
         "CreateUser" => {
             if input.get("UserName").is_none() {
                 return Err(ApiError::validation("UserName: is required"));
             }
             let profile: UserProfile = serde_json::from_value(input).map_err(|e| ApiError::validation(format!("invalid request: {e}")))?;
             let user = svc.create_user(ctx, profile).await?;
-            Ok(json!({
-                "IdentityStoreId": user.identity_store_id,
-                "UserId": user.user_id,
-                "UserArn": ids::user_arn(&user.user_id),
-                "Revision": user.meta.revision,
-            }))
+            Ok(
+                json!({"IdentityStoreId": user.identity_store_id, "UserId": user.user_id, "UserArn": ids::user_arn(&user.user_id), "Revision": user.meta.revision}),
+            )
         }
-        "DescribeUser" => {
+        "DescribeUser" => Ok(user_json(&svc.describe_user(ctx, &string_member(&input, "UserId")?).await?)),
+        "UpdateUser" => {
             let user_id = string_member(&input, "UserId")?;
-            Ok(user_json(&svc.describe_user(ctx, &user_id).await?))
+            let ops = operations(&input)?;
+            let paths: Vec<&str> = ops.iter().map(|(p, _)| p.as_str()).collect();
+            let change = UserChange::new(json!(paths), move |profile, _active| attributes::apply(profile, &ops));
+            let user = svc.update_user(ctx, &user_id, change).await?;
+            Ok(
+                json!({"IdentityStoreId": user.identity_store_id, "UserId": user.user_id, "UserArn": ids::user_arn(&user.user_id), "Revision": user.meta.revision}),
+            )
         }
         "DeleteUser" => {
-            let user_id = string_member(&input, "UserId")?;
-            svc.delete_user(ctx, &user_id).await?;
+            svc.delete_user(ctx, &string_member(&input, "UserId")?).await?;
             Ok(json!({}))
         }
         "ListUsers" => {
-            let limit = match input.get("MaxResults") {
-                None => 100,
-                Some(v) => match v.as_u64() {
-                    Some(n @ 1..=100) => n,
-                    _ => return Err(ApiError::validation("MaxResults: must be between 1 and 100")),
-                },
-            };
-            let after = match input.get("NextToken").and_then(Value::as_str) {
-                Some(token) => Some(svc.open_page_token("ListUsers", token)?),
-                None => None,
-            };
+            let page = page(state, &input, "ListUsers")?;
             let mut query = UserQuery::default();
             for f in input.get("Filters").and_then(Value::as_array).into_iter().flatten() {
                 let path = f.get("AttributePath").and_then(Value::as_str).unwrap_or("");
                 let value = f.get("AttributeValue").and_then(Value::as_str).map(str::to_string);
                 match path {
-                    "UserName" => query.user_name = value,
-                    "DisplayName" => query.display_name = value,
+                    "UserName" | "userName" => query.user_name = value,
+                    "DisplayName" | "displayName" => query.display_name = value,
                     other => {
                         return Err(ApiError::validation(format!(
                             "Filters.AttributePath: '{other}' is not supported (UserName, DisplayName)"
@@ -94,17 +198,101 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
                     }
                 }
             }
-            let page = svc.list_users(ctx, query, Page { after, limit }).await?;
-            let mut out = json!({"Users": page.items.iter().map(user_json).collect::<Vec<_>>()});
-            if let Some(next) = page.next {
-                out["NextToken"] = json!(svc.seal_page_token("ListUsers", &next));
+            Ok(paged(state, "ListUsers", "Users", svc.list_users(ctx, query, page).await?, user_json))
+        }
+        "GetUserId" => {
+            let user = svc.get_user_id(ctx, alternate_id(&input)?).await?;
+            Ok(json!({"IdentityStoreId": user.identity_store_id, "UserId": user.user_id, "UserArn": ids::user_arn(&user.user_id)}))
+        }
+        "CreateGroup" => {
+            let display_name = string_member(&input, "DisplayName")?;
+            let description = input.get("Description").and_then(Value::as_str).map(str::to_string);
+            let group = svc.create_group(ctx, GroupProfile { display_name, description, external_ids: vec![] }).await?;
+            Ok(
+                json!({"IdentityStoreId": group.identity_store_id, "GroupId": group.group_id, "GroupArn": ids::group_arn(&group.group_id), "Revision": group.meta.revision}),
+            )
+        }
+        "DescribeGroup" => Ok(group_json(&svc.describe_group(ctx, &string_member(&input, "GroupId")?).await?)),
+        "UpdateGroup" => {
+            let group_id = string_member(&input, "GroupId")?;
+            let ops = operations(&input)?;
+            let paths: Vec<&str> = ops.iter().map(|(p, _)| p.as_str()).collect();
+            let group = svc.change_group(ctx, &group_id, json!(paths), move |profile| attributes::apply(profile, &ops)).await?;
+            Ok(
+                json!({"IdentityStoreId": group.identity_store_id, "GroupId": group.group_id, "GroupArn": ids::group_arn(&group.group_id), "Revision": group.meta.revision}),
+            )
+        }
+        "DeleteGroup" => {
+            svc.delete_group(ctx, &string_member(&input, "GroupId")?).await?;
+            Ok(json!({}))
+        }
+        "ListGroups" => {
+            let page = page(state, &input, "ListGroups")?;
+            let mut query = GroupQuery::default();
+            for f in input.get("Filters").and_then(Value::as_array).into_iter().flatten() {
+                let path = f.get("AttributePath").and_then(Value::as_str).unwrap_or("");
+                match path {
+                    "DisplayName" | "displayName" => {
+                        query.display_name = f.get("AttributeValue").and_then(Value::as_str).map(str::to_string)
+                    }
+                    other => return Err(ApiError::validation(format!("Filters.AttributePath: '{other}' is not supported (DisplayName)"))),
+                }
             }
-            Ok(out)
+            Ok(paged(state, "ListGroups", "Groups", svc.list_groups(ctx, query, page).await?, group_json))
+        }
+        "GetGroupId" => {
+            let group = svc.get_group_id(ctx, alternate_id(&input)?).await?;
+            Ok(json!({"IdentityStoreId": group.identity_store_id, "GroupId": group.group_id, "GroupArn": ids::group_arn(&group.group_id)}))
+        }
+        "CreateGroupMembership" => {
+            let m = svc.create_group_membership(ctx, &string_member(&input, "GroupId")?, &member_id(&input)?).await?;
+            Ok(
+                json!({"IdentityStoreId": m.identity_store_id, "MembershipId": m.membership_id, "MembershipArn": ids::membership_arn(&m.membership_id)}),
+            )
+        }
+        "DescribeGroupMembership" => {
+            Ok(membership_json(&svc.describe_group_membership(ctx, &string_member(&input, "MembershipId")?).await?))
+        }
+        "DeleteGroupMembership" => {
+            svc.delete_group_membership(ctx, &string_member(&input, "MembershipId")?).await?;
+            Ok(json!({}))
+        }
+        "GetGroupMembershipId" => {
+            let m = svc.get_group_membership_id(ctx, &string_member(&input, "GroupId")?, &member_id(&input)?).await?;
+            Ok(
+                json!({"IdentityStoreId": m.identity_store_id, "MembershipId": m.membership_id, "MembershipArn": ids::membership_arn(&m.membership_id)}),
+            )
+        }
+        "ListGroupMemberships" => {
+            let page = page(state, &input, "ListGroupMemberships")?;
+            let list = svc.list_group_memberships(ctx, &string_member(&input, "GroupId")?, page).await?;
+            Ok(paged(state, "ListGroupMemberships", "GroupMemberships", list, membership_json))
+        }
+        "ListGroupMembershipsForMember" => {
+            let page = page(state, &input, "ListGroupMembershipsForMember")?;
+            let list = svc.list_group_memberships_for_member(ctx, &member_id(&input)?, page).await?;
+            Ok(paged(state, "ListGroupMembershipsForMember", "GroupMemberships", list, membership_json))
+        }
+        "IsMemberInGroups" => {
+            let user_id = member_id(&input)?;
+            let groups: Vec<String> = input
+                .get("GroupIds")
+                .and_then(Value::as_array)
+                .ok_or_else(|| ApiError::validation("GroupIds: is required"))?
+                .iter()
+                .filter_map(|g| g.as_str().map(str::to_string))
+                .collect();
+            let results = svc.is_member_in_groups(ctx, &user_id, &groups).await?;
+            let list: Vec<Value> = results
+                .iter()
+                .map(|(g, exists)| json!({"GroupId": g, "MemberId": {"UserId": user_id}, "MembershipExists": exists}))
+                .collect();
+            Ok(json!({"Results": list}))
         }
         other => Err(ApiError::new(
             axum::http::StatusCode::BAD_REQUEST,
             "UnknownOperationException",
-            format!("AWSIdentityStore.{other} is not supported yet"),
+            format!("AWSIdentityStore.{other} is not supported"),
         )),
     }
 }

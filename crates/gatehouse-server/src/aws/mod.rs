@@ -1,6 +1,7 @@
 //! AWS JSON 1.1 front door (`POST /` with `X-Amz-Target`), as boto3 and the AWS CLI call it:
 //! SigV4 authentication, dispatch by target prefix, and errors in AWS's `__type` shape.
 
+mod attributes;
 mod identitystore;
 
 use axum::body::Bytes;
