@@ -41,9 +41,11 @@ class Server:
             base += ["--database-url", self.database_url]
         return base + list(rest)
 
-    def start(self):
+    def start(self, rate_limit=0):
+        """Start `serve`. The API rate limit is off unless a test asks for it (tests call fast)."""
+        env = dict(os.environ, GATEHOUSE_API_RATE_LIMIT=str(rate_limit))
         self.proc = subprocess.Popen(self.args("serve", "--listen", "127.0.0.1:0"), stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, text=True)
+                                     stderr=subprocess.DEVNULL, text=True, env=env)
         self.banner = ""
         for line in self.proc.stdout:
             self.banner += line
@@ -65,10 +67,10 @@ class Server:
         secret = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", self.banner).group(1)
         return key, secret
 
-    def client(self, service="identitystore", key=None, secret=None, **config):
+    def client(self, service="identitystore", key=None, secret=None, retries=None, **config):
         if key is None:
             key, secret = self.secrets()
-        cfg = botocore.config.Config(retries={"max_attempts": 0}, **config)
+        cfg = botocore.config.Config(retries=retries or {"max_attempts": 0}, **config)
         return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
                             aws_access_key_id=key, aws_secret_access_key=secret, config=cfg)
 

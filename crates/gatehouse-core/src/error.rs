@@ -15,6 +15,8 @@ pub enum Error {
     AccessDenied { message: String },
     /// A configured quota would be exceeded.
     QuotaExceeded { message: String },
+    /// Over the API rate limit: clients retry with backoff.
+    Throttled { message: String },
     /// The database or another dependency cannot be reached.
     Unavailable { message: String },
     /// A bug or unexpected state; the message is for logs, not for attackers.
@@ -86,6 +88,7 @@ impl Error {
             Error::NotFound { .. } => "ResourceNotFoundException",
             Error::AccessDenied { .. } => "AccessDeniedException",
             Error::QuotaExceeded { .. } => "ServiceQuotaExceededException",
+            Error::Throttled { .. } => "ThrottlingException",
             Error::Unavailable { .. } => "ServiceUnavailableException",
             Error::Internal { .. } => "InternalServerException",
         }
@@ -102,6 +105,7 @@ impl fmt::Display for Error {
             }
             Error::AccessDenied { message } => f.write_str(message),
             Error::QuotaExceeded { message } => f.write_str(message),
+            Error::Throttled { message } => f.write_str(message),
             Error::Unavailable { message } => write!(f, "service unavailable: {message}"),
             Error::Internal { .. } => f.write_str("internal error"),
         }

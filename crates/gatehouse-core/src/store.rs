@@ -19,6 +19,9 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// Connections open and idle in the pool, for metrics.
     fn pool_stats(&self) -> PoolStats;
+    /// Take one token from the bucket `key` (refilled at `rate` per second up to `burst`).
+    /// False: the caller is over the limit. Shared by every node on PostgreSQL.
+    async fn take_token(&self, key: &str, rate: f64, burst: f64, now: DateTime<Utc>) -> StoreResult<bool>;
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

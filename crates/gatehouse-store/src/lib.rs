@@ -6,8 +6,9 @@ mod migration;
 mod tx;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, TransactionTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, Statement, TransactionTrait};
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,8 @@ pub struct SeaStore {
     /// SQLite has one writer at a time; every transaction writes (its audit record at least), so
     /// transactions queue here instead of spinning on SQLITE_BUSY.
     sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// SQLite serves one node, so its rate buckets live in memory.
+    local_buckets: std::sync::Mutex<std::collections::HashMap<String, (f64, f64)>>,
 }
 
 /// Connect to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and run pending migrations.
@@ -65,7 +68,7 @@ pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<SeaSt
     let db = Database::connect(opts).await.map_err(convert::db_err)?;
     Migrator::up(&db, None).await.map_err(convert::db_err)?;
     let backend = db.get_database_backend();
-    Ok(Arc::new(SeaStore { db, backend, sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))) }))
+    Ok(Arc::new(SeaStore { db, backend, sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))), local_buckets: Default::default() }))
 }
 
 impl SeaStore {
@@ -95,6 +98,29 @@ impl Store for SeaStore {
 
     async fn ping(&self) -> StoreResult<()> {
         self.db.ping().await.map_err(convert::db_err)
+    }
+
+    async fn take_token(&self, key: &str, rate: f64, burst: f64, now: DateTime<Utc>) -> StoreResult<bool> {
+        let now = now.timestamp_micros() as f64 / 1e6;
+        if self.backend != DbBackend::Postgres {
+            let mut buckets = self.local_buckets.lock().unwrap_or_else(|p| p.into_inner());
+            let (tokens, at) = buckets.entry(key.to_string()).or_insert((burst, now));
+            let available = (*tokens + (now - *at).max(0.0) * rate).min(burst);
+            *at = now;
+            *tokens = if available >= 1.0 { available - 1.0 } else { available };
+            return Ok(available >= 1.0);
+        }
+        // One statement: refill by elapsed time, take a token only if one is there. Concurrent
+        // nodes serialize on the row; a refused take changes nothing and returns no row.
+        let sql = "INSERT INTO rate_buckets (key, tokens, updated_at) VALUES ($1, $2 - 1, $3) \
+                   ON CONFLICT (key) DO UPDATE SET \
+                     tokens = LEAST($2, rate_buckets.tokens + GREATEST($3 - rate_buckets.updated_at, 0) * $4) - 1, \
+                     updated_at = $3 \
+                   WHERE LEAST($2, rate_buckets.tokens + GREATEST($3 - rate_buckets.updated_at, 0) * $4) >= 1 \
+                   RETURNING tokens";
+        let stmt = Statement::from_sql_and_values(DbBackend::Postgres, sql, [key.into(), burst.into(), now.into(), rate.into()]);
+        let row = self.db.query_one_raw(stmt).await.map_err(convert::db_err)?;
+        Ok(row.is_some())
     }
 
     fn pool_stats(&self) -> PoolStats {

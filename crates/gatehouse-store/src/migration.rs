@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation)]
+        vec![Box::new(M0001Foundation), Box::new(M0002RateBuckets)]
     }
 }
 
@@ -236,6 +236,34 @@ impl MigrationTrait for M0001Foundation {
         m.exec_stmt(Query::insert().into_table(a("write_lock")).columns([a("id"), a("n")]).values_panic([1.into(), 0.into()]).to_owned())
             .await?;
         Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("migrations are forward-only".into()))
+    }
+}
+
+struct M0002RateBuckets;
+
+impl MigrationName for M0002RateBuckets {
+    fn name(&self) -> &str {
+        "m0002_rate_buckets"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0002RateBuckets {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        // Token buckets shared by all nodes: tokens left and when they were last counted (epoch s).
+        m.create_table(
+            Table::create()
+                .table(a("rate_buckets"))
+                .col(string(a("key")).primary_key())
+                .col(double(a("tokens")))
+                .col(double(a("updated_at")))
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

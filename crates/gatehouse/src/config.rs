@@ -30,6 +30,8 @@ pub struct Config {
     /// Identity store quotas (the guide's defaults).
     pub max_users: u64,
     pub max_groups: u64,
+    /// AWS-compatible API calls per second for the instance (the guide's 20 TPS); 0 turns it off.
+    pub api_rate_limit: f64,
     /// "text" or "json".
     pub log_format: String,
     /// tracing filter, e.g. "info" or "gatehouse=debug,info".
@@ -52,6 +54,7 @@ impl Default for Config {
             admin_email: "admin@example.com".into(),
             max_users: 50_000,
             max_groups: 10_000,
+            api_rate_limit: 20.0,
             log_format: "text".into(),
             log_level: "info".into(),
             shutdown_grace_seconds: 30,
@@ -71,6 +74,7 @@ const KEYS: &[&str] = &[
     "admin_email",
     "max_users",
     "max_groups",
+    "api_rate_limit",
     "log_format",
     "log_level",
     "shutdown_grace_seconds",

@@ -85,6 +85,7 @@ pub fn exit_code(e: &anyhow::Error) -> u8 {
         Some(Error::AccessDenied { .. }) => 6,
         Some(Error::Unavailable { .. }) => 7,
         Some(Error::QuotaExceeded { .. }) => 8,
+        Some(Error::Throttled { .. }) => 9,
         Some(Error::Internal { .. }) | None => {
             if format!("{e:#}").contains("cannot open the database") {
                 7

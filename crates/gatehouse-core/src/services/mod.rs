@@ -40,6 +40,9 @@ pub struct ServiceConfig {
     pub admin_email: String,
     /// Name of the management account.
     pub management_account_name: String,
+    /// AWS-compatible API calls per second for the whole instance (the guide: 20); 0 turns the
+    /// limit off.
+    pub api_rate_limit: f64,
 }
 
 impl Default for ServiceConfig {
@@ -50,6 +53,7 @@ impl Default for ServiceConfig {
             max_groups: 10_000,
             admin_email: "admin@example.com".to_string(),
             management_account_name: "Management".to_string(),
+            api_rate_limit: 20.0,
         }
     }
 }
@@ -109,6 +113,20 @@ impl Services {
         let instance = self.instance()?;
         let principal = Principal::operator(&instance.management_account_id, os_user);
         Ok(Ctx::new(principal, "127.0.0.1", format!("gatehouse-cli/{}", env!("CARGO_PKG_VERSION"))))
+    }
+
+    /// Admit one AWS API call under the instance's rate limit ("All AWS SSO APIs have a throttle
+    /// limit maximum of 20 transactions per second"), or refuse it with ThrottlingException.
+    pub async fn admit_api_call(&self) -> Result<()> {
+        let rate = self.config.api_rate_limit;
+        if rate <= 0.0 {
+            return Ok(());
+        }
+        if self.store.take_token("aws-api", rate, rate.max(1.0), self.clock.now()).await? {
+            Ok(())
+        } else {
+            Err(Error::Throttled { message: "Rate exceeded".into() })
+        }
     }
 
     /// Requests name the identity store; there is one per instance.

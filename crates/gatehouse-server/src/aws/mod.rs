@@ -71,6 +71,7 @@ impl From<Error> for ApiError {
             }
             Error::AccessDenied { .. } => ApiError::new(StatusCode::BAD_REQUEST, "AccessDeniedException", message),
             Error::QuotaExceeded { .. } => ApiError::new(StatusCode::BAD_REQUEST, "ServiceQuotaExceededException", message),
+            Error::Throttled { .. } => ApiError::new(StatusCode::BAD_REQUEST, "ThrottlingException", message),
             Error::Unavailable { .. } => {
                 ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "InternalServerException", "The service is unavailable; retry later.")
             }
@@ -118,6 +119,9 @@ pub async fn handle(
         Ok(ctx) => ctx,
         Err(e) => return e.into_response(&request_id),
     };
+    if let Err(e) = state.services.admit_api_call().await {
+        return ApiError::from(e).into_response(&request_id);
+    }
     let input: Value = if body.is_empty() {
         json!({})
     } else {
