@@ -33,6 +33,10 @@ pub enum ResourceType {
     OrganizationalUnit,
     AccessKey,
     Instance,
+    /// A root or organizational unit named as a parent.
+    Parent,
+    /// An account or organizational unit named as a child.
+    Child,
 }
 
 impl ResourceType {
@@ -47,6 +51,8 @@ impl ResourceType {
             ResourceType::OrganizationalUnit => "ORGANIZATIONAL_UNIT",
             ResourceType::AccessKey => "ACCESS_KEY",
             ResourceType::Instance => "INSTANCE",
+            ResourceType::Parent => "PARENT",
+            ResourceType::Child => "CHILD",
         }
     }
     fn noun(self) -> &'static str {
@@ -59,6 +65,8 @@ impl ResourceType {
             ResourceType::OrganizationalUnit => "Organizational unit",
             ResourceType::AccessKey => "Access key",
             ResourceType::Instance => "Instance",
+            ResourceType::Parent => "Parent",
+            ResourceType::Child => "Child",
         }
     }
 }

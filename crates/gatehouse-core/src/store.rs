@@ -91,8 +91,17 @@ pub trait OrgRepo {
     async fn insert_account(&mut self, account: &Account) -> StoreResult<()>;
     async fn get_account(&mut self, account_id: &str) -> StoreResult<Option<Account>>;
     async fn list_accounts(&mut self, page: &Page) -> StoreResult<Paged<Account>>;
+    async fn update_account(&mut self, account: &Account) -> StoreResult<()>;
+    async fn delete_account(&mut self, account_id: &str) -> StoreResult<bool>;
+    /// Case-insensitive.
+    async fn find_account_by_email(&mut self, email: &str) -> StoreResult<Option<Account>>;
+    async fn list_accounts_in(&mut self, parent_id: &str, page: &Page) -> StoreResult<Paged<Account>>;
     async fn insert_org_unit(&mut self, unit: &OrgUnit) -> StoreResult<()>;
     async fn get_org_unit(&mut self, id: &str) -> StoreResult<Option<OrgUnit>>;
+    async fn update_org_unit(&mut self, unit: &OrgUnit) -> StoreResult<()>;
+    async fn delete_org_unit(&mut self, id: &str) -> StoreResult<bool>;
+    /// Organizational units whose parent is `parent_id` (the root is nobody's child).
+    async fn list_org_units_in(&mut self, parent_id: &str, page: &Page) -> StoreResult<Paged<OrgUnit>>;
 }
 
 #[async_trait]

@@ -430,6 +430,67 @@ impl OrgRepo for SeaTx {
         Ok(page_of(rows.into_iter().map(account_from).collect(), page, |a| a.id.clone()))
     }
 
+    async fn update_account(&mut self, a: &Account) -> StoreResult<()> {
+        let row = account::Model {
+            id: a.id.clone(),
+            name: a.name.clone(),
+            email: a.email.clone(),
+            parent_id: a.parent_id.clone(),
+            status: a.status.clone(),
+            joined_method: a.joined_method.clone(),
+            joined_at: a.joined_at,
+        };
+        let mut am = row.into_active_model().reset_all();
+        am.id = sea_orm::ActiveValue::Unchanged(a.id.clone());
+        am.update(&self.txn).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_account(&mut self, id: &str) -> StoreResult<bool> {
+        Ok(account::Entity::delete_by_id(id.to_string()).exec(&self.txn).await.map_err(db_err)?.rows_affected > 0)
+    }
+
+    async fn find_account_by_email(&mut self, email: &str) -> StoreResult<Option<Account>> {
+        let lower = sea_orm::sea_query::Func::lower(sea_orm::sea_query::Expr::col(account::Column::Email));
+        let row = account::Entity::find()
+            .filter(sea_orm::sea_query::ExprTrait::eq(sea_orm::sea_query::Expr::expr(lower), email.to_lowercase()))
+            .one(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(account_from))
+    }
+
+    async fn list_accounts_in(&mut self, parent_id: &str, page: &Page) -> StoreResult<Paged<Account>> {
+        let mut find = account::Entity::find().filter(account::Column::ParentId.eq(parent_id));
+        if let Some(after) = &page.after {
+            find = find.filter(account::Column::Id.gt(after.clone()));
+        }
+        let rows = find.order_by_asc(account::Column::Id).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        Ok(page_of(rows.into_iter().map(account_from).collect(), page, |a| a.id.clone()))
+    }
+
+    async fn update_org_unit(&mut self, u: &OrgUnit) -> StoreResult<()> {
+        let mut am =
+            org_unit::Model { id: u.id.clone(), name: u.name.clone(), parent_id: u.parent_id.clone() }.into_active_model().reset_all();
+        am.id = sea_orm::ActiveValue::Unchanged(u.id.clone());
+        am.update(&self.txn).await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_org_unit(&mut self, id: &str) -> StoreResult<bool> {
+        Ok(org_unit::Entity::delete_by_id(id.to_string()).exec(&self.txn).await.map_err(db_err)?.rows_affected > 0)
+    }
+
+    async fn list_org_units_in(&mut self, parent_id: &str, page: &Page) -> StoreResult<Paged<OrgUnit>> {
+        let mut find = org_unit::Entity::find().filter(org_unit::Column::ParentId.eq(parent_id));
+        if let Some(after) = &page.after {
+            find = find.filter(org_unit::Column::Id.gt(after.clone()));
+        }
+        let rows = find.order_by_asc(org_unit::Column::Id).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let units = rows.into_iter().map(|m| OrgUnit { id: m.id, name: m.name, parent_id: m.parent_id }).collect();
+        Ok(page_of(units, page, |u: &OrgUnit| u.id.clone()))
+    }
+
     async fn insert_org_unit(&mut self, u: &OrgUnit) -> StoreResult<()> {
         org_unit::Model { id: u.id.clone(), name: u.name.clone(), parent_id: u.parent_id.clone() }
             .into_active_model()

@@ -53,6 +53,12 @@ enum Command {
     /// Manage groups and their members.
     #[command(subcommand)]
     Group(cmd::groups::GroupCommand),
+    /// Manage the AWS accounts of the organization.
+    #[command(subcommand)]
+    Account(cmd::org::AccountCommand),
+    /// Manage organizational units.
+    #[command(subcommand)]
+    Ou(cmd::org::OuCommand),
     /// Read the CloudTrail-shaped audit log.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
@@ -93,6 +99,8 @@ fn main() -> ExitCode {
             Command::Init => cmd::serve::init(config, out).await,
             Command::User(c) => cmd::users::run(config, out, c).await,
             Command::Group(c) => cmd::groups::run(config, out, c).await,
+            Command::Account(c) => cmd::org::run_account(config, out, c).await,
+            Command::Ou(c) => cmd::org::run_ou(config, out, c).await,
             Command::Audit(c) => cmd::audit::run(config, out, c).await,
             Command::Admin(c) => cmd::access_keys::run(config, out, c).await,
         }

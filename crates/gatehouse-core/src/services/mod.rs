@@ -8,6 +8,7 @@ mod groups;
 mod lookups;
 mod memberships;
 mod op;
+mod org;
 mod passwords;
 pub mod principal;
 mod quota;
@@ -19,6 +20,7 @@ pub use access_keys::NewAccessKey;
 pub use bootstrap::Bootstrapped;
 pub use lookups::AlternateId;
 pub use op::Source;
+pub use org::{ChildType, Node};
 pub use principal::{Ctx, HeldPolicy, Principal, PrincipalKind};
 pub use users::UserChange;
 

@@ -3,6 +3,7 @@
 
 mod attributes;
 mod identitystore;
+mod organizations;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -110,6 +111,7 @@ pub async fn handle(
     };
     let signing_name = match prefix {
         "AWSIdentityStore" => "identitystore",
+        "AWSOrganizationsV20161128" => "organizations",
         _ => {
             return ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", format!("Unknown service {prefix}"))
                 .into_response(&request_id);
@@ -119,8 +121,9 @@ pub async fn handle(
         Ok(ctx) => ctx,
         Err(e) => return e.into_response(&request_id),
     };
+    let errors: fn(Error) -> ApiError = if prefix == "AWSOrganizationsV20161128" { organizations::error } else { ApiError::from };
     if let Err(e) = state.services.admit_api_call().await {
-        return ApiError::from(e).into_response(&request_id);
+        return errors(e).into_response(&request_id);
     }
     let input: Value = if body.is_empty() {
         json!({})
@@ -135,6 +138,7 @@ pub async fn handle(
     };
     let result = match prefix {
         "AWSIdentityStore" => identitystore::dispatch(&state, &ctx, operation, input).await,
+        "AWSOrganizationsV20161128" => organizations::dispatch(&state, &ctx, operation, input).await,
         _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", target.clone())),
     };
     match result {

@@ -1,6 +1,7 @@
 pub mod access_keys;
 pub mod audit;
 pub mod groups;
+pub mod org;
 pub mod serve;
 pub mod users;
 

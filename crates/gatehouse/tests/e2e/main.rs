@@ -6,5 +6,6 @@ mod cli;
 mod crash;
 mod harness;
 mod identity;
+mod org;
 mod server;
 mod storage;
