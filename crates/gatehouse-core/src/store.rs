@@ -13,6 +13,9 @@ pub type StoreResult<T> = Result<T, StoreError>;
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     async fn begin(&self) -> StoreResult<Box<dyn Tx>>;
+    /// A transaction for reading only: on SQLite it does not queue for the single writer (WAL
+    /// readers run alongside it). Writing through it is a bug.
+    async fn begin_read(&self) -> StoreResult<Box<dyn Tx>>;
     /// Is the database reachable? (for /readyz)
     async fn ping(&self) -> StoreResult<()>;
     /// "sqlite" or "postgres", for logs and metrics.

@@ -177,6 +177,28 @@ pub fn verify(
     if bool::from(expected.as_bytes().ct_eq(auth.signature.as_bytes())) { Ok(()) } else { Err(SigV4Error::Mismatch) }
 }
 
+/// Sign a request as a client would: returns the `X-Amz-Date` and `Authorization` values for a
+/// request whose `headers` already hold `host` and whatever else should be signed (every header
+/// given is signed). For load generators and tests; servers use [`verify`].
+pub fn sign(req: &Request, access_key_id: &str, secret: &str, region: &str, service: &str, now: DateTime<Utc>) -> (String, String) {
+    let amz_date = now.format("%Y%m%dT%H%M%SZ").to_string();
+    let date = now.format("%Y%m%d").to_string();
+    let mut headers: Vec<(String, String)> = req.headers.iter().map(|(k, v)| (k.to_ascii_lowercase(), v.clone())).collect();
+    headers.push(("x-amz-date".into(), amz_date.clone()));
+    let mut names: Vec<String> = headers.iter().map(|(k, _)| k.clone()).collect();
+    names.sort();
+    names.dedup();
+    let with_date = Request { headers: &headers, ..*req };
+    // Every header named is present, so the canonical request cannot fail here.
+    let canonical = canonical_request(&with_date, &names).unwrap_or_default();
+    let scope = format!("{date}/{region}/{service}/aws4_request");
+    let string_to_sign = format!("{ALGORITHM}\n{amz_date}\n{scope}\n{}", sha256_hex(canonical.as_bytes()));
+    let key = aws_sigv4::sign::v4::generate_signing_key(secret, now.into(), region, service);
+    let signature = aws_sigv4::sign::v4::calculate_signature(key, string_to_sign.as_bytes());
+    let auth = format!("{ALGORITHM} Credential={access_key_id}/{scope}, SignedHeaders={}, Signature={signature}", names.join(";"));
+    (amz_date, auth)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -204,6 +226,26 @@ mod tests {
         let tampered = h(&[("Host", "evil.example.com"), ("X-Amz-Date", "20150830T123600Z")]);
         let req2 = Request { headers: &tampered, ..req };
         assert_eq!(verify(&req2, &auth, secret, "us-east-1", "service", now), Err(SigV4Error::Mismatch));
+    }
+
+    #[test]
+    fn sign_then_verify_round_trip() {
+        let now = Utc.with_ymd_and_hms(2026, 11, 22, 8, 0, 0).unwrap();
+        let base = h(&[
+            ("Host", "127.0.0.1:8080"),
+            ("Content-Type", "application/x-amz-json-1.1"),
+            ("X-Amz-Target", "AWSIdentityStore.ListUsers"),
+        ]);
+        let body = br#"{"IdentityStoreId":"d-1234567890"}"#;
+        let req = Request { method: "POST", path: "/", query: "", headers: &base, body };
+        let (date, auth) = sign(&req, "AKIAEXAMPLE", "secret", "us-east-1", "identitystore", now);
+        let mut signed = base.clone();
+        signed.push(("X-Amz-Date".into(), date));
+        let req = Request { headers: &signed, ..req };
+        let parsed = Authorization::parse(&auth).unwrap();
+        verify(&req, &parsed, "secret", "us-east-1", "identitystore", now).unwrap();
+        let tampered = Request { body: br#"{"IdentityStoreId":"d-0000000000"}"#, ..req };
+        assert_eq!(verify(&tampered, &parsed, "secret", "us-east-1", "identitystore", now), Err(SigV4Error::Mismatch));
     }
 
     #[test]

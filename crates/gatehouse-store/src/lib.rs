@@ -96,6 +96,11 @@ impl Store for SeaStore {
         Ok(Box::new(tx::SeaTx::new(txn, guard)))
     }
 
+    async fn begin_read(&self) -> StoreResult<Box<dyn Tx>> {
+        let txn = self.db.begin().await.map_err(convert::db_err)?;
+        Ok(Box::new(tx::SeaTx::new(txn, None)))
+    }
+
     async fn ping(&self) -> StoreResult<()> {
         self.db.ping().await.map_err(convert::db_err)
     }

@@ -61,6 +61,14 @@ pub async fn open(config: &Config) -> anyhow::Result<Opened> {
     Ok(Opened { services: Arc::new(services), store })
 }
 
+impl Opened {
+    /// Write pending audit records, then close the database.
+    pub async fn close(&self) {
+        self.services.flush_audit().await;
+        self.store.close().await;
+    }
+}
+
 pub fn service_error(e: Error) -> anyhow::Error {
     anyhow::Error::new(e)
 }

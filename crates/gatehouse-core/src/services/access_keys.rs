@@ -15,6 +15,31 @@ use crate::ids;
 use crate::model::{AccessKeyInfo, AccessKeyRecord};
 use crate::validate;
 
+/// Recently used keys with their decrypted secret and parsed policies, so a signed request does
+/// not read, decrypt and parse its key every time. Entries live `KEY_TTL`: a key deleted on
+/// another node stops working within that time (at once on this node).
+#[derive(Default)]
+pub(crate) struct KeyCache(std::sync::Mutex<std::collections::HashMap<String, (Principal, Zeroizing<String>, std::time::Instant)>>);
+
+const KEY_TTL: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl KeyCache {
+    fn get(&self, id: &str) -> Option<(Principal, Zeroizing<String>)> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(id).filter(|(_, _, at)| at.elapsed() < KEY_TTL).map(|(p, s, _)| (p.clone(), s.clone()))
+    }
+    fn put(&self, id: &str, principal: &Principal, secret: &Zeroizing<String>) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, _, at)| at.elapsed() < KEY_TTL);
+        }
+        map.insert(id.to_string(), (principal.clone(), secret.clone(), std::time::Instant::now()));
+    }
+    fn evict(&self, id: &str) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
+    }
+}
+
 /// A key just created: the only time its secret is visible.
 #[derive(Debug)]
 pub struct NewAccessKey {
@@ -93,6 +118,7 @@ impl Services {
                 op.tx.get_access_key(access_key_id).await?.ok_or_else(|| Error::not_found(ResourceType::AccessKey, access_key_id))?;
             op.authorize(&key_user_arn(self, &record.user_name)?)?;
             op.tx.delete_access_key(access_key_id).await?;
+            self.key_cache.evict(access_key_id);
             Ok(())
         }
         .await;
@@ -101,7 +127,10 @@ impl Services {
 
     /// Look up a key for request signing: its principal and clear secret. None when unknown.
     pub async fn access_key_principal(&self, access_key_id: &str) -> Result<Option<(Principal, Zeroizing<String>)>> {
-        let mut tx = self.store.begin().await?;
+        if let Some(hit) = self.key_cache.get(access_key_id) {
+            return Ok(Some(hit));
+        }
+        let mut tx = self.store.begin_read().await?;
         let record = tx.get_access_key(access_key_id).await?;
         tx.rollback().await?;
         let Some(record) = record else { return Ok(None) };
@@ -120,6 +149,7 @@ impl Services {
             account_id: self.instance()?.management_account_id.clone(),
             policies,
         };
+        self.key_cache.put(access_key_id, &principal, &secret);
         Ok(Some((principal, secret)))
     }
 }

@@ -32,7 +32,7 @@ impl Services {
     pub async fn read_events_quietly(&self, ctx: &Ctx, query: AuditQuery) -> Result<Vec<StoredAudit>> {
         let trail = format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id);
         ctx.principal.authorize("cloudtrail:LookupEvents", &trail, &[])?;
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let rows = tx.list_audit(&query).await?;
         tx.rollback().await?;
         Ok(rows)

@@ -3,6 +3,7 @@
 
 mod access_keys;
 mod audit;
+mod audit_sink;
 mod bootstrap;
 mod groups;
 mod lookups;
@@ -66,6 +67,8 @@ pub struct Services {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) config: ServiceConfig,
     pub(crate) instance: OnceLock<Instance>,
+    pub(crate) audit_sink: audit_sink::AuditSink,
+    pub(crate) key_cache: access_keys::KeyCache,
     pub(crate) user_count: quota::CountCache,
     pub(crate) group_count: quota::CountCache,
 }
@@ -74,11 +77,13 @@ impl Services {
     /// Build the services and load the instance if one exists (see [`Services::bootstrap`]).
     pub async fn open(store: Arc<dyn Store>, key: MasterKey, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self> {
         let svc = Services {
-            store,
+            store: store.clone(),
             key,
             clock,
             config,
             instance: OnceLock::new(),
+            audit_sink: audit_sink::AuditSink::start(store.clone()),
+            key_cache: access_keys::KeyCache::default(),
             user_count: quota::CountCache::new(),
             group_count: quota::CountCache::new(),
         };
@@ -96,6 +101,11 @@ impl Services {
         self.instance
             .get()
             .ok_or_else(|| Error::conflict("Gatehouse is not initialized yet: run `gatehouse init` or start `gatehouse serve` once"))
+    }
+
+    /// Wait until the records of earlier successful reads are written (call before exiting).
+    pub async fn flush_audit(&self) {
+        self.audit_sink.flush().await
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {

@@ -69,7 +69,7 @@ impl Services {
         read_only: bool,
         request: Value,
     ) -> Result<Op<'s>> {
-        let tx = self.store.begin().await?;
+        let tx = if read_only { self.store.begin_read().await? } else { self.store.begin().await? };
         Ok(Op { svc: self, ctx, tx, source, name, read_only, request, response: Value::Null, resources: Vec::new(), extra: Value::Null })
     }
 }
@@ -130,6 +130,13 @@ impl Op<'_> {
     /// Commit with the success record, or roll back and record the failure.
     pub async fn finish<T>(mut self, result: Result<T>) -> Result<T> {
         match result {
+            Ok(value) if self.read_only => {
+                // Nothing to commit; the record goes to the batched writer (audit_sink.rs).
+                let record = self.record(None);
+                let _ = self.tx.rollback().await;
+                self.svc.audit_sink.submit(record);
+                Ok(value)
+            }
             Ok(value) => {
                 let record = self.record(None);
                 self.tx.insert_audit(&record).await?;

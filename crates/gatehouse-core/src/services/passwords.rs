@@ -50,7 +50,7 @@ impl Services {
 
     /// Check a user's password (no audit of its own: sign-in records its own events).
     pub async fn verify_password(&self, user_id: &str, candidate: &str) -> Result<bool> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let record = tx.get_password(user_id).await?;
         tx.rollback().await?;
         Ok(record.is_some_and(|r| password::verify(candidate, &r.hash)))
@@ -58,7 +58,7 @@ impl Services {
 
     /// Does the user have to choose a new password at the next sign-in?
     pub async fn password_must_change(&self, user_id: &str) -> Result<bool> {
-        let mut tx = self.store.begin().await?;
+        let mut tx = self.store.begin_read().await?;
         let record = tx.get_password(user_id).await?;
         tx.rollback().await?;
         Ok(record.is_some_and(|r| r.must_change))

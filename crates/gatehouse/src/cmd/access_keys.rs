@@ -86,6 +86,6 @@ pub async fn run(config: Config, out: OutputFormat, command: AdminCommand) -> an
         Ok(())
     }
     .await;
-    opened.store.close().await;
+    opened.close().await;
     result
 }

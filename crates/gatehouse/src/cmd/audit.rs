@@ -91,7 +91,7 @@ pub async fn run(config: Config, out: OutputFormat, command: AuditCommand) -> an
             export(svc, &ctx, &config, since, until, format, destination.as_deref(), records_per_file.max(1)).await
         }
     };
-    opened.store.close().await;
+    opened.close().await;
     result
 }
 

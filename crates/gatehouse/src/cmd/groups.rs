@@ -44,7 +44,7 @@ pub async fn run(config: Config, out: OutputFormat, command: GroupCommand) -> an
     let opened = app::open(&config).await?;
     let ctx = operator_ctx(&opened.services)?;
     let result = run_with(&opened.services, &ctx, out, command).await;
-    opened.store.close().await;
+    opened.close().await;
     result
 }
 

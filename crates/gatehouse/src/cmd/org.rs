@@ -122,7 +122,7 @@ pub async fn run_account(config: Config, out: OutputFormat, command: AccountComm
         Ok(())
     }
     .await;
-    opened.store.close().await;
+    opened.close().await;
     result
 }
 
@@ -160,6 +160,6 @@ pub async fn run_ou(config: Config, out: OutputFormat, command: OuCommand) -> an
         Ok(())
     }
     .await;
-    opened.store.close().await;
+    opened.close().await;
     result
 }

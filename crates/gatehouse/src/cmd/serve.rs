@@ -58,7 +58,7 @@ pub async fn init(config: Config, out: OutputFormat) -> anyhow::Result<()> {
             println!("Gatehouse is already initialized (instance {}). Secrets are shown only at creation.", i.instance_arn);
         }
     }
-    opened.store.close().await;
+    opened.close().await;
     Ok(())
 }
 
@@ -94,7 +94,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
         Ok(joined) => joined.context("server task failed")??,
         Err(_) => tracing::warn!(seconds = grace.as_secs(), "in-flight requests did not finish in time"),
     }
-    opened.store.close().await;
+    opened.close().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -220,7 +220,7 @@ pub async fn run(config: Config, out: OutputFormat, command: UserCommand) -> any
     let svc = &opened.services;
     let ctx = operator_ctx(svc)?;
     let result = run_with(svc, &ctx, out, command).await;
-    opened.store.close().await;
+    opened.close().await;
     result
 }
 

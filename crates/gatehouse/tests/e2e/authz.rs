@@ -26,6 +26,11 @@ async fn directory_read_only_reads_but_cannot_write() {
         let ro = key_ctx(&e, "auditor", &["AWSSSODirectoryReadOnly"], &[]).await;
         assert_eq!(e.svc.describe_user(&ro, &u.user_id).await.unwrap().user_id, u.user_id);
         e.svc.list_users(&ro, UserQuery::default(), Page::default()).await.unwrap();
+        // Reads are audited too (written in batches; last_event flushes first).
+        let read = last_event(&e.svc, "DescribeUser").await;
+        assert!(read.read_only && read.error_code.is_none());
+        assert_eq!(read.user_identity["userName"], "auditor");
+        assert_eq!(read.request_parameters["userId"], u.user_id.as_str());
 
         let err = e.svc.create_user(&ro, profile("nope", "nope@example.com")).await.unwrap_err();
         let Error::AccessDenied { message } = &err else { panic!("{err:?}") };

@@ -121,6 +121,7 @@ pub fn profile(user_name: &str, email: &str) -> UserProfile {
 
 /// The newest audit record with this event name.
 pub async fn last_event(svc: &Services, name: &str) -> AuditRecord {
+    svc.flush_audit().await;
     let mut tx = svc.store().begin().await.expect("begin");
     let rows = tx.list_audit(&AuditQuery { event_name: Some(name.into()), limit: 100_000, ..Default::default() }).await.expect("audit");
     tx.rollback().await.expect("rollback");
@@ -129,6 +130,7 @@ pub async fn last_event(svc: &Services, name: &str) -> AuditRecord {
 
 /// How many records with this event name succeeded (no errorCode).
 pub async fn successful_events(svc: &Services, name: &str) -> usize {
+    svc.flush_audit().await;
     let mut tx = svc.store().begin().await.expect("begin");
     let rows = tx.list_audit(&AuditQuery { event_name: Some(name.into()), limit: 100_000, ..Default::default() }).await.expect("audit");
     tx.rollback().await.expect("rollback");
