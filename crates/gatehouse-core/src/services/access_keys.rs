@@ -19,7 +19,9 @@ use crate::validate;
 /// not read, decrypt and parse its key every time. Entries live `KEY_TTL`: a key deleted on
 /// another node stops working within that time (at once on this node).
 #[derive(Default)]
-pub(crate) struct KeyCache(std::sync::Mutex<std::collections::HashMap<String, (Principal, Zeroizing<String>, std::time::Instant)>>);
+pub(crate) struct KeyCache(std::sync::Mutex<std::collections::HashMap<String, CachedKey>>);
+
+type CachedKey = (Principal, Zeroizing<String>, std::time::Instant);
 
 const KEY_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
