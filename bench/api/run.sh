@@ -30,9 +30,9 @@ for i in range(int(sys.argv[1])):
                       "Name": {"GivenName": "Bench", "FamilyName": f"User{i}"},
                       "Emails": [{"Value": f"user{i:06}@example.com", "Type": "work", "Primary": True}]}))
 PY
-GATEHOUSE_SQLITE_SYNCHRONOUS=normal "$gh" --data-dir "$work/gh" user import "$work/users.jsonl" | awk '{print $3}' > "$work/gh-ids"
+GATEHOUSE_MAX_USERS=$((users + 1)) GATEHOUSE_SQLITE_SYNCHRONOUS=normal "$gh" --data-dir "$work/gh" user import "$work/users.jsonl" | awk '{print $3}' > "$work/gh-ids"
 ghport=$(port)
-GATEHOUSE_API_RATE_LIMIT=0 GATEHOUSE_LOG_LEVEL=warn "$gh" --data-dir "$work/gh" serve --listen "127.0.0.1:$ghport" > "$work/gh.log" 2>&1 &
+GATEHOUSE_MAX_USERS=$((users + 1)) GATEHOUSE_API_RATE_LIMIT=0 GATEHOUSE_LOG_LEVEL=warn "$gh" --data-dir "$work/gh" serve --listen "127.0.0.1:$ghport" > "$work/gh.log" 2>&1 &
 pids+=($!)
 
 echo "== loading $users users into moto_server"
