@@ -4,11 +4,11 @@
 use chrono::{DateTime, Utc};
 use gatehouse_core::Ctx;
 use gatehouse_core::ids;
-use gatehouse_core::model::{ExternalId, Group, GroupProfile, GroupQuery, Membership, Page, Paged, User, UserProfile, UserQuery};
+use gatehouse_core::model::{ExternalId, Group, GroupProfile, GroupQuery, Membership, Page, User, UserProfile, UserQuery};
 use gatehouse_core::services::{AlternateId, UserChange};
 use serde_json::{Value, json};
 
-use super::{ApiError, attributes};
+use super::{ApiError, attributes, page_args, paged};
 use crate::AppState;
 
 fn epoch(t: &DateTime<Utc>) -> f64 {
@@ -119,28 +119,8 @@ fn alternate_id(input: &Value) -> Result<AlternateId, ApiError> {
     Err(ApiError::validation("AlternateIdentifier: give ExternalId or UniqueAttribute"))
 }
 
-/// MaxResults (1–100, default 100) and the cursor inside NextToken.
 fn page(state: &AppState, input: &Value, operation: &str) -> Result<Page, ApiError> {
-    let limit = match input.get("MaxResults") {
-        None => 100,
-        Some(v) => match v.as_u64() {
-            Some(n @ 1..=100) => n,
-            _ => return Err(ApiError::validation("MaxResults: must be between 1 and 100")),
-        },
-    };
-    let after = match input.get("NextToken").and_then(Value::as_str) {
-        Some(token) => Some(state.services.open_page_token(operation, token)?),
-        None => None,
-    };
-    Ok(Page { after, limit })
-}
-
-fn paged<T>(state: &AppState, operation: &str, key: &str, page: Paged<T>, render: impl Fn(&T) -> Value) -> Value {
-    let mut out = json!({ key: page.items.iter().map(render).collect::<Vec<_>>() });
-    if let Some(next) = page.next {
-        out["NextToken"] = json!(state.services.seal_page_token(operation, &next));
-    }
-    out
+    page_args(state, input, operation, 100, ApiError::from)
 }
 
 pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value) -> Result<Value, ApiError> {

@@ -9,6 +9,7 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use gatehouse_core::model::{Page, Paged};
 use gatehouse_core::{Ctx, Error};
 use gatehouse_sigv4::{Authorization, SigV4Error};
 use serde_json::{Value, json};
@@ -82,6 +83,32 @@ impl From<Error> for ApiError {
             }
         }
     }
+}
+
+/// MaxResults (1..=`max`, default `max`) and the cursor inside NextToken, errors in the
+/// protocol's vocabulary.
+pub fn page_args(state: &AppState, input: &Value, operation: &str, max: u64, errors: fn(Error) -> ApiError) -> Result<Page, ApiError> {
+    let limit = match input.get("MaxResults") {
+        None => max,
+        Some(v) => match v.as_u64() {
+            Some(n) if (1..=max).contains(&n) => n,
+            _ => return Err(errors(Error::validation("MaxResults", format!("must be between 1 and {max}")))),
+        },
+    };
+    let after = match input.get("NextToken").and_then(Value::as_str) {
+        Some(token) => Some(state.services.open_page_token(operation, token).map_err(errors)?),
+        None => None,
+    };
+    Ok(Page { after, limit })
+}
+
+/// A page of results under `key`, with a sealed NextToken when there is more.
+pub fn paged<T>(state: &AppState, operation: &str, key: &str, page: Paged<T>, render: impl Fn(&T) -> Value) -> Value {
+    let mut out = json!({ key: page.items.iter().map(render).collect::<Vec<_>>() });
+    if let Some(next) = page.next {
+        out["NextToken"] = json!(state.services.seal_page_token(operation, &next));
+    }
+    out
 }
 
 fn respond(status: StatusCode, body: Value, request_id: &str) -> Response {

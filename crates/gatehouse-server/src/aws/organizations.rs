@@ -3,12 +3,12 @@
 
 use axum::http::StatusCode;
 use gatehouse_core::error::ResourceType;
-use gatehouse_core::model::{Account, OrgUnit, Page, Paged};
+use gatehouse_core::model::{Account, OrgUnit, Page};
 use gatehouse_core::services::{ChildType, Node};
 use gatehouse_core::{Ctx, Error};
 use serde_json::{Value, json};
 
-use super::ApiError;
+use super::{ApiError, page_args, paged};
 use crate::AppState;
 
 /// Organizations names its errors differently from identitystore.
@@ -45,26 +45,7 @@ fn required(input: &Value, name: &str) -> Result<String, ApiError> {
 }
 
 fn page(state: &AppState, input: &Value, operation: &str) -> Result<Page, ApiError> {
-    let limit = match input.get("MaxResults") {
-        None => 20,
-        Some(v) => match v.as_u64() {
-            Some(n @ 1..=20) => n,
-            _ => return Err(error(Error::validation("MaxResults", "must be between 1 and 20"))),
-        },
-    };
-    let after = match input.get("NextToken").and_then(Value::as_str) {
-        Some(t) => Some(state.services.open_page_token(operation, t).map_err(error)?),
-        None => None,
-    };
-    Ok(Page { after, limit })
-}
-
-fn paged<T>(state: &AppState, operation: &str, key: &str, page: Paged<T>, render: impl Fn(&T) -> Value) -> Value {
-    let mut out = json!({ key: page.items.iter().map(render).collect::<Vec<_>>() });
-    if let Some(next) = page.next {
-        out["NextToken"] = json!(state.services.seal_page_token(operation, &next));
-    }
-    out
+    page_args(state, input, operation, 20, error)
 }
 
 fn account_json(state: &AppState, a: &Account) -> Value {
