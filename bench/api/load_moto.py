@@ -17,7 +17,8 @@ def create(i):
                            Emails=[{"Value": f"user{i:06}@example.com", "Type": "work", "Primary": True}])["UserId"]
 
 
-with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+# One writer: moto's in-memory backend answers 500s under concurrent writes.
+with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
     user_ids = list(pool.map(create, range(count)))
 with open(ids_file, "w") as f:
     f.write("\n".join(user_ids))
