@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002RateBuckets)]
+        vec![Box::new(M0001Foundation), Box::new(M0002RateBuckets), Box::new(M0003KeysetIndexes)]
     }
 }
 
@@ -264,6 +264,31 @@ impl MigrationTrait for M0002RateBuckets {
                 .to_owned(),
         )
         .await
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("migrations are forward-only".into()))
+    }
+}
+
+struct M0003KeysetIndexes;
+
+impl MigrationName for M0003KeysetIndexes {
+    fn name(&self) -> &str {
+        "m0003_keyset_indexes"
+    }
+}
+
+/// Lists page by id within a store, group or user (keyset pagination). Without an index in that
+/// order the database sorts every matching row for each page.
+#[async_trait::async_trait]
+impl MigrationTrait for M0003KeysetIndexes {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index("users", "ix_users_page", &["identity_store_id", "user_id"], false)).await?;
+        m.create_index(index("groups", "ix_groups_page", &["identity_store_id", "group_id"], false)).await?;
+        m.create_index(index("group_memberships", "ix_memberships_group_page", &["group_id", "membership_id"], false)).await?;
+        m.create_index(index("group_memberships", "ix_memberships_user_page", &["user_id", "membership_id"], false)).await?;
+        m.create_index(index("accounts", "ix_accounts_parent_page", &["parent_id", "id"], false)).await
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
