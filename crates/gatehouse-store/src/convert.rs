@@ -109,6 +109,18 @@ pub fn membership_from(m: membership::Model) -> Membership {
     }
 }
 
+pub fn account_row(a: &Account) -> account::Model {
+    account::Model {
+        id: a.id.clone(),
+        name: a.name.clone(),
+        email: a.email.clone(),
+        parent_id: a.parent_id.clone(),
+        status: a.status.clone(),
+        joined_method: a.joined_method.clone(),
+        joined_at: a.joined_at,
+    }
+}
+
 pub fn account_from(m: account::Model) -> Account {
     Account {
         id: m.id,

@@ -401,19 +401,7 @@ impl MembershipRepo for SeaTx {
 #[async_trait]
 impl OrgRepo for SeaTx {
     async fn insert_account(&mut self, a: &Account) -> StoreResult<()> {
-        account::Model {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            email: a.email.clone(),
-            parent_id: a.parent_id.clone(),
-            status: a.status.clone(),
-            joined_method: a.joined_method.clone(),
-            joined_at: a.joined_at,
-        }
-        .into_active_model()
-        .insert(&self.txn)
-        .await
-        .map_err(db_err)?;
+        account_row(a).into_active_model().insert(&self.txn).await.map_err(db_err)?;
         Ok(())
     }
 
@@ -431,15 +419,7 @@ impl OrgRepo for SeaTx {
     }
 
     async fn update_account(&mut self, a: &Account) -> StoreResult<()> {
-        let row = account::Model {
-            id: a.id.clone(),
-            name: a.name.clone(),
-            email: a.email.clone(),
-            parent_id: a.parent_id.clone(),
-            status: a.status.clone(),
-            joined_method: a.joined_method.clone(),
-            joined_at: a.joined_at,
-        };
+        let row = account_row(a);
         let mut am = row.into_active_model().reset_all();
         am.id = sea_orm::ActiveValue::Unchanged(a.id.clone());
         am.update(&self.txn).await.map_err(db_err)?;
