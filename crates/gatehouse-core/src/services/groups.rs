@@ -53,14 +53,7 @@ impl Services {
             op.authorize(&self.identity_store_arn()?)?;
             validate_group(&profile)?;
             let max = self.config.max_groups;
-            let count = match self.group_count.bound(max) {
-                Some(bound) => bound,
-                None => {
-                    let n = op.tx.count_groups(&store_id).await?;
-                    self.group_count.set_exact(n);
-                    n
-                }
-            };
+            let count = self.group_count.current(max, op.tx.count_groups(&store_id)).await?;
             if count >= max {
                 return Err(Error::QuotaExceeded { message: format!("the identity store already holds the maximum of {max} groups") });
             }

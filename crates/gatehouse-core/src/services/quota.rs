@@ -4,7 +4,11 @@
 //! Across nodes the bound misses other nodes' creates since the last recount, so the quota is
 //! exact on one node and may be overshot by at most what other nodes create in that window.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::Result;
+use crate::store::StoreResult;
 
 const RECOUNT: u64 = 1024;
 const UNKNOWN: u64 = u64::MAX;
@@ -33,6 +37,19 @@ impl CountCache {
     pub fn set_exact(&self, count: u64) {
         self.since.store(0, Ordering::Release);
         self.known.store(count, Ordering::Release);
+    }
+
+    /// The count to compare with `max`: the cached bound when it is safely below, else `exact`
+    /// (only awaited then), which also refreshes the cache.
+    pub async fn current(&self, max: u64, exact: impl Future<Output = StoreResult<u64>>) -> Result<u64> {
+        match self.bound(max) {
+            Some(bound) => Ok(bound),
+            None => {
+                let n = exact.await?;
+                self.set_exact(n);
+                Ok(n)
+            }
+        }
     }
 
     pub fn created(&self) {

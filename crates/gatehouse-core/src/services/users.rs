@@ -137,14 +137,7 @@ impl Services {
         validate_profile(&profile)?;
         let store_id = self.store_id()?;
         let max = self.config.max_users;
-        let count = match self.user_count.bound(max) {
-            Some(bound) => bound,
-            None => {
-                let n = op.tx.count_users(&store_id).await?;
-                self.user_count.set_exact(n);
-                n
-            }
-        };
+        let count = self.user_count.current(max, op.tx.count_users(&store_id)).await?;
         if count >= max {
             return Err(Error::QuotaExceeded { message: format!("the identity store already holds the maximum of {max} users") });
         }
