@@ -10,7 +10,9 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::model::{Page, Paged};
+use gatehouse_core::services::{Door, KeyAuth};
 use gatehouse_core::{Ctx, Error};
+use gatehouse_proto::aws::{Service, Violation};
 use gatehouse_sigv4::{Authorization, SigV4Error};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -32,6 +34,18 @@ impl ApiError {
 
     pub fn validation(message: impl Into<String>) -> Self {
         ApiError::new(StatusCode::BAD_REQUEST, "ValidationException", message)
+    }
+
+    /// A request body that breaks the service model, in the service's own error vocabulary.
+    fn violation(service: Service, v: &Violation) -> Self {
+        match service {
+            Service::Organizations => {
+                let mut err = ApiError::new(StatusCode::BAD_REQUEST, "InvalidInputException", v.message());
+                err.extra = json!({"Reason": v.kind.organizations_reason()});
+                err
+            }
+            _ => ApiError::validation(v.message()),
+        }
     }
 
     fn sigv4(e: SigV4Error) -> Self {
@@ -136,9 +150,9 @@ pub async fn handle(
         return ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", "Missing or malformed X-Amz-Target header")
             .into_response(&request_id);
     };
-    let signing_name = match prefix {
-        "AWSIdentityStore" => "identitystore",
-        "AWSOrganizationsV20161128" => "organizations",
+    let (signing_name, service) = match prefix {
+        "AWSIdentityStore" => ("identitystore", Service::IdentityStore),
+        "AWSOrganizationsV20161128" => ("organizations", Service::Organizations),
         _ => {
             return ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", format!("Unknown service {prefix}"))
                 .into_response(&request_id);
@@ -152,6 +166,11 @@ pub async fn handle(
     if let Err(e) = state.services.admit_api_call().await {
         return errors(e).into_response(&request_id);
     }
+    if service == Service::IdentityStore
+        && let Err(e) = state.services.admit_network(&ctx, Door::Api, operation).await
+    {
+        return errors(e).into_response(&request_id);
+    }
     let input: Value = if body.is_empty() {
         json!({})
     } else {
@@ -163,6 +182,13 @@ pub async fn handle(
             }
         }
     };
+    if !service.model().has_operation(operation) {
+        return ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", format!("Unknown operation {target}"))
+            .into_response(&request_id);
+    }
+    if let Err(v) = service.model().validate(operation, &input) {
+        return ApiError::violation(service, &v).into_response(&request_id);
+    }
     let result = match prefix {
         "AWSIdentityStore" => identitystore::dispatch(&state, &ctx, operation, input).await,
         "AWSOrganizationsV20161128" => organizations::dispatch(&state, &ctx, operation, input).await,
@@ -187,13 +213,23 @@ async fn authenticate(
 ) -> Result<Ctx, ApiError> {
     let header = headers.get("authorization").and_then(|v| v.to_str().ok()).ok_or_else(|| ApiError::sigv4(SigV4Error::Missing))?;
     let auth = Authorization::parse(header).map_err(ApiError::sigv4)?;
-    let found = state.services.access_key_principal(&auth.access_key_id).await.map_err(ApiError::from)?;
-    let Some((principal, secret)) = found else {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "UnrecognizedClientException",
-            "The security token included in the request is invalid.",
-        ));
+    let token = headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
+    let (principal, secret) = match state.services.authenticate_access_key(&auth.access_key_id, token).await? {
+        KeyAuth::Valid(principal, secret) => (principal, secret),
+        KeyAuth::Unknown | KeyAuth::BadToken => {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "UnrecognizedClientException",
+                "The security token included in the request is invalid.",
+            ));
+        }
+        KeyAuth::Expired => {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "ExpiredTokenException",
+                "The security token included in the request is expired",
+            ));
+        }
     };
     let pairs: Vec<(String, String)> =
         headers.iter().filter_map(|(k, v)| v.to_str().ok().map(|v| (k.as_str().to_string(), v.to_string()))).collect();
