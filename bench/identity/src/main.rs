@@ -117,7 +117,12 @@ fn profile(i: usize) -> UserProfile {
         user_name: format!("user{i:06}"),
         name: Name { given_name: Some("Bench".into()), family_name: Some(format!("User{i}")), ..Default::default() },
         display_name: Some(format!("Bench User {i}")),
-        emails: vec![TypedValue { value: Some(format!("user{i:06}@example.com")), kind: Some("work".into()), primary: true }],
+        emails: vec![TypedValue {
+            value: Some(format!("user{i:06}@example.com")),
+            kind: Some("work".into()),
+            primary: true,
+            display: None,
+        }],
         ..Default::default()
     }
 }

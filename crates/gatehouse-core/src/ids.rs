@@ -47,11 +47,16 @@ pub fn new_uuid() -> String {
     uuid::Uuid::new_v4().to_string()
 }
 /// `AKIA` + 16 characters of the base32 alphabet, like IAM access key ids.
-pub fn new_access_key_id() -> String {
+/// `AKIA…` for long-term keys, `ASIA…` for temporary ones, as IAM and STS spell them.
+pub fn new_access_key_id(prefix: &str) -> String {
     const B32: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
     let mut rng = rand::thread_rng();
     let tail: String = (0..16).map(|_| B32[rng.gen_range(0..32)] as char).collect();
-    format!("AKIA{tail}")
+    format!("{prefix}{tail}")
+}
+/// A session token for temporary credentials: 128 random alphanumerics (~760 bits).
+pub fn new_session_token() -> String {
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 128)
 }
 /// 40 characters, like an IAM secret access key.
 pub fn new_secret_access_key() -> String {
@@ -105,7 +110,7 @@ mod tests {
         assert!(new_instance_id().starts_with("ssoins-") && new_instance_id().len() == 23);
         assert_eq!(new_identity_store_id().len(), 12);
         assert!(is_account_id(&new_account_id()));
-        assert_eq!(new_access_key_id().len(), 20);
+        assert_eq!(new_access_key_id("AKIA").len(), 20);
         assert_eq!(new_secret_access_key().len(), 40);
         assert!(new_ou_id("r-ab12").starts_with("ou-ab12-"));
     }

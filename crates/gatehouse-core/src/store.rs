@@ -35,7 +35,9 @@ pub struct PoolStats {
 
 /// A transaction: every repository, then commit. Dropping it without commit rolls back.
 #[async_trait]
-pub trait Tx: InstanceRepo + UserRepo + GroupRepo + MembershipRepo + OrgRepo + AccessKeyRepo + AuditRepo + JobRepo + Send {
+pub trait Tx:
+    InstanceRepo + UserRepo + GroupRepo + MembershipRepo + OrgRepo + AccessKeyRepo + SettingsRepo + AuditRepo + JobRepo + Send
+{
     async fn commit(self: Box<Self>) -> StoreResult<()>;
     async fn rollback(self: Box<Self>) -> StoreResult<()>;
 }
@@ -114,6 +116,13 @@ pub trait AccessKeyRepo {
     async fn list_access_keys(&mut self) -> StoreResult<Vec<AccessKeyRecord>>;
     async fn delete_access_key(&mut self, access_key_id: &str) -> StoreResult<bool>;
     async fn touch_access_key(&mut self, access_key_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+/// Instance-wide settings that change at run time, one JSON value per name.
+#[async_trait]
+pub trait SettingsRepo {
+    async fn get_setting(&mut self, name: &str) -> StoreResult<Option<String>>;
+    async fn put_setting(&mut self, name: &str, value: &str, at: DateTime<Utc>) -> StoreResult<()>;
 }
 
 #[async_trait]

@@ -142,6 +142,8 @@ pub fn access_key_from(m: access_key::Model) -> Result<AccessKeyRecord, StoreErr
         inline_policies: from_json(&m.inline_policies)?,
         created_at: m.created_at,
         last_used_at: m.last_used_at,
+        session_token_hash: m.session_token_hash,
+        expires_at: m.expires_at,
     })
 }
 

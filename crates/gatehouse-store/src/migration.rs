@@ -9,7 +9,7 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002RateBuckets), Box::new(M0003KeysetIndexes)]
+        vec![Box::new(M0001Foundation), Box::new(M0002RateBuckets), Box::new(M0003KeysetIndexes), Box::new(M0004SettingsAndSessionKeys)]
     }
 }
 
@@ -289,6 +289,38 @@ impl MigrationTrait for M0003KeysetIndexes {
         m.create_index(index("group_memberships", "ix_memberships_group_page", &["group_id", "membership_id"], false)).await?;
         m.create_index(index("group_memberships", "ix_memberships_user_page", &["user_id", "membership_id"], false)).await?;
         m.create_index(index("accounts", "ix_accounts_parent_page", &["parent_id", "id"], false)).await
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("migrations are forward-only".into()))
+    }
+}
+
+struct M0004SettingsAndSessionKeys;
+
+impl MigrationName for M0004SettingsAndSessionKeys {
+    fn name(&self) -> &str {
+        "m0004_settings_and_session_keys"
+    }
+}
+
+/// Instance-wide settings that change at run time (network configuration, later provisioning and
+/// MFA settings), one JSON value per name; and temporary access keys: a session token (stored as
+/// its hash) and an expiry.
+#[async_trait::async_trait]
+impl MigrationTrait for M0004SettingsAndSessionKeys {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("settings"))
+                .col(string(a("name")).primary_key())
+                .col(text(a("value")))
+                .col(ts("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.alter_table(Table::alter().table(a("access_keys")).add_column(string_null(a("session_token_hash"))).to_owned()).await?;
+        m.alter_table(Table::alter().table(a("access_keys")).add_column(timestamp_with_time_zone_null(a("expires_at"))).to_owned()).await
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

@@ -13,7 +13,9 @@ use gatehouse_core::model::*;
 use gatehouse_core::store::*;
 
 use crate::convert::*;
-use crate::entity::{access_key, account, audit_event, external_id, group, instance, job, membership, org_unit, user, user_password};
+use crate::entity::{
+    access_key, account, audit_event, external_id, group, instance, job, membership, org_unit, setting, user, user_password,
+};
 
 pub struct SeaTx {
     txn: DatabaseTransaction,
@@ -497,6 +499,8 @@ impl AccessKeyRepo for SeaTx {
             inline_policies: to_json(&k.inline_policies)?,
             created_at: k.created_at,
             last_used_at: k.last_used_at,
+            session_token_hash: k.session_token_hash.clone(),
+            expires_at: k.expires_at,
         }
         .into_active_model()
         .insert(&self.txn)
@@ -523,6 +527,27 @@ impl AccessKeyRepo for SeaTx {
         access_key::Entity::update_many()
             .col_expr(access_key::Column::LastUsedAt, Expr::value(at))
             .filter(access_key::Column::AccessKeyId.eq(id))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SettingsRepo for SeaTx {
+    async fn get_setting(&mut self, name: &str) -> StoreResult<Option<String>> {
+        Ok(setting::Entity::find_by_id(name.to_string()).one(&self.txn).await.map_err(db_err)?.map(|m| m.value))
+    }
+
+    async fn put_setting(&mut self, name: &str, value: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        let row = setting::Model { name: name.to_string(), value: value.to_string(), updated_at: at }.into_active_model();
+        setting::Entity::insert(row)
+            .on_conflict(
+                sea_orm::sea_query::OnConflict::column(setting::Column::Name)
+                    .update_columns([setting::Column::Value, setting::Column::UpdatedAt])
+                    .to_owned(),
+            )
             .exec(&self.txn)
             .await
             .map_err(db_err)?;

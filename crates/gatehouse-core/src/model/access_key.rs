@@ -17,6 +17,9 @@ pub struct AccessKeyRecord {
     pub inline_policies: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Temporary keys: the hash of the session token a request must carry, and the expiry.
+    pub session_token_hash: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// What a list or describe shows of a key.
@@ -29,6 +32,9 @@ pub struct AccessKeyInfo {
     pub inline_policy_count: usize,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
+    /// Temporary keys only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<&AccessKeyRecord> for AccessKeyInfo {
@@ -40,6 +46,7 @@ impl From<&AccessKeyRecord> for AccessKeyInfo {
             inline_policy_count: r.inline_policies.len(),
             created_at: r.created_at,
             last_used_at: r.last_used_at,
+            expires_at: r.expires_at,
         }
     }
 }

@@ -33,7 +33,7 @@ impl Name {
     }
 }
 
-/// An email, phone number or role: the multi-valued `{Value, Type, Primary}` shape.
+/// An email, phone number, photo or role: the multi-valued `{Value, Type, Display, Primary}` shape.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct TypedValue {
@@ -41,6 +41,8 @@ pub struct TypedValue {
     pub value: Option<String>,
     #[serde(rename = "Type", skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub primary: bool,
 }
@@ -80,9 +82,26 @@ pub struct EnterpriseUser {
     pub division: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub department: Option<String>,
-    /// The manager's UserId.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The manager's UserId. Read also from SCIM's reference form `{"value": id}`.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "manager_reference")]
     pub manager: Option<String>,
+}
+
+fn manager_reference<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Reference {
+        Id(String),
+        Object {
+            #[serde(alias = "Value")]
+            value: Option<String>,
+        },
+    }
+    Ok(match Option::<Reference>::deserialize(d)? {
+        Some(Reference::Id(id)) => Some(id),
+        Some(Reference::Object { value }) => value,
+        None => None,
+    })
 }
 
 impl EnterpriseUser {
@@ -113,6 +132,8 @@ pub struct UserProfile {
     pub addresses: Vec<Address>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phone_numbers: Vec<TypedValue>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub photos: Vec<TypedValue>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub roles: Vec<TypedValue>,
     #[serde(skip_serializing_if = "Option::is_none")]

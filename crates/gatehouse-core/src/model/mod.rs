@@ -9,3 +9,5 @@ pub use audit::*;
 pub use identity::*;
 pub use job::*;
 pub use org::*;
+pub mod network;
+pub use network::*;

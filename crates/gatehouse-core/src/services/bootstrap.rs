@@ -74,7 +74,12 @@ impl Services {
                     user_name: ADMIN_USER_NAME.into(),
                     name: Name { given_name: Some("Gatehouse".into()), family_name: Some("Administrator".into()), ..Default::default() },
                     display_name: Some("Administrator".into()),
-                    emails: vec![TypedValue { value: Some(self.config.admin_email.clone()), kind: Some("work".into()), primary: true }],
+                    emails: vec![TypedValue {
+                        value: Some(self.config.admin_email.clone()),
+                        kind: Some("work".into()),
+                        primary: true,
+                        display: None,
+                    }],
                     ..Default::default()
                 },
                 active: true,

@@ -90,15 +90,6 @@ impl Services {
         op.finish(result).await
     }
 
-    /// DescribeIdentityStore: the store's id and ARN.
-    pub async fn describe_identity_store(&self, ctx: &Ctx) -> Result<(String, String)> {
-        let store_id = self.store_id()?;
-        let arn = self.identity_store_arn()?;
-        let op = self.begin(ctx, Source::IdentityStore, "DescribeIdentityStore", true, json!({"identityStoreId": store_id})).await?;
-        let result = op.authorize(&arn).map(|_| (store_id, arn.clone()));
-        op.finish(result).await
-    }
-
     /// ListIdentityStores: there is one per instance.
     pub async fn list_identity_stores(&self, ctx: &Ctx) -> Result<Vec<(String, String)>> {
         let store_id = self.store_id()?;

@@ -8,6 +8,7 @@ mod bootstrap;
 mod groups;
 mod lookups;
 mod memberships;
+mod network;
 mod op;
 mod org;
 mod passwords;
@@ -17,9 +18,10 @@ mod users;
 
 use std::sync::{Arc, OnceLock};
 
-pub use access_keys::NewAccessKey;
+pub use access_keys::{KeyAuth, NewAccessKey, SESSION_LIFETIME};
 pub use bootstrap::Bootstrapped;
 pub use lookups::AlternateId;
+pub use network::{Door, IdentityStoreInfo};
 pub use op::Source;
 pub use org::{ChildType, Node};
 pub use principal::{Ctx, HeldPolicy, Principal, PrincipalKind};
@@ -69,6 +71,7 @@ pub struct Services {
     pub(crate) instance: OnceLock<Instance>,
     pub(crate) audit_sink: audit_sink::AuditSink,
     pub(crate) key_cache: access_keys::KeyCache,
+    pub(crate) network_cache: network::NetworkCache,
     pub(crate) user_count: quota::CountCache,
     pub(crate) group_count: quota::CountCache,
 }
@@ -84,6 +87,7 @@ impl Services {
             instance: OnceLock::new(),
             audit_sink: audit_sink::AuditSink::start(store.clone()),
             key_cache: access_keys::KeyCache::default(),
+            network_cache: network::NetworkCache::default(),
             user_count: quota::CountCache::new(),
             group_count: quota::CountCache::new(),
         };

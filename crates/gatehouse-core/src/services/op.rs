@@ -50,7 +50,7 @@ pub(crate) struct Op<'s> {
     ctx: &'s Ctx,
     pub tx: Box<dyn Tx>,
     source: Source,
-    name: &'static str,
+    name: std::borrow::Cow<'static, str>,
     read_only: bool,
     request: Value,
     response: Value,
@@ -65,12 +65,23 @@ impl Services {
         &'s self,
         ctx: &'s Ctx,
         source: Source,
-        name: &'static str,
+        name: impl Into<std::borrow::Cow<'static, str>>,
         read_only: bool,
         request: Value,
     ) -> Result<Op<'s>> {
         let tx = if read_only { self.store.begin_read().await? } else { self.store.begin().await? };
-        Ok(Op { svc: self, ctx, tx, source, name, read_only, request, response: Value::Null, resources: Vec::new(), extra: Value::Null })
+        Ok(Op {
+            svc: self,
+            ctx,
+            tx,
+            source,
+            name: name.into(),
+            read_only,
+            request,
+            response: Value::Null,
+            resources: Vec::new(),
+            extra: Value::Null,
+        })
     }
 }
 
@@ -148,7 +159,7 @@ impl Op<'_> {
                 let record = self.record(Some(&error));
                 let _ = self.tx.rollback().await;
                 if let Err(e) = self.svc.write_audit_alone(&record).await {
-                    tracing::error!(event = self.name, error = %e, "could not record a failed operation");
+                    tracing::error!(event = %self.name, error = %e, "could not record a failed operation");
                 }
                 Err(error)
             }

@@ -69,10 +69,11 @@ fn validate_profile(p: &UserProfile) -> Result<()> {
     if p.primary_email().is_none() {
         return Err(Error::validation("Emails", "a primary email address is required"));
     }
-    for (list, field) in [(&p.phone_numbers, "PhoneNumbers"), (&p.roles, "Roles")] {
+    for (list, field) in [(&p.phone_numbers, "PhoneNumbers"), (&p.photos, "Photos"), (&p.roles, "Roles")] {
         for (i, v) in list.iter().enumerate() {
             validate::opt_text(&format!("{field}[{i}].Value"), &v.value, MAX_TEXT)?;
             validate::opt_text(&format!("{field}[{i}].Type"), &v.kind, MAX_TEXT)?;
+            validate::opt_text(&format!("{field}[{i}].Display"), &v.display, MAX_TEXT)?;
         }
         if list.iter().filter(|v| v.primary).count() > 1 {
             return Err(Error::validation(field, "only one value can be primary"));

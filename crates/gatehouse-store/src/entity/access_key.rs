@@ -13,6 +13,9 @@ pub struct Model {
     pub inline_policies: String,
     pub created_at: ChronoDateTimeUtc,
     pub last_used_at: Option<ChronoDateTimeUtc>,
+    /// Temporary keys only: the session token's hash and the expiry.
+    pub session_token_hash: Option<String>,
+    pub expires_at: Option<ChronoDateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -10,5 +10,6 @@ pub mod instance;
 pub mod job;
 pub mod membership;
 pub mod org_unit;
+pub mod setting;
 pub mod user;
 pub mod user_password;

@@ -133,7 +133,7 @@ fn apply_attrs(p: &mut UserProfile, a: &Attrs, external_ids: Vec<ExternalId>) {
         for x in &mut p.emails {
             x.primary = false;
         }
-        p.emails.insert(0, TypedValue { value: Some(e.clone()), kind: Some("work".into()), primary: true });
+        p.emails.insert(0, TypedValue { value: Some(e.clone()), kind: Some("work".into()), primary: true, display: None });
     }
     if let Some(v) = &a.given_name {
         p.name.given_name = Some(v.clone());

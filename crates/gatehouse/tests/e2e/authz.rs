@@ -1,8 +1,11 @@
 //! Every operation is authorized by the policy engine: keys holding managed or inline policies get
 //! exactly what their policies allow, and each denial is audited.
 
+use gatehouse_core::clock::ManualClock;
 use gatehouse_core::model::{Page, UserQuery};
+use gatehouse_core::services::{KeyAuth, ServiceConfig};
 use gatehouse_core::{Ctx, Error};
+use std::sync::Arc;
 
 use crate::harness::*;
 
@@ -14,7 +17,9 @@ async fn key_ctx(e: &Env, name: &str, managed: &[&str], inline: &[&str]) -> Ctx 
         .unwrap();
     let rec = last_event(&e.svc, "CreateAccessKey").await;
     assert!(!serde_json::to_string(&rec).unwrap().contains(key.secret_access_key.as_str()), "secret leaked into audit");
-    let (principal, secret) = e.svc.access_key_principal(&key.info.access_key_id).await.unwrap().unwrap();
+    let KeyAuth::Valid(principal, secret) = e.svc.authenticate_access_key(&key.info.access_key_id, None).await.unwrap() else {
+        panic!("a new key authenticates")
+    };
     assert_eq!(secret.as_str(), key.secret_access_key.as_str(), "secret decrypts to what was shown");
     Ctx::new(principal, "192.0.2.10", "pytest/boto3")
 }
@@ -90,7 +95,9 @@ async fn bootstrap_key_is_master_administrator_and_bad_policies_are_refused() {
         let keys = e.svc.list_access_keys(&e.ctx).await.unwrap();
         assert_eq!(keys.len(), 1);
         assert_eq!(keys[0].managed_policies, vec!["AWSSSOMasterAccountAdministrator".to_string()]);
-        let (principal, _) = e.svc.access_key_principal(&keys[0].access_key_id).await.unwrap().unwrap();
+        let KeyAuth::Valid(principal, _) = e.svc.authenticate_access_key(&keys[0].access_key_id, None).await.unwrap() else {
+            panic!("the listed key authenticates")
+        };
         let boot = Ctx::new(principal, "127.0.0.1", "test");
         e.svc.create_user(&boot, profile("made-by-key", "mbk@example.com")).await.unwrap();
 
@@ -100,9 +107,36 @@ async fn bootstrap_key_is_master_administrator_and_bad_policies_are_refused() {
             let err = e.svc.create_access_key(&e.ctx, "x", vec![], vec![bad.into()]).await.unwrap_err();
             assert!(matches!(&err, Error::Validation { field, .. } if field == "PolicyDocument[0]"), "{err:?}");
         }
-        assert!(e.svc.access_key_principal("AKIAUNKNOWNUNKNOWN00").await.unwrap().is_none());
+        assert!(matches!(e.svc.authenticate_access_key("AKIAUNKNOWNUNKNOWN00", None).await.unwrap(), KeyAuth::Unknown));
         e.svc.delete_access_key(&e.ctx, &keys[0].access_key_id).await.unwrap();
-        assert!(e.svc.access_key_principal(&keys[0].access_key_id).await.unwrap().is_none());
+        assert!(matches!(e.svc.authenticate_access_key(&keys[0].access_key_id, None).await.unwrap(), KeyAuth::Unknown));
     })
     .await;
+}
+
+/// Temporary credentials: the session token must come with the key, and an expired key is refused
+/// as expired (ExpiredTokenException at the front door), on the service's clock.
+#[tokio::test]
+async fn temporary_keys_need_their_token_and_expire() {
+    for db in databases().await {
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let svc = open_services_at(&db, ServiceConfig::default(), clock.clone()).await;
+        svc.bootstrap().await.unwrap();
+        let ctx = svc.operator_ctx("tester").unwrap();
+        let managed = vec!["AWSSSOReadOnly".to_string()];
+        let key = svc.create_session_key(&ctx, "ci", managed.clone(), vec![], 900).await.unwrap();
+        let id = key.info.access_key_id.clone();
+        let token = key.session_token.clone().expect("a session token");
+        assert!(id.starts_with("ASIA") && key.info.expires_at.is_some());
+        assert!(matches!(svc.authenticate_access_key(&id, Some(&token)).await.unwrap(), KeyAuth::Valid(..)));
+        assert!(matches!(svc.authenticate_access_key(&id, None).await.unwrap(), KeyAuth::BadToken));
+        assert!(matches!(svc.authenticate_access_key(&id, Some("forged")).await.unwrap(), KeyAuth::BadToken));
+        clock.advance(chrono::Duration::seconds(901));
+        assert!(matches!(svc.authenticate_access_key(&id, Some(&token)).await.unwrap(), KeyAuth::Expired));
+        for seconds in [60, 50_000] {
+            let err = svc.create_session_key(&ctx, "ci", managed.clone(), vec![], seconds).await.unwrap_err();
+            assert!(matches!(err, Error::Validation { ref field, .. } if field == "DurationSeconds"), "{err:?}");
+        }
+        drop(db);
+    }
 }

@@ -1,7 +1,7 @@
 //! Test environments on real databases: a temporary SQLite file always, and a fresh PostgreSQL
 //! database per test when GATEHOUSE_TEST_DATABASE_URL names a server (CI sets it).
 
-use gatehouse_core::clock::SystemClock;
+use gatehouse_core::clock::{Clock, SystemClock};
 use gatehouse_core::crypto::MasterKey;
 use gatehouse_core::model::{AuditQuery, AuditRecord, Name, TypedValue, UserProfile};
 use gatehouse_core::services::ServiceConfig;
@@ -74,9 +74,13 @@ pub struct Env {
 }
 
 pub async fn open_services(db: &TestDb, config: ServiceConfig) -> Arc<Services> {
+    open_services_at(db, config, Arc::new(SystemClock)).await
+}
+
+pub async fn open_services_at(db: &TestDb, config: ServiceConfig, clock: Arc<dyn Clock>) -> Arc<Services> {
     let options = StoreOptions { max_connections: 4, ..StoreOptions::default() };
     let store = gatehouse_store::connect(&db.url, &options).await.expect("connect");
-    Arc::new(Services::open(store, MasterKey::generate(), Arc::new(SystemClock), config).await.expect("open services"))
+    Arc::new(Services::open(store, MasterKey::generate(), clock, config).await.expect("open services"))
 }
 
 /// Open and bootstrap an instance on `db`. `db` must outlive the returned Env (it owns the files).
@@ -114,7 +118,7 @@ pub fn profile(user_name: &str, email: &str) -> UserProfile {
         user_name: user_name.to_string(),
         name: Name { given_name: Some("Given".into()), family_name: Some("Family".into()), ..Default::default() },
         display_name: Some(format!("{user_name} display")),
-        emails: vec![TypedValue { value: Some(email.to_string()), kind: Some("work".into()), primary: true }],
+        emails: vec![TypedValue { value: Some(email.to_string()), kind: Some("work".into()), primary: true, display: None }],
         ..Default::default()
     }
 }
