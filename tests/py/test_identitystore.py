@@ -1,7 +1,13 @@
 """identitystore through boto3: the calls implemented so far, errors as boto3 reports them, and
 SigV4 failures."""
 
+import json
+import subprocess
+import time
+
+import boto3
 import botocore
+import botocore.config
 import pytest
 from botocore.exceptions import ClientError
 
@@ -172,3 +178,114 @@ def test_identity_store_itself(ids):
     assert described["IdentityStoreArn"].endswith(f":identitystore/{store_id}")
     stores = client.list_identity_stores()["IdentityStores"]
     assert [s["IdentityStoreId"] for s in stores] == [store_id]
+    # The model's identifier forms: the store by ARN too.
+    assert client.describe_identity_store(IdentityStoreId=described["IdentityStoreArn"])["IdentityStoreId"] == store_id
+
+
+def test_update_identity_store_network_configuration(server, ids):
+    client, store_id = ids
+    assert "NetworkConfiguration" not in client.describe_identity_store(IdentityStoreId=store_id)
+    # Private-network only (loopback is private): still admitted, and described back.
+    client.update_identity_store(IdentityStoreId=store_id, NetworkConfiguration={
+        "VpceAccessRequired": True, "ApiAllowSourceIps": ["198.51.100.0/24"], "ScimAllowSourceIps": ["0.0.0.0/0"]})
+    net = client.describe_identity_store(IdentityStoreId=store_id)["NetworkConfiguration"]
+    assert net == {"VpceAccessRequired": True, "ApiAllowSourceIps": ["198.51.100.0/24"], "ScimAllowSourceIps": ["0.0.0.0/0"]}
+    with pytest.raises(ClientError) as e:
+        client.update_identity_store(IdentityStoreId=store_id, NetworkConfiguration={
+            "VpceAccessRequired": False, "ApiAllowSourceIps": ["10.0.0.0/99"]})
+    assert error_code(e) == "ValidationException"
+    # Restricting the API to a VPC admits nobody but the allowed addresses: this caller is refused,
+    # audited, and the local CLI (never restricted) lets the administrator back in.
+    client.update_identity_store(IdentityStoreId=store_id, NetworkConfiguration={
+        "VpceAccessRequired": True, "ApiRestrictSourceVpcs": ["vpc-0123abcd"]})
+    with pytest.raises(ClientError) as e:
+        client.list_users(IdentityStoreId=store_id)
+    assert error_code(e) == "AccessDeniedException"
+    assert "network configuration" in e.value.response["Error"]["Message"]
+    server.cli("admin", "network", "clear")
+    deadline = time.time() + 15
+    while True:
+        try:
+            client.list_users(IdentityStoreId=store_id)
+            break
+        except ClientError:
+            assert time.time() < deadline, "the cleared configuration applies within the cache lifetime"
+            time.sleep(0.5)
+    events = [json.loads(l) for l in server.cli("-o", "json", "audit", "tail", "-n", "100").splitlines()]
+    denied = [ev for ev in events if ev.get("eventName") == "ListUsers" and ev.get("errorCode") == "AccessDeniedException"]
+    assert denied, "the refused call is audited"
+
+
+def test_enterprise_extension(ids):
+    client, store_id = ids
+    manager = make_user(client, store_id, "boss")["UserId"]
+    ext = {"aws:identitystore:enterprise": {"employeeNumber": "42", "costCenter": "CC-7", "organization": "Example",
+                                            "division": "Cloud", "department": "R&D", "manager": {"value": manager}}}
+    user_id = client.create_user(
+        IdentityStoreId=store_id, UserName="worker", DisplayName="Worker", Name={"GivenName": "W", "FamilyName": "K"},
+        Emails=[{"Value": "worker@example.com", "Primary": True}], Extensions=ext)["UserId"]
+    plain = client.describe_user(IdentityStoreId=store_id, UserId=user_id)
+    assert "Extensions" not in plain
+    full = client.describe_user(IdentityStoreId=store_id, UserId=user_id, Extensions=["aws:identitystore:enterprise"])
+    assert full["Extensions"] == ext
+    listed = client.list_users(IdentityStoreId=store_id, Extensions=["aws:identitystore:enterprise"],
+                               Filters=[{"AttributePath": "UserName", "AttributeValue": "worker"}])["Users"]
+    assert listed[0]["Extensions"] == ext
+    client.update_user(IdentityStoreId=store_id, UserId=user_id, Operations=[
+        {"AttributePath": "aws:identitystore:enterprise.department", "AttributeValue": "Ops"}])
+    full = client.describe_user(IdentityStoreId=store_id, UserId=user_id, Extensions=["aws:identitystore:enterprise"])
+    assert full["Extensions"]["aws:identitystore:enterprise"]["department"] == "Ops"
+    for bad in [{"aws:identitystore:other": {}}, {"aws:identitystore:enterprise": {"shoeSize": "9"}}]:
+        with pytest.raises(ClientError) as e:
+            client.create_user(IdentityStoreId=store_id, UserName="x" + str(len(bad)), DisplayName="X",
+                               Name={"GivenName": "X", "FamilyName": "Y"},
+                               Emails=[{"Value": "x@example.com", "Primary": True}], Extensions=bad)
+        assert error_code(e) == "ValidationException"
+    with pytest.raises(ClientError) as e:
+        client.describe_user(IdentityStoreId=store_id, UserId=user_id, Extensions=["aws:identitystore:nope"])
+    assert error_code(e) == "ValidationException"
+
+
+def test_model_constraints_botocore_does_not_check(ids):
+    """botocore checks required members, types and minimums; the server enforces the rest of the
+    model: maximum lengths, patterns, enums and list sizes — and names the member."""
+    client, store_id = ids
+    cases = [
+        (lambda: make_user(client, store_id, "u" * 129), "UserName"),
+        (lambda: client.describe_user(IdentityStoreId="not-a-store", UserId="x" * 10), "IdentityStoreId"),
+        (lambda: client.list_users(IdentityStoreId=store_id, MaxResults=101), "MaxResults"),
+        (lambda: client.create_user(IdentityStoreId=store_id, UserName="two", DisplayName="Two",
+                                    Name={"GivenName": "T", "FamilyName": "W"},
+                                    Emails=[{"Value": "a@example.com"}, {"Value": "b@example.com"}]), "Emails"),
+        (lambda: client.create_group(IdentityStoreId=store_id, DisplayName="g", Description="d" * 1025), "Description"),
+    ]
+    for call, field in cases:
+        with pytest.raises(ClientError) as e:
+            call()
+        assert error_code(e) == "ValidationException", field
+        assert f"Value at '{field}'" in e.value.response["Error"]["Message"]
+
+
+def test_temporary_credentials(server, ids):
+    client, store_id = ids
+    out = json.loads(server.cli("-o", "json", "admin", "access-key", "create", "--name", "ci-session",
+                                "--policy", "AWSSSODirectoryReadOnly", "--duration", "900"))["AccessKey"]
+    assert out["AccessKeyId"].startswith("ASIA") and out["SessionToken"] and out["Expiration"]
+    temp = boto3.client("identitystore", endpoint_url=server.endpoint, region_name="us-east-1",
+                        aws_access_key_id=out["AccessKeyId"], aws_secret_access_key=out["SecretAccessKey"],
+                        aws_session_token=out["SessionToken"],
+                        config=botocore.config.Config(retries={"max_attempts": 0}))
+    assert temp.list_users(IdentityStoreId=store_id)["Users"] is not None
+    for token in [None, out["SessionToken"][:-1] + "x"]:
+        bad = server.client(key=out["AccessKeyId"], secret=out["SecretAccessKey"]) if token is None else boto3.client(
+            "identitystore", endpoint_url=server.endpoint, region_name="us-east-1",
+            aws_access_key_id=out["AccessKeyId"], aws_secret_access_key=out["SecretAccessKey"], aws_session_token=token,
+            config=botocore.config.Config(retries={"max_attempts": 0}))
+        with pytest.raises(ClientError) as e:
+            bad.list_users(IdentityStoreId=store_id)
+        assert error_code(e) == "UnrecognizedClientException"
+    with pytest.raises(ClientError) as e:
+        make_user(temp, store_id, "nope")
+    assert error_code(e) == "AccessDeniedException"
+    with pytest.raises(subprocess.CalledProcessError):
+        server.cli("admin", "access-key", "create", "--name", "x", "--policy", "AWSSSOReadOnly", "--duration", "60")

@@ -9,9 +9,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-const ENTERPRISE: &str = "aws:identitystore:enterprise";
+/// The one extension the identitystore API knows: SCIM's enterprise user.
+pub const ENTERPRISE: &str = "aws:identitystore:enterprise";
 
-fn pascal(segment: &str) -> String {
+pub fn pascal(segment: &str) -> String {
     let mut c = segment.chars();
     match c.next() {
         Some(first) => first.to_uppercase().chain(c).collect(),

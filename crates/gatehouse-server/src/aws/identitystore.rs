@@ -4,31 +4,103 @@
 use chrono::{DateTime, Utc};
 use gatehouse_core::Ctx;
 use gatehouse_core::ids;
-use gatehouse_core::model::{ExternalId, Group, GroupProfile, GroupQuery, Membership, Page, User, UserProfile, UserQuery};
-use gatehouse_core::services::{AlternateId, UserChange};
+use gatehouse_core::model::{EnterpriseUser, ExternalId, Group, GroupProfile, GroupQuery, Membership, Page, User, UserProfile, UserQuery};
+use gatehouse_core::services::{AlternateId, IdentityStoreInfo, UserChange};
 use serde_json::{Value, json};
 
-use super::{ApiError, attributes, page_args, paged};
+use super::attributes::{self, ENTERPRISE};
+use super::{ApiError, page_args, paged};
 use crate::AppState;
 
 fn epoch(t: &DateTime<Utc>) -> f64 {
     t.timestamp_micros() as f64 / 1e6
 }
 
+/// An identifier member. The API takes identity stores, users, groups and memberships by id or by
+/// ARN (`arn:aws:identitystore:::user/<id>`); the services work with ids.
+fn id_of(value: &str) -> String {
+    match value.strip_prefix("arn:") {
+        Some(rest) => rest.rsplit('/').next().unwrap_or(rest).to_string(),
+        None => value.to_string(),
+    }
+}
+
 fn string_member(input: &Value, name: &str) -> Result<String, ApiError> {
     match input.get(name) {
-        Some(Value::String(s)) => Ok(s.clone()),
+        Some(Value::String(s)) => Ok(id_of(s)),
         Some(_) => Err(ApiError::validation(format!("{name}: must be a string"))),
         None => Err(ApiError::validation(format!("{name}: is required"))),
     }
 }
 
-/// The user as DescribeUser and ListUsers return it.
-pub fn user_json(u: &User) -> Value {
+/// The enterprise extension as the API carries it: SCIM's attribute names, the manager as a
+/// `{"value": id}` reference.
+fn enterprise_json(e: &EnterpriseUser) -> Value {
+    let mut doc = serde_json::Map::new();
+    let fields = [
+        ("employeeNumber", &e.employee_number),
+        ("costCenter", &e.cost_center),
+        ("organization", &e.organization),
+        ("division", &e.division),
+        ("department", &e.department),
+    ];
+    for (name, value) in fields {
+        if let Some(v) = value {
+            doc.insert(name.into(), json!(v));
+        }
+    }
+    if let Some(id) = &e.manager {
+        doc.insert("manager".into(), json!({"value": id}));
+    }
+    Value::Object(doc)
+}
+
+fn unsupported_extension(name: &str) -> ApiError {
+    ApiError::validation(format!("Extensions: '{name}' is not supported; {ENTERPRISE} is the only supported extension name"))
+}
+
+/// The `Extensions` map of CreateUser, taken out of the request and read as the enterprise user.
+fn take_extensions(input: &mut Value) -> Result<EnterpriseUser, ApiError> {
+    let Some(Value::Object(extensions)) = input.as_object_mut().and_then(|m| m.remove("Extensions")) else {
+        return Ok(EnterpriseUser::default());
+    };
+    let mut doc = serde_json::Map::new();
+    for (name, value) in extensions {
+        if name != ENTERPRISE {
+            return Err(unsupported_extension(&name));
+        }
+        for (key, v) in value.as_object().into_iter().flatten() {
+            let field = attributes::pascal(key);
+            if !["EmployeeNumber", "CostCenter", "Organization", "Division", "Department", "Manager"].contains(&field.as_str()) {
+                return Err(ApiError::validation(format!("Extensions[{ENTERPRISE}].{key}: is not an enterprise attribute")));
+            }
+            doc.insert(field, v.clone());
+        }
+    }
+    serde_json::from_value(Value::Object(doc)).map_err(|e| ApiError::validation(format!("Extensions[{ENTERPRISE}]: {e}")))
+}
+
+/// Whether DescribeUser/ListUsers asked for the enterprise extension.
+fn wants_enterprise(input: &Value) -> Result<bool, ApiError> {
+    let mut wanted = false;
+    for name in input.get("Extensions").and_then(Value::as_array).into_iter().flatten() {
+        match name.as_str() {
+            Some(ENTERPRISE) => wanted = true,
+            other => return Err(unsupported_extension(other.unwrap_or_default())),
+        }
+    }
+    Ok(wanted)
+}
+
+/// The user as DescribeUser and ListUsers return it; `Extensions` only when asked for and present.
+pub fn user_json(u: &User, with_enterprise: bool) -> Value {
     let mut v = serde_json::to_value(&u.profile).unwrap_or_else(|_| json!({}));
     if let Some(map) = v.as_object_mut() {
-        // The enterprise extension is Gatehouse's own field name; the API carries it as Extensions.
+        // Gatehouse keeps the enterprise extension as a profile field; the API carries it in Extensions.
         map.remove("Enterprise");
+        if with_enterprise && !u.profile.enterprise.is_empty() {
+            map.insert("Extensions".into(), json!({ ENTERPRISE: enterprise_json(&u.profile.enterprise) }));
+        }
         map.insert("IdentityStoreId".into(), json!(u.identity_store_id));
         map.insert("UserId".into(), json!(u.user_id));
         map.insert("UserArn".into(), json!(ids::user_arn(&u.user_id)));
@@ -57,6 +129,14 @@ fn group_json(g: &Group) -> Value {
     v
 }
 
+fn identity_store_json(info: IdentityStoreInfo) -> Value {
+    let mut out = json!({"IdentityStoreId": info.identity_store_id, "IdentityStoreArn": info.identity_store_arn});
+    if let Some(n) = info.network {
+        out["NetworkConfiguration"] = json!(n);
+    }
+    out
+}
+
 fn membership_json(m: &Membership) -> Value {
     json!({
         "IdentityStoreId": m.identity_store_id,
@@ -74,7 +154,7 @@ fn member_id(input: &Value) -> Result<String, ApiError> {
         .get("MemberId")
         .and_then(|m| m.get("UserId"))
         .and_then(Value::as_str)
-        .map(str::to_string)
+        .map(id_of)
         .ok_or_else(|| ApiError::validation("MemberId.UserId: is required"))
 }
 
@@ -133,21 +213,33 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
     let store_id = string_member(&input, "IdentityStoreId")?;
     svc.require_identity_store(&store_id)?;
     match operation {
-        "DescribeIdentityStore" => {
-            let (id, arn) = svc.describe_identity_store(ctx).await?;
-            Ok(json!({"IdentityStoreId": id, "IdentityStoreArn": arn}))
+        "DescribeIdentityStore" => Ok(identity_store_json(svc.describe_identity_store(ctx).await?)),
+        "UpdateIdentityStore" => {
+            let network = match input.get("NetworkConfiguration") {
+                Some(v) => Some(serde_json::from_value(v.clone()).map_err(|e| ApiError::validation(format!("NetworkConfiguration: {e}")))?),
+                None => None,
+            };
+            let info = svc.update_identity_store(ctx, network).await?;
+            Ok(json!({"IdentityStoreId": info.identity_store_id, "IdentityStoreArn": info.identity_store_arn}))
         }
         "CreateUser" => {
             if input.get("UserName").is_none() {
                 return Err(ApiError::validation("UserName: is required"));
             }
-            let profile: UserProfile = serde_json::from_value(input).map_err(|e| ApiError::validation(format!("invalid request: {e}")))?;
+            let mut input = input;
+            let enterprise = take_extensions(&mut input)?;
+            let mut profile: UserProfile =
+                serde_json::from_value(input).map_err(|e| ApiError::validation(format!("invalid request: {e}")))?;
+            profile.enterprise = enterprise;
             let user = svc.create_user(ctx, profile).await?;
             Ok(
                 json!({"IdentityStoreId": user.identity_store_id, "UserId": user.user_id, "UserArn": ids::user_arn(&user.user_id), "Revision": user.meta.revision}),
             )
         }
-        "DescribeUser" => Ok(user_json(&svc.describe_user(ctx, &string_member(&input, "UserId")?).await?)),
+        "DescribeUser" => {
+            let with_enterprise = wants_enterprise(&input)?;
+            Ok(user_json(&svc.describe_user(ctx, &string_member(&input, "UserId")?).await?, with_enterprise))
+        }
         "UpdateUser" => {
             let user_id = string_member(&input, "UserId")?;
             let ops = operations(&input)?;
@@ -178,7 +270,8 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
                     }
                 }
             }
-            Ok(paged(state, "ListUsers", "Users", svc.list_users(ctx, query, page).await?, user_json))
+            let with_enterprise = wants_enterprise(&input)?;
+            Ok(paged(state, "ListUsers", "Users", svc.list_users(ctx, query, page).await?, |u| user_json(u, with_enterprise)))
         }
         "GetUserId" => {
             let user = svc.get_user_id(ctx, alternate_id(&input)?).await?;
@@ -260,7 +353,7 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
                 .and_then(Value::as_array)
                 .ok_or_else(|| ApiError::validation("GroupIds: is required"))?
                 .iter()
-                .filter_map(|g| g.as_str().map(str::to_string))
+                .filter_map(|g| g.as_str().map(id_of))
                 .collect();
             let results = svc.is_member_in_groups(ctx, &user_id, &groups).await?;
             let list: Vec<Value> = results
