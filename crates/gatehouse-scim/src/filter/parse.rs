@@ -112,7 +112,7 @@ impl Prepared {
 
     /// Offset in the client's text of offset `at` in `self.text`.
     fn original_offset(&self, at: usize) -> usize {
-        self.lead + at - self.inserted.iter().filter(|&&p| p < at).count()
+        (self.lead + at).saturating_sub(self.inserted.iter().filter(|&&p| p < at).count())
     }
 
     fn fail(&self, detail: String) -> ScimError {
@@ -538,6 +538,57 @@ mod tests {
             let _ = parse_path(&full[..i]);
         }
         assert!(parse_filter(full).is_ok());
+    }
+
+    /// Random token soup (a fixed-seed xorshift, so runs are repeatable):
+    /// parsing returns a value or an error, and what parses round-trips.
+    #[test]
+    fn random_token_soup_never_panics() {
+        const TOKENS: [&str; 24] = [
+            "title",
+            "emails",
+            "name.givenName",
+            "urn:ietf:params:scim:schemas:core:2.0:User:userName",
+            " ",
+            " eq ",
+            " pr",
+            " and ",
+            " or ",
+            "not",
+            "not ",
+            "(",
+            ")",
+            "[",
+            "]",
+            ".value",
+            "\"x\"",
+            "\"",
+            "\\",
+            "12",
+            "true",
+            "null",
+            " Co ",
+            "é",
+        ];
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut parsed = 0;
+        for _ in 0..3_000 {
+            let len = (next() % 12) as usize + 1;
+            let text: String = (0..len).map(|_| TOKENS[(next() % TOKENS.len() as u64) as usize]).collect();
+            if let Ok(f) = parse_filter(&text) {
+                parsed += 1;
+                assert_eq!(parse_filter(&f.to_string()).as_ref(), Ok(&f), "{text}");
+                let _ = f.matches(&serde_json::json!({"title": "x", "emails": [{"value": "x"}]}));
+            }
+            let _ = parse_path(&text);
+        }
+        assert!(parsed > 5, "the soup should contain some valid filters ({parsed})");
     }
 
     #[test]

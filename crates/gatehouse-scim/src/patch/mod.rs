@@ -67,6 +67,11 @@ pub struct PatchRequest {
 }
 
 /// The patched resource and the net change to a Group's members.
+///
+/// The member lists are computed against the `members` array of the
+/// resource passed in, so pass the group's full current member list (ids are
+/// enough: `[{"value": id}, ...]`); a member missing there cannot be seen
+/// being removed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PatchOutcome {
     pub resource: Json,

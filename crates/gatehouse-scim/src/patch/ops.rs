@@ -118,7 +118,10 @@ fn non_empty(items: Vec<Json>) -> Option<Json> {
 fn whole(mut t: Target, current: Option<Json>, op: Op, value: Option<Json>) -> Result<Option<Json>, ScimError> {
     let multi = t.multi_valued(&current, &value);
     let value = value.map(|v| coerce(t.def, v));
-    if let Some(v) = &value {
+    // A remove's value only selects what to remove, so it is not type-checked.
+    if op != Op::Remove
+        && let Some(v) = &value
+    {
         validate(t.def, &t.label, v)?;
     }
     match (op, value) {

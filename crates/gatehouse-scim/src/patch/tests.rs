@@ -347,6 +347,17 @@ fn unknown_attributes_are_kept_as_written() {
     assert_eq!(out.resource["schemas"][1], "urn:example:ext:1.0:User");
 }
 
+#[test]
+fn remove_values_are_selectors_not_checked_values() {
+    let out = patch(user(), json!([{"op": "remove", "path": "emails", "value": "babs@jensen.org"}]));
+    assert_eq!(out.resource["emails"].as_array().map(Vec::len), Some(1));
+    let out = patch(user(), json!([{"op": "remove", "path": "active", "value": "whatever"}]));
+    assert!(out.resource.get("active").is_none());
+    let out = patch(json!({"id": "g"}), json!([{"op": "add", "path": "members", "value": {"value": "a"}}]));
+    assert_eq!(out.resource["members"], json!([{"value": "a"}]), "a single member object is a list of one");
+    assert_eq!(out.members_added, ["a"]);
+}
+
 // ---- errors ----
 
 #[test]
