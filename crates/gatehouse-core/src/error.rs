@@ -32,6 +32,7 @@ pub enum ResourceType {
     Account,
     OrganizationalUnit,
     AccessKey,
+    ScimToken,
     Instance,
     /// A root or organizational unit named as a parent.
     Parent,
@@ -50,6 +51,7 @@ impl ResourceType {
             ResourceType::Account => "ACCOUNT",
             ResourceType::OrganizationalUnit => "ORGANIZATIONAL_UNIT",
             ResourceType::AccessKey => "ACCESS_KEY",
+            ResourceType::ScimToken => "SCIM_TOKEN",
             ResourceType::Instance => "INSTANCE",
             ResourceType::Parent => "PARENT",
             ResourceType::Child => "CHILD",
@@ -64,6 +66,7 @@ impl ResourceType {
             ResourceType::Account => "Account",
             ResourceType::OrganizationalUnit => "Organizational unit",
             ResourceType::AccessKey => "Access key",
+            ResourceType::ScimToken => "SCIM access token",
             ResourceType::Instance => "Instance",
             ResourceType::Parent => "Parent",
             ResourceType::Child => "Child",

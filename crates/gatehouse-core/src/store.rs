@@ -36,7 +36,7 @@ pub struct PoolStats {
 /// A transaction: every repository, then commit. Dropping it without commit rolls back.
 #[async_trait]
 pub trait Tx:
-    InstanceRepo + UserRepo + GroupRepo + MembershipRepo + OrgRepo + AccessKeyRepo + SettingsRepo + AuditRepo + JobRepo + Send
+    InstanceRepo + UserRepo + GroupRepo + MembershipRepo + OrgRepo + AccessKeyRepo + ScimTokenRepo + SettingsRepo + AuditRepo + JobRepo + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
     async fn rollback(self: Box<Self>) -> StoreResult<()>;
@@ -116,6 +116,15 @@ pub trait AccessKeyRepo {
     async fn list_access_keys(&mut self) -> StoreResult<Vec<AccessKeyRecord>>;
     async fn delete_access_key(&mut self, access_key_id: &str) -> StoreResult<bool>;
     async fn touch_access_key(&mut self, access_key_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait ScimTokenRepo {
+    async fn insert_scim_token(&mut self, token: &ScimToken) -> StoreResult<()>;
+    async fn list_scim_tokens(&mut self) -> StoreResult<Vec<ScimToken>>;
+    async fn find_scim_token(&mut self, token_hash: &str) -> StoreResult<Option<ScimToken>>;
+    async fn delete_scim_token(&mut self, token_id: &str) -> StoreResult<bool>;
+    async fn touch_scim_token(&mut self, token_id: &str, at: DateTime<Utc>) -> StoreResult<()>;
 }
 
 /// Instance-wide settings that change at run time, one JSON value per name.

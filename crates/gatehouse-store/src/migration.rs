@@ -9,7 +9,13 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(M0001Foundation), Box::new(M0002RateBuckets), Box::new(M0003KeysetIndexes), Box::new(M0004SettingsAndSessionKeys)]
+        vec![
+            Box::new(M0001Foundation),
+            Box::new(M0002RateBuckets),
+            Box::new(M0003KeysetIndexes),
+            Box::new(M0004SettingsAndSessionKeys),
+            Box::new(M0005ScimTokens),
+        ]
     }
 }
 
@@ -321,6 +327,36 @@ impl MigrationTrait for M0004SettingsAndSessionKeys {
         .await?;
         m.alter_table(Table::alter().table(a("access_keys")).add_column(string_null(a("session_token_hash"))).to_owned()).await?;
         m.alter_table(Table::alter().table(a("access_keys")).add_column(timestamp_with_time_zone_null(a("expires_at"))).to_owned()).await
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("migrations are forward-only".into()))
+    }
+}
+
+struct M0005ScimTokens;
+
+impl MigrationName for M0005ScimTokens {
+    fn name(&self) -> &str {
+        "m0005_scim_tokens"
+    }
+}
+
+#[async_trait::async_trait]
+impl MigrationTrait for M0005ScimTokens {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("scim_tokens"))
+                .col(string(a("token_id")).primary_key())
+                .col(string(a("token_hash")))
+                .col(ts("created_at"))
+                .col(ts("expires_at"))
+                .col(timestamp_with_time_zone_null(a("last_used_at")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("scim_tokens", "ux_scim_tokens_hash", &["token_hash"], true)).await
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

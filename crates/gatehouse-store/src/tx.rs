@@ -14,7 +14,8 @@ use gatehouse_core::store::*;
 
 use crate::convert::*;
 use crate::entity::{
-    access_key, account, audit_event, external_id, group, instance, job, membership, org_unit, setting, user, user_password,
+    access_key, account, audit_event, external_id, group, instance, job, membership, org_unit, scim_token as scim_row, setting, user,
+    user_password,
 };
 
 pub struct SeaTx {
@@ -527,6 +528,59 @@ impl AccessKeyRepo for SeaTx {
         access_key::Entity::update_many()
             .col_expr(access_key::Column::LastUsedAt, Expr::value(at))
             .filter(access_key::Column::AccessKeyId.eq(id))
+            .exec(&self.txn)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+}
+
+fn scim_token_from(m: scim_row::Model) -> ScimToken {
+    ScimToken {
+        token_id: m.token_id,
+        token_hash: m.token_hash,
+        created_at: m.created_at,
+        expires_at: m.expires_at,
+        last_used_at: m.last_used_at,
+    }
+}
+
+#[async_trait]
+impl ScimTokenRepo for SeaTx {
+    async fn insert_scim_token(&mut self, t: &ScimToken) -> StoreResult<()> {
+        scim_row::Model {
+            token_id: t.token_id.clone(),
+            token_hash: t.token_hash.clone(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+        }
+        .into_active_model()
+        .insert(&self.txn)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn list_scim_tokens(&mut self) -> StoreResult<Vec<ScimToken>> {
+        let rows = scim_row::Entity::find().order_by_asc(scim_row::Column::CreatedAt).all(&self.txn).await.map_err(db_err)?;
+        Ok(rows.into_iter().map(scim_token_from).collect())
+    }
+
+    async fn find_scim_token(&mut self, token_hash: &str) -> StoreResult<Option<ScimToken>> {
+        let row = scim_row::Entity::find().filter(scim_row::Column::TokenHash.eq(token_hash)).one(&self.txn).await.map_err(db_err)?;
+        Ok(row.map(scim_token_from))
+    }
+
+    async fn delete_scim_token(&mut self, token_id: &str) -> StoreResult<bool> {
+        let r = scim_row::Entity::delete_by_id(token_id.to_string()).exec(&self.txn).await.map_err(db_err)?;
+        Ok(r.rows_affected > 0)
+    }
+
+    async fn touch_scim_token(&mut self, token_id: &str, at: DateTime<Utc>) -> StoreResult<()> {
+        scim_row::Entity::update_many()
+            .col_expr(scim_row::Column::LastUsedAt, Expr::value(at))
+            .filter(scim_row::Column::TokenId.eq(token_id))
             .exec(&self.txn)
             .await
             .map_err(db_err)?;

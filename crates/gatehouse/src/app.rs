@@ -55,6 +55,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Opened> {
         max_groups: config.max_groups,
         admin_email: config.admin_email.clone(),
         api_rate_limit: config.api_rate_limit,
+        scim_token_lifetime_days: config.scim_token_lifetime_days,
         ..ServiceConfig::default()
     };
     let services = Services::open(store.clone(), key, Arc::new(SystemClock), service_config).await.map_err(service_error)?;

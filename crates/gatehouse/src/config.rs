@@ -32,6 +32,8 @@ pub struct Config {
     pub max_groups: u64,
     /// AWS-compatible API calls per second for the instance (the guide's 20 TPS); 0 turns it off.
     pub api_rate_limit: f64,
+    /// Validity of new SCIM access tokens, in days.
+    pub scim_token_lifetime_days: i64,
     /// "text" or "json".
     pub log_format: String,
     /// tracing filter, e.g. "info" or "gatehouse=debug,info".
@@ -55,6 +57,7 @@ impl Default for Config {
             max_users: 50_000,
             max_groups: 10_000,
             api_rate_limit: 20.0,
+            scim_token_lifetime_days: 365,
             log_format: "text".into(),
             log_level: "info".into(),
             shutdown_grace_seconds: 30,
@@ -75,6 +78,7 @@ const KEYS: &[&str] = &[
     "max_users",
     "max_groups",
     "api_rate_limit",
+    "scim_token_lifetime_days",
     "log_format",
     "log_level",
     "shutdown_grace_seconds",
@@ -102,6 +106,9 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             anyhow::bail!("log_format must be \"text\" or \"json\", not {:?}", self.log_format);
+        }
+        if !(1..=3650).contains(&self.scim_token_lifetime_days) {
+            anyhow::bail!("scim_token_lifetime_days must be between 1 and 3650, not {}", self.scim_token_lifetime_days);
         }
         let known = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| self.database_url.starts_with(p));
         if !self.database_url.is_empty() && !known {

@@ -62,9 +62,12 @@ enum Command {
     /// Read the CloudTrail-shaped audit log.
     #[command(subcommand)]
     Audit(cmd::audit::AuditCommand),
-    /// Administration credentials.
+    /// Administration credentials and the identity store's network configuration.
     #[command(subcommand)]
     Admin(cmd::access_keys::AdminCommand),
+    /// Automatic provisioning (SCIM) from an external identity provider.
+    #[command(subcommand)]
+    Scim(cmd::scim::ScimCommand),
 }
 
 fn main() -> ExitCode {
@@ -103,6 +106,7 @@ fn main() -> ExitCode {
             Command::Ou(c) => cmd::org::run_ou(config, out, c).await,
             Command::Audit(c) => cmd::audit::run(config, out, c).await,
             Command::Admin(c) => cmd::access_keys::run(config, out, c).await,
+            Command::Scim(c) => cmd::scim::run(config, out, c).await,
         }
     });
     match result {

@@ -241,7 +241,7 @@ pub struct PasswordRecord {
 }
 
 /// Which users a list returns. Every condition given must hold.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct UserQuery {
     /// Case-insensitive exact match.
     pub user_name: Option<String>,
@@ -249,12 +249,15 @@ pub struct UserQuery {
     pub email: Option<String>,
     pub external_id: Option<ExternalId>,
     pub active: Option<bool>,
+    /// A general condition (SCIM filters), evaluated by the database.
+    pub condition: Option<super::condition::Condition>,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupQuery {
     pub display_name: Option<String>,
     pub external_id: Option<ExternalId>,
+    pub condition: Option<super::condition::Condition>,
 }
 
 /// Keyset pagination: items after `after` (an id), at most `limit`.

@@ -11,3 +11,6 @@ pub use job::*;
 pub use org::*;
 pub mod network;
 pub use network::*;
+pub mod scim_token;
+pub use scim_token::*;
+pub mod condition;

@@ -14,6 +14,7 @@ mod org;
 mod passwords;
 pub mod principal;
 mod quota;
+mod scim_tokens;
 mod users;
 
 use std::sync::{Arc, OnceLock};
@@ -25,6 +26,7 @@ pub use network::{Door, IdentityStoreInfo};
 pub use op::Source;
 pub use org::{ChildType, Node};
 pub use principal::{Ctx, HeldPolicy, Principal, PrincipalKind};
+pub use scim_tokens::{MAX_ACTIVE_SCIM_TOKENS, NewScimToken, ScimAuthError};
 pub use users::UserChange;
 
 use crate::clock::Clock;
@@ -48,6 +50,8 @@ pub struct ServiceConfig {
     /// AWS-compatible API calls per second for the whole instance (the guide: 20); 0 turns the
     /// limit off.
     pub api_rate_limit: f64,
+    /// How long a new SCIM access token is valid (the guide: one year).
+    pub scim_token_lifetime_days: i64,
 }
 
 impl Default for ServiceConfig {
@@ -58,6 +62,7 @@ impl Default for ServiceConfig {
             max_groups: 10_000,
             admin_email: "admin@example.com".to_string(),
             management_account_name: "Management".to_string(),
+            scim_token_lifetime_days: 365,
             api_rate_limit: 20.0,
         }
     }

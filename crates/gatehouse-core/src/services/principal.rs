@@ -12,6 +12,8 @@ pub enum PrincipalKind {
     Operator { os_user: String },
     /// A caller signing with an access key (bootstrap or automation key).
     AccessKey { access_key_id: String, user_name: String },
+    /// An identity provider pushing users and groups over SCIM with a bearer token.
+    ScimToken { token_id: String },
     /// Gatehouse itself: first start and background jobs. Never reachable from a front door.
     System,
 }
@@ -52,6 +54,15 @@ fn root_policy() -> &'static Policy {
     })
 }
 
+/// What a SCIM token may do: the identity store's users, groups and memberships, nothing else.
+fn scim_policy() -> &'static Policy {
+    static P: OnceLock<Policy> = OnceLock::new();
+    P.get_or_init(|| {
+        Policy::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"identitystore:*","Resource":"*"}]}"#)
+            .unwrap_or_else(|e| panic!("built-in SCIM policy must parse: {e}"))
+    })
+}
+
 pub fn managed_policy(name: &str) -> Result<HeldPolicy> {
     gatehouse_policy::managed::policy(name).map(HeldPolicy::Managed).ok_or_else(|| {
         Error::validation(
@@ -82,10 +93,21 @@ impl Principal {
         }
     }
 
+    /// An identity provider provisioning through the SCIM token `token_id`.
+    pub fn scim(management_account: &str, token_id: &str) -> Self {
+        Principal {
+            kind: PrincipalKind::ScimToken { token_id: token_id.to_string() },
+            arn: format!("arn:aws:sso:::scim-token/{token_id}"),
+            account_id: management_account.to_string(),
+            policies: vec![HeldPolicy::Managed(scim_policy())],
+        }
+    }
+
     pub fn display_name(&self) -> String {
         match &self.kind {
             PrincipalKind::Operator { os_user } => format!("operator:{os_user}"),
             PrincipalKind::AccessKey { user_name, .. } => user_name.clone(),
+            PrincipalKind::ScimToken { .. } => "SCIM".to_string(),
             PrincipalKind::System => "gatehouse".to_string(),
         }
     }
@@ -108,6 +130,14 @@ impl Principal {
                 "accountId": self.account_id,
                 "accessKeyId": access_key_id,
                 "userName": user_name,
+            }),
+            PrincipalKind::ScimToken { token_id } => json!({
+                "type": "Unknown",
+                "principalId": format!("scim-token/{token_id}"),
+                "arn": self.arn,
+                "accountId": self.account_id,
+                "credentialId": token_id,
+                "userName": "SCIM",
             }),
             PrincipalKind::System => json!({
                 "type": "AWSService",

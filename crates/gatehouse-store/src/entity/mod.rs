@@ -10,6 +10,7 @@ pub mod instance;
 pub mod job;
 pub mod membership;
 pub mod org_unit;
+pub mod scim_token;
 pub mod setting;
 pub mod user;
 pub mod user_password;

@@ -2,6 +2,7 @@ pub mod access_keys;
 pub mod audit;
 pub mod groups;
 pub mod org;
+pub mod scim;
 pub mod serve;
 pub mod users;
 
