@@ -3,6 +3,7 @@
 
 mod aws;
 mod ops;
+mod scim;
 
 use axum::Router;
 use gatehouse_core::Services;
@@ -15,11 +16,17 @@ pub use ops::install_metrics_recorder;
 pub struct AppState {
     pub services: Arc<Services>,
     pub metrics: PrometheusHandle,
+    /// The URL users and identity providers reach Gatehouse at (SCIM `meta.location`, SAML).
+    pub public_url: String,
 }
 
 /// Every route of the server on one listener.
 pub fn router(state: AppState) -> Router {
-    ops::routes().route("/", axum::routing::post(aws::handle)).route_layer(axum::middleware::from_fn(ops::track_requests)).with_state(state)
+    ops::routes()
+        .route("/", axum::routing::post(aws::handle))
+        .merge(scim::routes())
+        .route_layer(axum::middleware::from_fn(ops::track_requests))
+        .with_state(state)
 }
 
 /// Serve until `shutdown` resolves; in-flight requests finish before this returns.

@@ -54,11 +54,14 @@ fn root_policy() -> &'static Policy {
     })
 }
 
-/// What a SCIM token may do: the identity store's users, groups and memberships, nothing else.
+/// What a SCIM token may do: the identity store's users, groups and memberships (including a
+/// user's active status), nothing else.
 fn scim_policy() -> &'static Policy {
     static P: OnceLock<Policy> = OnceLock::new();
     P.get_or_init(|| {
-        Policy::parse(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"identitystore:*","Resource":"*"}]}"#)
+        Policy::parse(
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["identitystore:*","sso-directory:DisableUser","sso-directory:EnableUser"],"Resource":"*"}]}"#,
+        )
             .unwrap_or_else(|e| panic!("built-in SCIM policy must parse: {e}"))
     })
 }

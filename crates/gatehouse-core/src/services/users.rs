@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 
 use super::Services;
 use super::op::{Op, Source};
-use super::principal::Ctx;
+use super::principal::{Ctx, PrincipalKind};
 use crate::error::{Error, ResourceType, Result};
 use crate::ids;
 use crate::model::{ExternalId, Meta, Page, Paged, User, UserProfile, UserQuery};
@@ -27,7 +27,41 @@ impl UserChange {
     }
 }
 
-/// The identity store's rules for a user's attributes, each error naming its field.
+/// The guide: "The following special characters are invalid when used in attributes that are
+/// synchronized with SCIM: < > ; : %". Applied to the name attributes IdPs synchronize; emails and
+/// URLs are checked by their own formats.
+const SCIM_INVALID: &[char] = &['<', '>', ';', ':', '%'];
+
+fn validate_scim_characters(p: &UserProfile) -> Result<()> {
+    let fields = [
+        ("userName", Some(&p.user_name)),
+        ("name.givenName", p.name.given_name.as_ref()),
+        ("name.familyName", p.name.family_name.as_ref()),
+        ("name.middleName", p.name.middle_name.as_ref()),
+        ("name.formatted", p.name.formatted.as_ref()),
+        ("displayName", p.display_name.as_ref()),
+        ("nickName", p.nick_name.as_ref()),
+        ("title", p.title.as_ref()),
+    ];
+    for (field, value) in fields {
+        if let Some(v) = value
+            && let Some(c) = v.chars().find(|c| SCIM_INVALID.contains(c))
+        {
+            return Err(Error::validation(field, format!("the character '{c}' is not allowed in attributes synchronized with SCIM")));
+        }
+    }
+    Ok(())
+}
+
+/// The identity store's rules for a user's attributes, each error naming its field. `ctx` adds
+/// the rules of the caller's channel (SCIM's invalid characters).
+fn validate_user(ctx: &Ctx, p: &UserProfile) -> Result<()> {
+    if matches!(ctx.principal.kind, PrincipalKind::ScimToken { .. }) {
+        validate_scim_characters(p)?;
+    }
+    validate_profile(p)
+}
+
 fn validate_profile(p: &UserProfile) -> Result<()> {
     validate::user_name("UserName", &p.user_name)?;
     let name = &p.name;
@@ -135,7 +169,7 @@ impl Services {
 
     async fn create_user_in(&self, op: &mut Op<'_>, ctx: &Ctx, profile: UserProfile) -> Result<User> {
         op.authorize(&self.identity_store_arn()?)?;
-        validate_profile(&profile)?;
+        validate_user(ctx, &profile)?;
         let store_id = self.store_id()?;
         let max = self.config.max_users;
         let count = self.user_count.current(max, op.tx.count_users(&store_id)).await?;
@@ -195,7 +229,7 @@ impl Services {
     }
 
     /// Apply `change` to the user's current state. The user name cannot change, and a disabled
-    /// user cannot be edited (only re-enabled).
+    /// user cannot be edited (only re-enabled) except by the identity provider over SCIM.
     pub async fn update_user(&self, ctx: &Ctx, user_id: &str, change: UserChange) -> Result<User> {
         let store_id = self.store_id()?;
         let params = json!({"identityStoreId": store_id, "userId": user_id, "operations": change.params});
@@ -210,10 +244,13 @@ impl Services {
             if profile.user_name != user.profile.user_name {
                 return Err(Error::validation("UserName", "the user name cannot be changed"));
             }
-            if !user.active && !active && profile != user.profile {
+            // The identity provider is the source of truth for the users it provisions: SCIM
+            // keeps a deactivated user's attributes in step (Entra ID and Okta do so).
+            let from_idp = matches!(ctx.principal.kind, PrincipalKind::ScimToken { .. });
+            if !user.active && !active && profile != user.profile && !from_idp {
                 return Err(disabled(user_id, "edited"));
             }
-            validate_profile(&profile)?;
+            validate_user(ctx, &profile)?;
             check_unique(&mut op, &store_id, &profile, Some(user_id)).await?;
             let status_changed = active != user.active;
             user.profile = profile;

@@ -215,11 +215,14 @@ pub static COMMON: &[AttrDef] = &[
 const EXTERNAL_ID: AttrDef =
     string("externalId", "A String that is an identifier for the resource as defined by the provisioning client.").case_exact();
 
-const EMAIL_SUBS: [AttrDef; 4] = plural(
-    "Email addresses for the user. The value SHOULD be canonicalized by the service provider, \
-     e.g., 'bjensen@example.com' instead of 'bjensen@EXAMPLE.COM'.",
-    &["work", "home", "other"],
-);
+const EMAIL_SUBS: [AttrDef; 4] = {
+    let [value, display, kind, primary] = plural(
+        "Email addresses for the user. The value SHOULD be canonicalized by the service provider, \
+         e.g., 'bjensen@example.com' instead of 'bjensen@EXAMPLE.COM'.",
+        &["work", "home", "other"],
+    );
+    [value.required(), display, kind, primary]
+};
 
 const PHONE_SUBS: [AttrDef; 4] = plural("Phone number of the User.", &["work", "home", "mobile", "fax", "pager", "other"]);
 
@@ -241,14 +244,16 @@ pub static USER: &[AttrDef] = &[
                 "The full name, including all middle names, titles, and suffixes as \
                  appropriate, formatted for display.",
             ),
-            string("familyName", "The family name of the User, or last name."),
-            string("givenName", "The given name of the User, or first name."),
+            // Required by Identity Center (the guide: every user needs a first and last name).
+            string("familyName", "The family name of the User, or last name. REQUIRED here.").required(),
+            string("givenName", "The given name of the User, or first name. REQUIRED here.").required(),
             string("middleName", "The middle name(s) of the User."),
             string("honorificPrefix", "The honorific prefix(es) of the User, or title."),
             string("honorificSuffix", "The honorific suffix(es) of the User, or suffix."),
         ],
-    ),
-    string("displayName", "The name of the User, suitable for display to end-users."),
+    )
+    .required(),
+    string("displayName", "The name of the User, suitable for display to end-users. REQUIRED here.").required(),
     string("nickName", "The casual way to address the user in real life."),
     reference("profileUrl", "A fully qualified URL pointing to a page representing the User's online profile.").references(&["external"]),
     string("title", "The user's title, such as \"Vice President.\""),
@@ -265,7 +270,7 @@ pub static USER: &[AttrDef] = &[
          'America/Los_Angeles'.",
     ),
     boolean("active", "A Boolean value indicating the User's administrative status."),
-    complex("emails", "Email addresses for the user.", &EMAIL_SUBS).multi(),
+    complex("emails", "Email addresses for the user; one primary email is REQUIRED here.", &EMAIL_SUBS).multi().required(),
     complex("phoneNumbers", "Phone numbers for the User.", &PHONE_SUBS).multi(),
     complex(
         "addresses",

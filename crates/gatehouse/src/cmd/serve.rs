@@ -81,7 +81,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     );
     println!("Gatehouse listening on http://{local} (public URL {})", config.public_url);
 
-    let state = gatehouse_server::AppState { services: opened.services.clone(), metrics };
+    let state = gatehouse_server::AppState { services: opened.services.clone(), metrics, public_url: config.public_url.clone() };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     let server = tokio::spawn(gatehouse_server::serve(listener, state, async move {

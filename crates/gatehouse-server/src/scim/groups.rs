@@ -1,0 +1,200 @@
+//! `/scim/v2/Groups`. Members are group memberships of the identity store: a PATCH that adds or
+//! removes members becomes membership operations, each with its own rules and audit record.
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use gatehouse_core::model::{Group, GroupQuery, Membership, Page};
+use gatehouse_core::{Ctx, Error};
+use gatehouse_scim::{ListResponse, apply_patch, parse_filter, project};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+
+use super::filters::{Resource, condition};
+use super::resources::{GroupInput, group_from_resource, group_resource, version};
+use super::{Scim, ScimFailure, ScimResult, authenticate, base_url, body_json, check_if_match, offset_window, param, window};
+use crate::AppState;
+
+/// Whether the response needs `members` (IdPs usually exclude them; loading is not free).
+fn wants_members(params: &HashMap<String, String>) -> bool {
+    let lists = |name: &str| param(params, name).is_some_and(|v| v.split(',').any(|a| a.trim().eq_ignore_ascii_case("members")));
+    if param(params, "attributes").is_some() {
+        return lists("attributes");
+    }
+    !lists("excludedAttributes")
+}
+
+async fn all_members(state: &AppState, ctx: &Ctx, group_id: &str) -> Result<Vec<Membership>, Error> {
+    let mut out = Vec::new();
+    let mut after = None;
+    loop {
+        let page = state.services.list_group_memberships(ctx, group_id, Page { after, limit: 1000 }).await?;
+        out.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
+async fn render(state: &AppState, ctx: &Ctx, g: &Group, params: &HashMap<String, String>) -> Result<Value, ScimFailure> {
+    let members = if wants_members(params) { Some(all_members(state, ctx, &g.group_id).await?) } else { None };
+    let doc = group_resource(g, members.as_deref(), &base_url(state));
+    Ok(project(&doc, param(params, "attributes"), param(params, "excludedAttributes"))?)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(params): Query<HashMap<String, String>>,
+) -> ScimResult {
+    list_with(state, peer, headers, params).await
+}
+
+/// `POST /Groups/.search` (RFC 7644 §3.4.3): the list with its parameters in the body.
+pub async fn search(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let params = super::search_params(&body_json(&body)?);
+    list_with(state, peer, headers, params).await
+}
+
+async fn list_with(state: AppState, peer: SocketAddr, headers: HeaderMap, params: HashMap<String, String>) -> ScimResult {
+    let ctx = authenticate(&state, &headers, peer, "ListGroups").await?;
+    let win = window(&params)?;
+    let mut query = GroupQuery::default();
+    if let Some(f) = param(&params, "filter") {
+        query.condition = Some(condition(&parse_filter(f)?, Resource::Group)?);
+    }
+    let svc = &state.services;
+    let (groups, total) = offset_window(&win, |page| svc.list_groups(&ctx, query.clone(), page)).await?;
+    let mut resources = Vec::with_capacity(groups.len());
+    for g in &groups {
+        resources.push(render(&state, &ctx, g, &params).await?);
+    }
+    Ok(Scim::ok(ListResponse::new(resources, total, win.start_index).to_json()))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+) -> ScimResult {
+    let ctx = authenticate(&state, &headers, peer, "DescribeGroup").await?;
+    let group = state.services.describe_group(&ctx, &id).await?;
+    Ok(Scim::ok(render(&state, &ctx, &group, &params).await?).with_etag())
+}
+
+/// Add and remove members by user id; removal of a non-member is a no-op.
+async fn change_members(state: &AppState, ctx: &Ctx, group_id: &str, added: &[String], removed: &[String]) -> Result<(), Error> {
+    let svc = &state.services;
+    for user_id in removed {
+        match svc.get_group_membership_id(ctx, group_id, user_id).await {
+            Ok(m) => svc.delete_group_membership(ctx, &m.membership_id).await?,
+            Err(Error::NotFound { .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    for user_id in added {
+        match svc.create_group_membership(ctx, group_id, user_id).await {
+            Ok(_) => {}
+            Err(Error::Conflict { reason: Some(r), .. }) if r.contains("UNIQUENESS") => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ScimResult {
+    let ctx = authenticate(&state, &headers, peer, "CreateGroup").await?;
+    let input = group_from_resource(&body_json(&body)?)?;
+    let group = state.services.create_group(&ctx, input.profile(&[])).await?;
+    let members = input.members.unwrap_or_default();
+    change_members(&state, &ctx, &group.group_id, &members, &[]).await?;
+    let listed: Vec<Membership> = all_members(&state, &ctx, &group.group_id).await?;
+    Ok(Scim::created(group_resource(&group, Some(&listed), &base_url(&state))).with_etag())
+}
+
+/// Apply a new profile and member set to a group, writing only what changed.
+async fn apply(state: &AppState, ctx: &Ctx, current: &Group, input: GroupInput, added: &[String], removed: &[String]) -> ScimResult {
+    let profile = input.profile(&current.profile.external_ids);
+    let svc = &state.services;
+    let group = if profile != current.profile { svc.update_group(ctx, &current.group_id, profile).await? } else { current.clone() };
+    change_members(state, ctx, &group.group_id, added, removed).await?;
+    Ok(Scim::ok(group_resource(&group, None, &base_url(state))).with_etag())
+}
+
+pub async fn replace(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ScimResult {
+    let ctx = authenticate(&state, &headers, peer, "UpdateGroup").await?;
+    let input = group_from_resource(&body_json(&body)?)?;
+    let current = state.services.describe_group(&ctx, &id).await?;
+    check_if_match(&headers, &version(current.meta.revision))?;
+    let (added, removed) = match &input.members {
+        Some(wanted) => {
+            let have: HashSet<String> = all_members(&state, &ctx, &id).await?.into_iter().map(|m| m.user_id).collect();
+            let want: HashSet<&String> = wanted.iter().collect();
+            (wanted.iter().filter(|u| !have.contains(*u)).cloned().collect(), have.iter().filter(|u| !want.contains(u)).cloned().collect())
+        }
+        None => (vec![], vec![]),
+    };
+    let mut response = apply(&state, &ctx, &current, input, &added, &removed).await?;
+    let group = state.services.describe_group(&ctx, &id).await?;
+    let members = all_members(&state, &ctx, &id).await?;
+    response.1 = group_resource(&group, Some(&members), &base_url(&state));
+    Ok(response.with_etag())
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ScimResult {
+    let ctx = authenticate(&state, &headers, peer, "UpdateGroup").await?;
+    let body = body_json(&body)?;
+    let current = state.services.describe_group(&ctx, &id).await?;
+    check_if_match(&headers, &version(current.meta.revision))?;
+    let members = all_members(&state, &ctx, &id).await?;
+    let doc = group_resource(&current, Some(&members), &base_url(&state));
+    let outcome = apply_patch(doc, body)?;
+    let input = group_from_resource(&outcome.resource)?;
+    apply(&state, &ctx, &current, input, &outcome.members_added, &outcome.members_removed).await?;
+    // Entra ID and Okta accept 204 or the resource; the resource is the richer answer.
+    let group = state.services.describe_group(&ctx, &id).await?;
+    let members = all_members(&state, &ctx, &id).await?;
+    Ok(Scim::ok(group_resource(&group, Some(&members), &base_url(&state))).with_etag())
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ScimResult {
+    let ctx = authenticate(&state, &headers, peer, "DeleteGroup").await?;
+    if headers.contains_key("if-match") {
+        let current = state.services.describe_group(&ctx, &id).await?;
+        check_if_match(&headers, &version(current.meta.revision))?;
+    }
+    state.services.delete_group(&ctx, &id).await?;
+    Ok(Scim(StatusCode::NO_CONTENT, json!(null), None))
+}
