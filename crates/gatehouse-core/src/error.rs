@@ -134,6 +134,9 @@ pub enum StoreError {
     Unique(String),
     /// Cannot reach the database.
     Unavailable(String),
+    /// The query itself is invalid (e.g. a filter on an attribute the resource does not have):
+    /// the caller's fault, reported as a validation error on `Filter`.
+    Invalid(String),
     Other(String),
 }
 
@@ -142,6 +145,7 @@ impl fmt::Display for StoreError {
         match self {
             StoreError::Unique(m) => write!(f, "unique constraint violated: {m}"),
             StoreError::Unavailable(m) => write!(f, "database unavailable: {m}"),
+            StoreError::Invalid(m) => write!(f, "invalid query: {m}"),
             StoreError::Other(m) => write!(f, "database error: {m}"),
         }
     }
@@ -154,6 +158,7 @@ impl From<StoreError> for Error {
         match e {
             StoreError::Unique(m) => Error::conflict(format!("a resource with the same unique value exists ({m})")),
             StoreError::Unavailable(m) => Error::Unavailable { message: m },
+            StoreError::Invalid(m) => Error::validation("Filter", m),
             StoreError::Other(m) => Error::internal(m),
         }
     }

@@ -1,5 +1,6 @@
 //! Gatehouse storage on SQLite (embedded default) and PostgreSQL through one SeaORM code path.
 
+pub mod condition_sql;
 mod convert;
 mod entity;
 mod migration;

@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query};
+use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
@@ -12,6 +12,7 @@ use tokio::sync::OwnedMutexGuard;
 use gatehouse_core::model::*;
 use gatehouse_core::store::*;
 
+use crate::condition_sql::{Resource, condition_expr};
 use crate::convert::*;
 use crate::entity::{
     access_key, account, audit_event, external_id, group, instance, job, membership, org_unit, scim_token as scim_row, setting, user,
@@ -67,6 +68,10 @@ impl SeaTx {
             .map_err(db_err)?;
         }
         Ok(())
+    }
+
+    fn condition(&self, resource: Resource, store_id: &str, c: &gatehouse_core::model::condition::Condition) -> StoreResult<SimpleExpr> {
+        condition_expr(sea_orm::ConnectionTrait::get_database_backend(&self.txn), resource, store_id, c)
     }
 
     fn external_id_subquery(store_id: &str, kind: &str, x: &ExternalId) -> sea_orm::sea_query::SelectStatement {
@@ -183,6 +188,9 @@ impl UserRepo for SeaTx {
         if let Some(a) = q.active {
             find = find.filter(user::Column::Active.eq(a));
         }
+        if let Some(c) = &q.condition {
+            find = find.filter(self.condition(Resource::User, store_id, c)?);
+        }
         if let Some(after) = &page.after {
             find = find.filter(user::Column::UserId.gt(after.clone()));
         }
@@ -283,6 +291,9 @@ impl GroupRepo for SeaTx {
         }
         if let Some(x) = &q.external_id {
             find = find.filter(group::Column::GroupId.in_subquery(Self::external_id_subquery(store_id, GROUP, x)));
+        }
+        if let Some(c) = &q.condition {
+            find = find.filter(self.condition(Resource::Group, store_id, c)?);
         }
         if let Some(after) = &page.after {
             find = find.filter(group::Column::GroupId.gt(after.clone()));

@@ -3,6 +3,7 @@
 
 mod authz;
 mod cli;
+mod conditions;
 mod crash;
 mod harness;
 mod identity;
