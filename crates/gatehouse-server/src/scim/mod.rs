@@ -105,6 +105,7 @@ impl From<Error> for ScimFailure {
     fn from(e: Error) -> Self {
         let detail = e.to_string();
         ScimFailure(match &e {
+            Error::Validation { field, .. } if field == "Filter" => ScimError::invalid_filter(detail),
             Error::Validation { .. } => ScimError::invalid_value(detail),
             Error::Conflict { reason: Some(r), .. } if r.contains("UNIQUENESS") => ScimError::uniqueness(detail),
             Error::Conflict { .. } => ScimError::status(409, detail),

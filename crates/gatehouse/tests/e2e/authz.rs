@@ -140,3 +140,36 @@ async fn temporary_keys_need_their_token_and_expire() {
         drop(db);
     }
 }
+
+/// SCIM access tokens: at most two active, a year by default, refused once expired or deleted, and
+/// provisioning cannot be disabled while a token exists.
+#[tokio::test]
+async fn scim_tokens_lifecycle_and_expiry() {
+    use gatehouse_core::services::ScimAuthError;
+    for db in databases().await {
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let svc = open_services_at(&db, ServiceConfig::default(), clock.clone()).await;
+        svc.bootstrap().await.unwrap();
+        let ctx = svc.operator_ctx("tester").unwrap();
+        assert!(matches!(svc.create_scim_token(&ctx).await, Err(Error::Conflict { .. })), "not enabled yet");
+        let first = svc.enable_provisioning(&ctx).await.unwrap().expect("the first token");
+        assert!(svc.enable_provisioning(&ctx).await.unwrap().is_none(), "enabling again issues nothing");
+        let second = svc.create_scim_token(&ctx).await.unwrap();
+        assert!(matches!(svc.create_scim_token(&ctx).await, Err(Error::QuotaExceeded { .. })));
+        assert!(svc.authenticate_scim(&first.token).await.unwrap().is_ok());
+        assert_eq!(svc.authenticate_scim("nope").await.unwrap().unwrap_err(), ScimAuthError::Invalid);
+        assert!(matches!(svc.disable_provisioning(&ctx).await, Err(Error::Conflict { .. })));
+        svc.delete_scim_token(&ctx, &first.info.token_id).await.unwrap();
+        assert_eq!(svc.authenticate_scim(&first.token).await.unwrap().unwrap_err(), ScimAuthError::Invalid);
+        clock.advance(chrono::Duration::days(366));
+        assert_eq!(svc.authenticate_scim(&second.token).await.unwrap().unwrap_err(), ScimAuthError::Expired);
+        // An expired token no longer counts as active: a replacement can be issued.
+        let third = svc.create_scim_token(&ctx).await.unwrap();
+        assert!(svc.authenticate_scim(&third.token).await.unwrap().is_ok());
+        for t in [&second, &third] {
+            svc.delete_scim_token(&ctx, &t.info.token_id).await.unwrap();
+        }
+        svc.disable_provisioning(&ctx).await.unwrap();
+        drop(db);
+    }
+}
