@@ -4,6 +4,7 @@ sees exactly what SCIM wrote."""
 
 import json
 import subprocess
+import time
 
 import pytest
 import requests
@@ -160,6 +161,14 @@ def test_invalid_requests_write_nothing(server, ids, scim):
     assert after == before + 1
 
 
+def refused(client, within=8.0):
+    deadline = time.time() + within
+    while (r := client.get("/Users")).status_code != 401:
+        assert time.time() < deadline, f"still accepted: {r.status_code}"
+        time.sleep(0.25)
+    error_of(r, 401)
+
+
 def test_token_lifecycle(server, scim):
     second = json.loads(server.cli("-o", "json", "scim", "token", "create"))
     two = Scim(server, second["AccessToken"])
@@ -172,11 +181,13 @@ def test_token_lifecycle(server, scim):
     assert disable.returncode == 5, disable.stderr
     first_id = [t["TokenId"] for t in tokens if t["TokenId"] != second["TokenId"]][0]
     server.cli("scim", "token", "delete", first_id)
-    error_of(scim.get("/Users"), 401)
+    # The server trusts a checked token for up to 5 s (docs/scim.md): deleted by another process,
+    # it stops working within that time.
+    refused(scim)
     assert two.get("/Users").status_code == 200
     server.cli("scim", "token", "delete", second["TokenId"])
     server.cli("scim", "disable")
-    error_of(two.get("/Users"), 401)
+    refused(two)
 
 
 def test_scim2_tester_checks(server, scim):
@@ -193,6 +204,8 @@ def test_scim2_tester_checks(server, scim):
         counts[r.status.name] = counts.get(r.status.name, 0) + 1
     failures = [f"{r.title}: {r.reason}" for r in results if r.status in (Status.ERROR, Status.CRITICAL)]
     print("scim2-tester:", counts)
+    for f in failures:
+        print("  scim2-tester error:", f[:160])
     # Deliberate differences, each from the guide or the data model (docs/scim.md):
     known = [
         "the user name cannot be changed",          # guide: a user name "cannot be changed later"

@@ -2,13 +2,12 @@
 //! identitystore calls for `duration` seconds and time each. The same binary drives Gatehouse and
 //! the peer (moto_server), so the two are measured under exactly the same load.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Parser;
+use gatehouse_bench_api::{http, stats};
 use rand::Rng;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
 
 #[derive(Parser, Clone)]
 struct Args {
@@ -38,18 +37,8 @@ struct Args {
     label: String,
 }
 
-struct Conn {
-    reader: BufReader<TcpStream>,
-}
-
-async fn connect(endpoint: &str) -> anyhow::Result<Conn> {
-    let stream = TcpStream::connect(endpoint).await.with_context(|| format!("connect {endpoint}"))?;
-    stream.set_nodelay(true)?;
-    Ok(Conn { reader: BufReader::new(stream) })
-}
-
 /// Send one request; returns (status, keep_alive).
-async fn call(conn: &mut Conn, args: &Args, target: &str, body: &str) -> anyhow::Result<(u16, bool)> {
+async fn call(conn: &mut http::Conn, args: &Args, target: &str, body: &str) -> anyhow::Result<(u16, bool)> {
     let headers = vec![
         ("host".to_string(), args.endpoint.clone()),
         ("content-type".to_string(), "application/x-amz-json-1.1".to_string()),
@@ -62,44 +51,8 @@ async fn call(conn: &mut Conn, args: &Args, target: &str, body: &str) -> anyhow:
         args.endpoint,
         body.len()
     );
-    let stream = conn.reader.get_mut();
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(body.as_bytes()).await?;
-    let mut line = String::new();
-    if conn.reader.read_line(&mut line).await? == 0 {
-        bail!("connection closed");
-    }
-    let http10 = line.starts_with("HTTP/1.0");
-    let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
-    let (mut length, mut close) = (None, http10);
-    loop {
-        line.clear();
-        conn.reader.read_line(&mut line).await?;
-        let l = line.trim_end();
-        if l.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = l.split_once(':') {
-            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
-            if k == "content-length" {
-                length = v.parse::<usize>().ok();
-            } else if k == "connection" {
-                close = v == "close";
-            }
-        }
-    }
-    match length {
-        Some(n) => {
-            let mut buf = vec![0u8; n];
-            conn.reader.read_exact(&mut buf).await?;
-        }
-        None => {
-            let mut rest = Vec::new();
-            conn.reader.read_to_end(&mut rest).await?;
-            close = true;
-        }
-    }
-    Ok((status, !close))
+    let response = http::send(conn, &head, body.as_bytes()).await?;
+    Ok((response.status, response.keep_alive))
 }
 
 #[tokio::main]
@@ -122,7 +75,7 @@ async fn main() -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let mut lat = Vec::new();
             let mut errors = 0u64;
-            let mut conn: Option<Conn> = None;
+            let mut conn: Option<http::Conn> = None;
             while Instant::now() < deadline {
                 let body = if list {
                     format!(r#"{{"IdentityStoreId":"{}","MaxResults":50}}"#, args.store_id)
@@ -131,7 +84,7 @@ async fn main() -> anyhow::Result<()> {
                     format!(r#"{{"IdentityStoreId":"{}","UserId":"{id}"}}"#, args.store_id)
                 };
                 if conn.is_none() {
-                    conn = Some(connect(&args.endpoint).await?);
+                    conn = Some(http::connect(&args.endpoint).await?);
                 }
                 let t = Instant::now();
                 let outcome = match conn.as_mut() {
@@ -166,19 +119,6 @@ async fn main() -> anyhow::Result<()> {
         lat.extend(l);
         errors += e;
     }
-    lat.sort();
-    let pct = |p: f64| lat.get(((lat.len() as f64 * p).ceil() as usize).saturating_sub(1)).map(|d| d.as_secs_f64() * 1000.0).unwrap_or(0.0);
-    let rps = lat.len() as f64 / args.duration as f64;
-    println!(
-        "{:<10} {:<9} {:>9.0} req/s  p50 {:>7.2} ms  p99 {:>7.2} ms  ({} ok, {} errors, {} connections)",
-        args.label,
-        args.op,
-        rps,
-        pct(0.5),
-        pct(0.99),
-        lat.len(),
-        errors,
-        args.concurrency
-    );
+    println!("{}", stats::line(&args.label, &args.op, &mut lat, errors, args.duration as f64, args.concurrency));
     Ok(())
 }

@@ -77,6 +77,7 @@ pub struct Services {
     pub(crate) audit_sink: audit_sink::AuditSink,
     pub(crate) key_cache: access_keys::KeyCache,
     pub(crate) network_cache: network::NetworkCache,
+    pub(crate) scim_token_cache: scim_tokens::ScimTokenCache,
     pub(crate) user_count: quota::CountCache,
     pub(crate) group_count: quota::CountCache,
 }
@@ -93,6 +94,7 @@ impl Services {
             audit_sink: audit_sink::AuditSink::start(store.clone()),
             key_cache: access_keys::KeyCache::default(),
             network_cache: network::NetworkCache::default(),
+            scim_token_cache: scim_tokens::ScimTokenCache::default(),
             user_count: quota::CountCache::new(),
             group_count: quota::CountCache::new(),
         };

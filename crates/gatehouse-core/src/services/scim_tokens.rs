@@ -14,6 +14,36 @@ use crate::model::ScimToken;
 
 const ENABLED: &str = "scim.enabled";
 
+/// How long a node trusts a token it has checked: a token deleted on another node (or by the CLI)
+/// stops working within this time, at once on the node that deleted it.
+const TOKEN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Recently checked tokens by hash, so a provisioning burst does not read the token table on every
+/// request. Only valid tokens are cached.
+#[derive(Default)]
+pub(crate) struct ScimTokenCache(std::sync::Mutex<std::collections::HashMap<String, (ScimToken, std::time::Instant)>>);
+
+impl ScimTokenCache {
+    fn get(&self, hash: &str) -> Option<ScimToken> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(hash).filter(|(_, at)| at.elapsed() < TOKEN_TTL).map(|(t, _)| t.clone())
+    }
+    fn put(&self, token: &ScimToken) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.retain(|_, (_, at)| at.elapsed() < TOKEN_TTL);
+        map.insert(token.token_hash.clone(), (token.clone(), std::time::Instant::now()));
+    }
+    /// Record a use without extending the entry's life.
+    fn touch(&self, hash: &str, at: chrono::DateTime<chrono::Utc>) {
+        if let Some((t, _)) = self.0.lock().unwrap_or_else(|p| p.into_inner()).get_mut(hash) {
+            t.last_used_at = Some(at);
+        }
+    }
+    fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
+}
+
 /// Tokens that may be valid at the same time.
 pub const MAX_ACTIVE_SCIM_TOKENS: usize = 2;
 
@@ -76,6 +106,7 @@ impl Services {
             Ok(())
         }
         .await;
+        self.scim_token_cache.clear();
         op.finish(result).await
     }
 
@@ -138,6 +169,7 @@ impl Services {
             Ok(())
         }
         .await;
+        self.scim_token_cache.clear();
         op.finish(result).await
     }
 
@@ -145,11 +177,19 @@ impl Services {
     /// (at most once a minute per token, so provisioning bursts do not write on every request).
     pub async fn authenticate_scim(&self, bearer: &str) -> Result<std::result::Result<Principal, ScimAuthError>> {
         let hash = token_hash(bearer);
-        let mut tx = self.store.begin_read().await?;
-        let found = tx.find_scim_token(&hash).await?;
-        let enabled = self.provisioning_enabled(&mut tx).await?;
-        tx.rollback().await?;
-        let Some(token) = found.filter(|_| enabled) else { return Ok(Err(ScimAuthError::Invalid)) };
+        // Entries are refreshed only from the database, so a deleted token ages out of the cache.
+        let token = match self.scim_token_cache.get(&hash) {
+            Some(t) => t,
+            None => {
+                let mut tx = self.store.begin_read().await?;
+                let found = tx.find_scim_token(&hash).await?;
+                let enabled = self.provisioning_enabled(&mut tx).await?;
+                tx.rollback().await?;
+                let Some(token) = found.filter(|_| enabled) else { return Ok(Err(ScimAuthError::Invalid)) };
+                self.scim_token_cache.put(&token);
+                token
+            }
+        };
         let now = self.clock.now();
         if token.is_expired(now) {
             return Ok(Err(ScimAuthError::Expired));
@@ -158,6 +198,7 @@ impl Services {
             let mut tx = self.store.begin().await?;
             tx.touch_scim_token(&token.token_id, now).await?;
             tx.commit().await?;
+            self.scim_token_cache.touch(&hash, now);
         }
         Ok(Ok(Principal::scim(&self.instance()?.management_account_id, &token.token_id)))
     }

@@ -13,7 +13,7 @@ use std::net::SocketAddr;
 
 use super::filters::{Resource, condition};
 use super::resources::{GroupInput, group_from_resource, group_resource, version};
-use super::{Scim, ScimFailure, ScimResult, authenticate, base_url, body_json, check_if_match, offset_window, param, window};
+use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param, window};
 use crate::AppState;
 
 /// Whether the response needs `members` (IdPs usually exclude them; loading is not free).
@@ -67,17 +67,28 @@ pub async fn search(
 async fn list_with(state: AppState, peer: SocketAddr, headers: HeaderMap, params: HashMap<String, String>) -> ScimResult {
     let ctx = authenticate(&state, &headers, peer, "ListGroups").await?;
     let win = window(&params)?;
+    let (resources, total) = matching(&state, &ctx, &params, &win).await?;
+    Ok(Scim::ok(ListResponse::new(resources, total, win.start_index).to_json()))
+}
+
+/// The groups a list or search returns in `win`, rendered and projected, and how many match.
+pub async fn matching(
+    state: &AppState,
+    ctx: &Ctx,
+    params: &HashMap<String, String>,
+    win: &Window,
+) -> Result<(Vec<Value>, usize), ScimFailure> {
     let mut query = GroupQuery::default();
-    if let Some(f) = param(&params, "filter") {
+    if let Some(f) = param(params, "filter") {
         query.condition = Some(condition(&parse_filter(f)?, Resource::Group)?);
     }
     let svc = &state.services;
-    let (groups, total) = offset_window(&win, |page| svc.list_groups(&ctx, query.clone(), page)).await?;
+    let (groups, total) = offset_window(win, |page| svc.list_groups(ctx, query.clone(), page)).await?;
     let mut resources = Vec::with_capacity(groups.len());
     for g in &groups {
-        resources.push(render(&state, &ctx, g, &params).await?);
+        resources.push(render(state, ctx, g, params).await?);
     }
-    Ok(Scim::ok(ListResponse::new(resources, total, win.start_index).to_json()))
+    Ok((resources, total))
 }
 
 pub async fn get(
@@ -92,24 +103,13 @@ pub async fn get(
     Ok(Scim::ok(render(&state, &ctx, &group, &params).await?).with_etag())
 }
 
-/// Add and remove members by user id; removal of a non-member is a no-op.
+/// Add and remove members by user id, in one transaction; adding a member already there and
+/// removing one that is not are no-ops.
 async fn change_members(state: &AppState, ctx: &Ctx, group_id: &str, added: &[String], removed: &[String]) -> Result<(), Error> {
-    let svc = &state.services;
-    for user_id in removed {
-        match svc.get_group_membership_id(ctx, group_id, user_id).await {
-            Ok(m) => svc.delete_group_membership(ctx, &m.membership_id).await?,
-            Err(Error::NotFound { .. }) => {}
-            Err(e) => return Err(e),
-        }
+    if added.is_empty() && removed.is_empty() {
+        return Ok(());
     }
-    for user_id in added {
-        match svc.create_group_membership(ctx, group_id, user_id).await {
-            Ok(_) => {}
-            Err(Error::Conflict { reason: Some(r), .. }) if r.contains("UNIQUENESS") => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(())
+    state.services.update_group_members(ctx, group_id, added, removed).await
 }
 
 pub async fn create(

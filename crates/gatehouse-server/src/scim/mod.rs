@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/scim/v2/Users/{id}", get(users::get).put(users::replace).patch(users::patch).delete(users::delete))
         .route("/scim/v2/Groups", get(groups::list).post(groups::create))
         .route("/scim/v2/Groups/{id}", get(groups::get).put(groups::replace).patch(groups::patch).delete(groups::delete))
+        .route("/scim/v2/.search", axum::routing::post(search_all))
         .route("/scim/v2/ServiceProviderConfig", get(service_provider_config))
         .route("/scim/v2/ResourceTypes", get(resource_types))
         .route("/scim/v2/ResourceTypes/{id}", get(resource_type))
@@ -235,6 +236,46 @@ where
         }
     }
     Ok((items, total))
+}
+
+/// `POST /.search` (RFC 7644 §3.4.3): users, then groups. A filter naming attributes only one
+/// resource type has matches none of the other.
+async fn search_all(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ScimResult {
+    let ctx = authenticate(&state, &headers, peer, "Search").await?;
+    let params = search_params(&body_json(&body)?);
+    let win = window(&params)?;
+    // Both lists from the start, up to the end of the requested window, then one slice.
+    let upto = Window { start_index: 1, count: win.start_index - 1 + win.count };
+    if let Some(f) = param(&params, "filter") {
+        gatehouse_scim::parse_filter(f)?;
+    }
+    let not_applicable = |e: &ScimFailure| e.0.scim_type == Some(ScimType::InvalidFilter);
+    let users = users::matching(&state, &ctx, &params, &upto).await;
+    let groups = groups::matching(&state, &ctx, &params, &upto).await;
+    let (mut resources, mut total, mut applied) = (Vec::new(), 0, false);
+    let mut refusal = None;
+    for found in [users, groups] {
+        match found {
+            Ok((list, n)) => {
+                resources.extend(list);
+                total += n;
+                applied = true;
+            }
+            Err(e) if not_applicable(&e) => refusal = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    if let (Some(e), false) = (refusal, applied) {
+        // The filter fits neither resource type.
+        return Err(e);
+    }
+    let page: Vec<Value> = resources.into_iter().skip(win.start_index - 1).take(win.count).collect();
+    Ok(Scim::ok(gatehouse_scim::ListResponse::new(page, total, win.start_index).to_json()))
 }
 
 async fn service_provider_config(

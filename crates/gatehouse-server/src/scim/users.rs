@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 
 use super::filters::{Resource, condition};
 use super::resources::{set_scim_external_id, user_from_resource, user_resource, version};
-use super::{Scim, ScimFailure, ScimResult, authenticate, base_url, body_json, check_if_match, offset_window, param, window};
+use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param, window};
 use crate::AppState;
 
 fn projected(doc: &Value, params: &HashMap<String, String>) -> Result<Value, ScimFailure> {
@@ -43,15 +43,26 @@ pub async fn search(
 async fn list_with(state: AppState, peer: SocketAddr, headers: HeaderMap, params: HashMap<String, String>) -> ScimResult {
     let ctx = authenticate(&state, &headers, peer, "ListUsers").await?;
     let win = window(&params)?;
+    let (resources, total) = matching(&state, &ctx, &params, &win).await?;
+    Ok(Scim::ok(ListResponse::new(resources, total, win.start_index).to_json()))
+}
+
+/// The users a list or search returns in `win`, rendered and projected, and how many match.
+pub async fn matching(
+    state: &AppState,
+    ctx: &gatehouse_core::Ctx,
+    params: &HashMap<String, String>,
+    win: &Window,
+) -> Result<(Vec<Value>, usize), ScimFailure> {
     let mut query = UserQuery::default();
-    if let Some(f) = param(&params, "filter") {
+    if let Some(f) = param(params, "filter") {
         query.condition = Some(condition(&parse_filter(f)?, Resource::User)?);
     }
     let svc = &state.services;
-    let (users, total) = offset_window(&win, |page| svc.list_users(&ctx, query.clone(), page)).await?;
-    let base = base_url(&state);
-    let resources = users.iter().map(|u| projected(&user_resource(u, &base), &params)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Scim::ok(ListResponse::new(resources, total, win.start_index).to_json()))
+    let (users, total) = offset_window(win, |page| svc.list_users(ctx, query.clone(), page)).await?;
+    let base = base_url(state);
+    let resources = users.iter().map(|u| projected(&user_resource(u, &base), params)).collect::<Result<Vec<_>, _>>()?;
+    Ok((resources, total))
 }
 
 pub async fn get(

@@ -1,0 +1,66 @@
+//! A minimal HTTP/1.1 keep-alive client: the load generators need exact control of each request
+//! and nothing between them and the socket.
+
+use anyhow::{Context, bail};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+
+pub struct Conn {
+    reader: BufReader<TcpStream>,
+}
+
+pub async fn connect(endpoint: &str) -> anyhow::Result<Conn> {
+    let stream = TcpStream::connect(endpoint).await.with_context(|| format!("connect {endpoint}"))?;
+    stream.set_nodelay(true)?;
+    Ok(Conn { reader: BufReader::new(stream) })
+}
+
+pub struct Response {
+    pub status: u16,
+    pub keep_alive: bool,
+    pub body: Vec<u8>,
+}
+
+/// Send `head` (request line and headers, ending with the blank line) and `body`; read the
+/// response.
+pub async fn send(conn: &mut Conn, head: &str, body: &[u8]) -> anyhow::Result<Response> {
+    let stream = conn.reader.get_mut();
+    stream.write_all(head.as_bytes()).await?;
+    stream.write_all(body).await?;
+    let mut line = String::new();
+    if conn.reader.read_line(&mut line).await? == 0 {
+        bail!("connection closed");
+    }
+    let http10 = line.starts_with("HTTP/1.0");
+    let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let (mut length, mut close) = (None, http10);
+    loop {
+        line.clear();
+        conn.reader.read_line(&mut line).await?;
+        let l = line.trim_end();
+        if l.is_empty() {
+            break;
+        }
+        if let Some((k, v)) = l.split_once(':') {
+            let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
+            if k == "content-length" {
+                length = v.parse::<usize>().ok();
+            } else if k == "connection" {
+                close = v == "close";
+            }
+        }
+    }
+    let mut body = Vec::new();
+    match length {
+        Some(n) => {
+            body.resize(n, 0);
+            conn.reader.read_exact(&mut body).await?;
+        }
+        None if status == 204 || status == 304 => {}
+        None => {
+            conn.reader.read_to_end(&mut body).await?;
+            close = true;
+        }
+    }
+    Ok(Response { status, keep_alive: !close, body })
+}
