@@ -293,7 +293,10 @@ async fn condition_on_user_columns() {
         expect_users(e, w, cmp(Attr::Id, Op::Eq, s(&alice)), &["alice"]).await;
         if alice.to_uppercase() != alice {
             expect_users(e, w, cmp(Attr::Id, Op::Eq, s(&alice.to_uppercase())), &[]).await;
-            expect_users(e, w, cmp(Attr::Id, Op::Co, s(&alice[9..18].to_uppercase())), &[]).await;
+        }
+        let middle = &alice[9..18];
+        if middle.to_uppercase() != middle {
+            expect_users(e, w, cmp(Attr::Id, Op::Co, s(&middle.to_uppercase())), &[]).await;
         }
         expect_users(e, w, cmp(Attr::Id, Op::Ne, s(&alice)), &but(&["alice"])).await;
         expect_users(e, w, cmp(Attr::Id, Op::Sw, s(&alice[..13])), &["alice"]).await;
