@@ -3,7 +3,9 @@
 pub mod condition_sql;
 mod convert;
 mod entity;
+mod group_commit;
 mod migration;
+mod sqlite_tuning;
 mod tx;
 
 use async_trait::async_trait;
@@ -13,7 +15,6 @@ use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbB
 use sea_orm_migration::MigratorTrait;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Mutex;
 
 use gatehouse_core::error::StoreError;
 use gatehouse_core::store::{PoolStats, Store, StoreResult, Tx};
@@ -40,8 +41,8 @@ pub struct SeaStore {
     db: DatabaseConnection,
     backend: DbBackend,
     /// SQLite has one writer at a time; every transaction writes (its audit record at least), so
-    /// transactions queue here instead of spinning on SQLITE_BUSY.
-    sqlite_writer: Option<Arc<Mutex<()>>>,
+    /// transactions queue here instead of spinning on SQLITE_BUSY, and commit in groups.
+    sqlite_writer: Option<group_commit::GroupCommit>,
     /// SQLite serves one node, so its rate buckets live in memory.
     local_buckets: std::sync::Mutex<std::collections::HashMap<String, (f64, f64)>>,
 }
@@ -58,6 +59,7 @@ pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<SeaSt
     if sqlite {
         let full = options.sqlite_synchronous_full;
         opts.max_connections(options.max_connections.min(4));
+        opts.map_sqlx_sqlite_pool_opts(|pool| pool.after_connect(|conn, _| Box::pin(sqlite_tuning::stable_query_plans(conn))));
         opts.map_sqlx_sqlite_opts(move |o| {
             o.journal_mode(SqliteJournalMode::Wal)
                 .foreign_keys(true)
@@ -69,7 +71,12 @@ pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<SeaSt
     let db = Database::connect(opts).await.map_err(convert::db_err)?;
     Migrator::up(&db, None).await.map_err(convert::db_err)?;
     let backend = db.get_database_backend();
-    Ok(Arc::new(SeaStore { db, backend, sqlite_writer: sqlite.then(|| Arc::new(Mutex::new(()))), local_buckets: Default::default() }))
+    Ok(Arc::new(SeaStore {
+        db,
+        backend,
+        sqlite_writer: sqlite.then(group_commit::GroupCommit::default),
+        local_buckets: Default::default(),
+    }))
 }
 
 impl SeaStore {
@@ -85,16 +92,12 @@ impl SeaStore {
 #[async_trait]
 impl Store for SeaStore {
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
-        let guard = match &self.sqlite_writer {
-            Some(m) => Some(m.clone().lock_owned().await),
-            None => None,
-        };
-        let txn = self.db.begin().await.map_err(convert::db_err)?;
-        if guard.is_some() {
-            // Take SQLite's write lock now (other processes, such as the CLI, wait on busy_timeout).
-            txn.execute_unprepared("UPDATE write_lock SET n = n + 1 WHERE id = 1").await.map_err(convert::db_err)?;
+        if let Some(writer) = &self.sqlite_writer {
+            let (savepoint, slot) = writer.begin(&self.db).await?;
+            return Ok(Box::new(tx::SeaTx::new(savepoint, Some(slot))));
         }
-        Ok(Box::new(tx::SeaTx::new(txn, guard)))
+        let txn = self.db.begin().await.map_err(convert::db_err)?;
+        Ok(Box::new(tx::SeaTx::new(txn, None)))
     }
 
     async fn begin_read(&self) -> StoreResult<Box<dyn Tx>> {

@@ -7,7 +7,6 @@ use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
     QuerySelect, Set,
 };
-use tokio::sync::OwnedMutexGuard;
 
 use gatehouse_core::model::*;
 use gatehouse_core::store::*;
@@ -18,16 +17,62 @@ use crate::entity::{
     access_key, account, audit_event, external_id, group, instance, job, membership, org_unit, scim_token as scim_row, setting, user,
     user_password,
 };
+use crate::group_commit::Slot;
 
 pub struct SeaTx {
-    txn: DatabaseTransaction,
-    /// Held until commit or rollback on SQLite (see `SeaStore::sqlite_writer`).
-    _writer: Option<OwnedMutexGuard<()>>,
+    /// Present until commit or rollback (which consume the transaction) or drop.
+    txn: Option<DatabaseTransaction>,
+    /// SQLite writes: the hold on the writer within the commit group (group_commit.rs).
+    slot: Option<Slot>,
 }
 
 impl SeaTx {
-    pub fn new(txn: DatabaseTransaction, writer: Option<OwnedMutexGuard<()>>) -> Self {
-        SeaTx { txn, _writer: writer }
+    pub fn new(txn: DatabaseTransaction, slot: Option<Slot>) -> Self {
+        SeaTx { txn: Some(txn), slot }
+    }
+
+    fn db(&self) -> &DatabaseTransaction {
+        self.txn.as_ref().expect("transaction used after commit or rollback")
+    }
+
+    /// End the transaction one way or the other, then its place in the commit group.
+    async fn end(mut self: Box<Self>, commit: bool) -> StoreResult<()> {
+        let result = match self.txn.take() {
+            Some(t) if commit => t.commit().await.map_err(db_err),
+            Some(t) => t.rollback().await.map_err(db_err),
+            None => Ok(()),
+        };
+        match (self.slot.take(), result) {
+            (Some(slot), Ok(())) => slot.finish(commit).await,
+            (Some(slot), Err(e)) => {
+                slot.abort(&e);
+                Err(e)
+            }
+            (None, result) => result,
+        }
+    }
+}
+
+/// A write dropped mid-way (its request was cancelled): roll its savepoint back and give up its
+/// place in the group, in that order, so no half-done operation is ever committed.
+impl Drop for SeaTx {
+    fn drop(&mut self) {
+        let Some(slot) = self.slot.take() else { return };
+        let txn = self.txn.take();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let result = match txn {
+                    Some(t) => t.rollback().await.map_err(db_err),
+                    None => Ok(()),
+                };
+                match result {
+                    Ok(()) => {
+                        let _ = slot.finish(false).await;
+                    }
+                    Err(e) => slot.abort(&e),
+                }
+            });
+        }
     }
 }
 
@@ -51,7 +96,7 @@ impl SeaTx {
         external_id::Entity::delete_many()
             .filter(external_id::Column::ResourceId.eq(resource_id))
             .filter(external_id::Column::ResourceType.eq(kind))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         for x in ids {
@@ -63,7 +108,7 @@ impl SeaTx {
                 external_id: Set(x.id.clone()),
                 ..Default::default()
             }
-            .insert(&self.txn)
+            .insert(self.db())
             .await
             .map_err(db_err)?;
         }
@@ -71,7 +116,7 @@ impl SeaTx {
     }
 
     fn condition(&self, resource: Resource, store_id: &str, c: &gatehouse_core::model::condition::Condition) -> StoreResult<SimpleExpr> {
-        condition_expr(sea_orm::ConnectionTrait::get_database_backend(&self.txn), resource, store_id, c)
+        condition_expr(sea_orm::ConnectionTrait::get_database_backend(self.db()), resource, store_id, c)
     }
 
     fn external_id_subquery(store_id: &str, kind: &str, x: &ExternalId) -> sea_orm::sea_query::SelectStatement {
@@ -89,17 +134,17 @@ impl SeaTx {
 #[async_trait]
 impl Tx for SeaTx {
     async fn commit(self: Box<Self>) -> StoreResult<()> {
-        self.txn.commit().await.map_err(db_err)
+        self.end(true).await
     }
     async fn rollback(self: Box<Self>) -> StoreResult<()> {
-        self.txn.rollback().await.map_err(db_err)
+        self.end(false).await
     }
 }
 
 #[async_trait]
 impl InstanceRepo for SeaTx {
     async fn get_instance(&mut self) -> StoreResult<Option<Instance>> {
-        let row = instance::Entity::find_by_id(1).one(&self.txn).await.map_err(db_err)?;
+        let row = instance::Entity::find_by_id(1).one(self.db()).await.map_err(db_err)?;
         Ok(row.map(|m| Instance {
             instance_arn: m.instance_arn,
             identity_store_id: m.identity_store_id,
@@ -121,7 +166,7 @@ impl InstanceRepo for SeaTx {
             created_at: i.created_at,
         }
         .into_active_model()
-        .insert(&self.txn)
+        .insert(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -131,21 +176,21 @@ impl InstanceRepo for SeaTx {
 #[async_trait]
 impl UserRepo for SeaTx {
     async fn insert_user(&mut self, u: &User) -> StoreResult<()> {
-        user::Entity::insert(user_row(u)?.into_active_model()).exec_without_returning(&self.txn).await.map_err(db_err)?;
+        user::Entity::insert(user_row(u)?.into_active_model()).exec_without_returning(self.db()).await.map_err(db_err)?;
         self.put_external_ids(&u.identity_store_id, USER, &u.user_id, &u.profile.external_ids).await
     }
 
     async fn update_user(&mut self, u: &User) -> StoreResult<()> {
         let mut am = user_row(u)?.into_active_model().reset_all();
         am.user_id = sea_orm::ActiveValue::Unchanged(u.user_id.clone());
-        am.update(&self.txn).await.map_err(db_err)?;
+        am.update(self.db()).await.map_err(db_err)?;
         self.put_external_ids(&u.identity_store_id, USER, &u.user_id, &u.profile.external_ids).await
     }
 
     async fn get_user(&mut self, store_id: &str, user_id: &str) -> StoreResult<Option<User>> {
         let row = user::Entity::find_by_id(user_id.to_string())
             .filter(user::Column::IdentityStoreId.eq(store_id))
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         row.map(user_from).transpose()
@@ -155,7 +200,7 @@ impl UserRepo for SeaTx {
         let row = user::Entity::find()
             .filter(user::Column::IdentityStoreId.eq(store_id))
             .filter(user::Column::UserNameLower.eq(user_name.to_lowercase()))
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         row.map(user_from).transpose()
@@ -165,7 +210,7 @@ impl UserRepo for SeaTx {
         let row = user::Entity::find()
             .filter(user::Column::IdentityStoreId.eq(store_id))
             .filter(user::Column::PrimaryEmailLower.eq(email.to_lowercase()))
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         row.map(user_from).transpose()
@@ -194,34 +239,34 @@ impl UserRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(user::Column::UserId.gt(after.clone()));
         }
-        let rows = find.order_by_asc(user::Column::UserId).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let rows = find.order_by_asc(user::Column::UserId).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         let users = rows.into_iter().map(user_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(page_of(users, page, |u| u.user_id.clone()))
     }
 
     async fn count_users(&mut self, store_id: &str) -> StoreResult<u64> {
-        user::Entity::find().filter(user::Column::IdentityStoreId.eq(store_id)).count(&self.txn).await.map_err(db_err)
+        user::Entity::find().filter(user::Column::IdentityStoreId.eq(store_id)).count(self.db()).await.map_err(db_err)
     }
 
     async fn delete_user(&mut self, store_id: &str, user_id: &str) -> StoreResult<bool> {
         external_id::Entity::delete_many()
             .filter(external_id::Column::ResourceId.eq(user_id))
             .filter(external_id::Column::ResourceType.eq(USER))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
-        user_password::Entity::delete_by_id(user_id.to_string()).exec(&self.txn).await.map_err(db_err)?;
+        user_password::Entity::delete_by_id(user_id.to_string()).exec(self.db()).await.map_err(db_err)?;
         let r = user::Entity::delete_many()
             .filter(user::Column::UserId.eq(user_id))
             .filter(user::Column::IdentityStoreId.eq(store_id))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         Ok(r.rows_affected > 0)
     }
 
     async fn get_password(&mut self, user_id: &str) -> StoreResult<Option<PasswordRecord>> {
-        let row = user_password::Entity::find_by_id(user_id.to_string()).one(&self.txn).await.map_err(db_err)?;
+        let row = user_password::Entity::find_by_id(user_id.to_string()).one(self.db()).await.map_err(db_err)?;
         row.map(|m| {
             Ok(PasswordRecord {
                 user_id: m.user_id,
@@ -235,7 +280,7 @@ impl UserRepo for SeaTx {
     }
 
     async fn put_password(&mut self, r: &PasswordRecord) -> StoreResult<()> {
-        user_password::Entity::delete_by_id(r.user_id.clone()).exec(&self.txn).await.map_err(db_err)?;
+        user_password::Entity::delete_by_id(r.user_id.clone()).exec(self.db()).await.map_err(db_err)?;
         user_password::Model {
             user_id: r.user_id.clone(),
             hash: r.hash.clone(),
@@ -244,7 +289,7 @@ impl UserRepo for SeaTx {
             updated_at: r.updated_at,
         }
         .into_active_model()
-        .insert(&self.txn)
+        .insert(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -254,21 +299,21 @@ impl UserRepo for SeaTx {
 #[async_trait]
 impl GroupRepo for SeaTx {
     async fn insert_group(&mut self, g: &Group) -> StoreResult<()> {
-        group::Entity::insert(group_row(g)?.into_active_model()).exec_without_returning(&self.txn).await.map_err(db_err)?;
+        group::Entity::insert(group_row(g)?.into_active_model()).exec_without_returning(self.db()).await.map_err(db_err)?;
         self.put_external_ids(&g.identity_store_id, GROUP, &g.group_id, &g.profile.external_ids).await
     }
 
     async fn update_group(&mut self, g: &Group) -> StoreResult<()> {
         let mut am = group_row(g)?.into_active_model().reset_all();
         am.group_id = sea_orm::ActiveValue::Unchanged(g.group_id.clone());
-        am.update(&self.txn).await.map_err(db_err)?;
+        am.update(self.db()).await.map_err(db_err)?;
         self.put_external_ids(&g.identity_store_id, GROUP, &g.group_id, &g.profile.external_ids).await
     }
 
     async fn get_group(&mut self, store_id: &str, group_id: &str) -> StoreResult<Option<Group>> {
         let row = group::Entity::find_by_id(group_id.to_string())
             .filter(group::Column::IdentityStoreId.eq(store_id))
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         row.map(group_from).transpose()
@@ -278,7 +323,7 @@ impl GroupRepo for SeaTx {
         let row = group::Entity::find()
             .filter(group::Column::IdentityStoreId.eq(store_id))
             .filter(group::Column::DisplayNameLower.eq(display_name.to_lowercase()))
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         row.map(group_from).transpose()
@@ -298,26 +343,26 @@ impl GroupRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(group::Column::GroupId.gt(after.clone()));
         }
-        let rows = find.order_by_asc(group::Column::GroupId).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let rows = find.order_by_asc(group::Column::GroupId).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         let groups = rows.into_iter().map(group_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(page_of(groups, page, |g| g.group_id.clone()))
     }
 
     async fn count_groups(&mut self, store_id: &str) -> StoreResult<u64> {
-        group::Entity::find().filter(group::Column::IdentityStoreId.eq(store_id)).count(&self.txn).await.map_err(db_err)
+        group::Entity::find().filter(group::Column::IdentityStoreId.eq(store_id)).count(self.db()).await.map_err(db_err)
     }
 
     async fn delete_group(&mut self, store_id: &str, group_id: &str) -> StoreResult<bool> {
         external_id::Entity::delete_many()
             .filter(external_id::Column::ResourceId.eq(group_id))
             .filter(external_id::Column::ResourceType.eq(GROUP))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         let r = group::Entity::delete_many()
             .filter(group::Column::GroupId.eq(group_id))
             .filter(group::Column::IdentityStoreId.eq(store_id))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         Ok(r.rows_affected > 0)
@@ -335,14 +380,14 @@ impl MembershipRepo for SeaTx {
             created_at: m.created_at,
             created_by: m.created_by.clone(),
         };
-        membership::Entity::insert(row.into_active_model()).exec_without_returning(&self.txn).await.map_err(db_err)?;
+        membership::Entity::insert(row.into_active_model()).exec_without_returning(self.db()).await.map_err(db_err)?;
         Ok(())
     }
 
     async fn get_membership(&mut self, store_id: &str, id: &str) -> StoreResult<Option<Membership>> {
         let row = membership::Entity::find_by_id(id.to_string())
             .filter(membership::Column::IdentityStoreId.eq(store_id))
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         Ok(row.map(membership_from))
@@ -353,7 +398,7 @@ impl MembershipRepo for SeaTx {
             .filter(membership::Column::IdentityStoreId.eq(store_id))
             .filter(membership::Column::GroupId.eq(group_id))
             .filter(membership::Column::UserId.eq(user_id))
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         Ok(row.map(membership_from))
@@ -366,7 +411,7 @@ impl MembershipRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(membership::Column::MembershipId.gt(after.clone()));
         }
-        let rows = find.order_by_asc(membership::Column::MembershipId).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let rows = find.order_by_asc(membership::Column::MembershipId).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         Ok(page_of(rows.into_iter().map(membership_from).collect(), page, |m| m.membership_id.clone()))
     }
 
@@ -377,7 +422,7 @@ impl MembershipRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(membership::Column::MembershipId.gt(after.clone()));
         }
-        let rows = find.order_by_asc(membership::Column::MembershipId).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let rows = find.order_by_asc(membership::Column::MembershipId).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         Ok(page_of(rows.into_iter().map(membership_from).collect(), page, |m| m.membership_id.clone()))
     }
 
@@ -385,7 +430,7 @@ impl MembershipRepo for SeaTx {
         let r = membership::Entity::delete_many()
             .filter(membership::Column::MembershipId.eq(id))
             .filter(membership::Column::IdentityStoreId.eq(store_id))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         Ok(r.rows_affected > 0)
@@ -395,7 +440,7 @@ impl MembershipRepo for SeaTx {
         let r = membership::Entity::delete_many()
             .filter(membership::Column::IdentityStoreId.eq(store_id))
             .filter(membership::Column::UserId.eq(user_id))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         Ok(r.rows_affected)
@@ -405,7 +450,7 @@ impl MembershipRepo for SeaTx {
         let r = membership::Entity::delete_many()
             .filter(membership::Column::IdentityStoreId.eq(store_id))
             .filter(membership::Column::GroupId.eq(group_id))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         Ok(r.rows_affected)
@@ -415,12 +460,12 @@ impl MembershipRepo for SeaTx {
 #[async_trait]
 impl OrgRepo for SeaTx {
     async fn insert_account(&mut self, a: &Account) -> StoreResult<()> {
-        account_row(a).into_active_model().insert(&self.txn).await.map_err(db_err)?;
+        account_row(a).into_active_model().insert(self.db()).await.map_err(db_err)?;
         Ok(())
     }
 
     async fn get_account(&mut self, id: &str) -> StoreResult<Option<Account>> {
-        Ok(account::Entity::find_by_id(id.to_string()).one(&self.txn).await.map_err(db_err)?.map(account_from))
+        Ok(account::Entity::find_by_id(id.to_string()).one(self.db()).await.map_err(db_err)?.map(account_from))
     }
 
     async fn list_accounts(&mut self, page: &Page) -> StoreResult<Paged<Account>> {
@@ -428,7 +473,7 @@ impl OrgRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(account::Column::Id.gt(after.clone()));
         }
-        let rows = find.order_by_asc(account::Column::Id).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let rows = find.order_by_asc(account::Column::Id).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         Ok(page_of(rows.into_iter().map(account_from).collect(), page, |a| a.id.clone()))
     }
 
@@ -436,19 +481,19 @@ impl OrgRepo for SeaTx {
         let row = account_row(a);
         let mut am = row.into_active_model().reset_all();
         am.id = sea_orm::ActiveValue::Unchanged(a.id.clone());
-        am.update(&self.txn).await.map_err(db_err)?;
+        am.update(self.db()).await.map_err(db_err)?;
         Ok(())
     }
 
     async fn delete_account(&mut self, id: &str) -> StoreResult<bool> {
-        Ok(account::Entity::delete_by_id(id.to_string()).exec(&self.txn).await.map_err(db_err)?.rows_affected > 0)
+        Ok(account::Entity::delete_by_id(id.to_string()).exec(self.db()).await.map_err(db_err)?.rows_affected > 0)
     }
 
     async fn find_account_by_email(&mut self, email: &str) -> StoreResult<Option<Account>> {
         let lower = sea_orm::sea_query::Func::lower(sea_orm::sea_query::Expr::col(account::Column::Email));
         let row = account::Entity::find()
             .filter(sea_orm::sea_query::ExprTrait::eq(sea_orm::sea_query::Expr::expr(lower), email.to_lowercase()))
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         Ok(row.map(account_from))
@@ -459,7 +504,7 @@ impl OrgRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(account::Column::Id.gt(after.clone()));
         }
-        let rows = find.order_by_asc(account::Column::Id).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let rows = find.order_by_asc(account::Column::Id).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         Ok(page_of(rows.into_iter().map(account_from).collect(), page, |a| a.id.clone()))
     }
 
@@ -467,12 +512,12 @@ impl OrgRepo for SeaTx {
         let mut am =
             org_unit::Model { id: u.id.clone(), name: u.name.clone(), parent_id: u.parent_id.clone() }.into_active_model().reset_all();
         am.id = sea_orm::ActiveValue::Unchanged(u.id.clone());
-        am.update(&self.txn).await.map_err(db_err)?;
+        am.update(self.db()).await.map_err(db_err)?;
         Ok(())
     }
 
     async fn delete_org_unit(&mut self, id: &str) -> StoreResult<bool> {
-        Ok(org_unit::Entity::delete_by_id(id.to_string()).exec(&self.txn).await.map_err(db_err)?.rows_affected > 0)
+        Ok(org_unit::Entity::delete_by_id(id.to_string()).exec(self.db()).await.map_err(db_err)?.rows_affected > 0)
     }
 
     async fn list_org_units_in(&mut self, parent_id: &str, page: &Page) -> StoreResult<Paged<OrgUnit>> {
@@ -480,7 +525,7 @@ impl OrgRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(org_unit::Column::Id.gt(after.clone()));
         }
-        let rows = find.order_by_asc(org_unit::Column::Id).limit(page.limit + 1).all(&self.txn).await.map_err(db_err)?;
+        let rows = find.order_by_asc(org_unit::Column::Id).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         let units = rows.into_iter().map(|m| OrgUnit { id: m.id, name: m.name, parent_id: m.parent_id }).collect();
         Ok(page_of(units, page, |u: &OrgUnit| u.id.clone()))
     }
@@ -488,14 +533,14 @@ impl OrgRepo for SeaTx {
     async fn insert_org_unit(&mut self, u: &OrgUnit) -> StoreResult<()> {
         org_unit::Model { id: u.id.clone(), name: u.name.clone(), parent_id: u.parent_id.clone() }
             .into_active_model()
-            .insert(&self.txn)
+            .insert(self.db())
             .await
             .map_err(db_err)?;
         Ok(())
     }
 
     async fn get_org_unit(&mut self, id: &str) -> StoreResult<Option<OrgUnit>> {
-        let row = org_unit::Entity::find_by_id(id.to_string()).one(&self.txn).await.map_err(db_err)?;
+        let row = org_unit::Entity::find_by_id(id.to_string()).one(self.db()).await.map_err(db_err)?;
         Ok(row.map(|m| OrgUnit { id: m.id, name: m.name, parent_id: m.parent_id }))
     }
 }
@@ -515,23 +560,23 @@ impl AccessKeyRepo for SeaTx {
             expires_at: k.expires_at,
         }
         .into_active_model()
-        .insert(&self.txn)
+        .insert(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn get_access_key(&mut self, id: &str) -> StoreResult<Option<AccessKeyRecord>> {
-        access_key::Entity::find_by_id(id.to_string()).one(&self.txn).await.map_err(db_err)?.map(access_key_from).transpose()
+        access_key::Entity::find_by_id(id.to_string()).one(self.db()).await.map_err(db_err)?.map(access_key_from).transpose()
     }
 
     async fn list_access_keys(&mut self) -> StoreResult<Vec<AccessKeyRecord>> {
-        let rows = access_key::Entity::find().order_by_asc(access_key::Column::CreatedAt).all(&self.txn).await.map_err(db_err)?;
+        let rows = access_key::Entity::find().order_by_asc(access_key::Column::CreatedAt).all(self.db()).await.map_err(db_err)?;
         rows.into_iter().map(access_key_from).collect()
     }
 
     async fn delete_access_key(&mut self, id: &str) -> StoreResult<bool> {
-        let r = access_key::Entity::delete_by_id(id.to_string()).exec(&self.txn).await.map_err(db_err)?;
+        let r = access_key::Entity::delete_by_id(id.to_string()).exec(self.db()).await.map_err(db_err)?;
         Ok(r.rows_affected > 0)
     }
 
@@ -539,7 +584,7 @@ impl AccessKeyRepo for SeaTx {
         access_key::Entity::update_many()
             .col_expr(access_key::Column::LastUsedAt, Expr::value(at))
             .filter(access_key::Column::AccessKeyId.eq(id))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -567,24 +612,24 @@ impl ScimTokenRepo for SeaTx {
             last_used_at: t.last_used_at,
         }
         .into_active_model()
-        .insert(&self.txn)
+        .insert(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
     }
 
     async fn list_scim_tokens(&mut self) -> StoreResult<Vec<ScimToken>> {
-        let rows = scim_row::Entity::find().order_by_asc(scim_row::Column::CreatedAt).all(&self.txn).await.map_err(db_err)?;
+        let rows = scim_row::Entity::find().order_by_asc(scim_row::Column::CreatedAt).all(self.db()).await.map_err(db_err)?;
         Ok(rows.into_iter().map(scim_token_from).collect())
     }
 
     async fn find_scim_token(&mut self, token_hash: &str) -> StoreResult<Option<ScimToken>> {
-        let row = scim_row::Entity::find().filter(scim_row::Column::TokenHash.eq(token_hash)).one(&self.txn).await.map_err(db_err)?;
+        let row = scim_row::Entity::find().filter(scim_row::Column::TokenHash.eq(token_hash)).one(self.db()).await.map_err(db_err)?;
         Ok(row.map(scim_token_from))
     }
 
     async fn delete_scim_token(&mut self, token_id: &str) -> StoreResult<bool> {
-        let r = scim_row::Entity::delete_by_id(token_id.to_string()).exec(&self.txn).await.map_err(db_err)?;
+        let r = scim_row::Entity::delete_by_id(token_id.to_string()).exec(self.db()).await.map_err(db_err)?;
         Ok(r.rows_affected > 0)
     }
 
@@ -592,7 +637,7 @@ impl ScimTokenRepo for SeaTx {
         scim_row::Entity::update_many()
             .col_expr(scim_row::Column::LastUsedAt, Expr::value(at))
             .filter(scim_row::Column::TokenId.eq(token_id))
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -602,7 +647,7 @@ impl ScimTokenRepo for SeaTx {
 #[async_trait]
 impl SettingsRepo for SeaTx {
     async fn get_setting(&mut self, name: &str) -> StoreResult<Option<String>> {
-        Ok(setting::Entity::find_by_id(name.to_string()).one(&self.txn).await.map_err(db_err)?.map(|m| m.value))
+        Ok(setting::Entity::find_by_id(name.to_string()).one(self.db()).await.map_err(db_err)?.map(|m| m.value))
     }
 
     async fn put_setting(&mut self, name: &str, value: &str, at: DateTime<Utc>) -> StoreResult<()> {
@@ -613,7 +658,7 @@ impl SettingsRepo for SeaTx {
                     .update_columns([setting::Column::Value, setting::Column::UpdatedAt])
                     .to_owned(),
             )
-            .exec(&self.txn)
+            .exec(self.db())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -633,7 +678,7 @@ impl AuditRepo for SeaTx {
             record: Set(to_json(r)?),
             ..Default::default()
         }
-        .insert(&self.txn)
+        .insert(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -654,7 +699,7 @@ impl AuditRepo for SeaTx {
             find = find.filter(audit_event::Column::EventName.eq(name.clone()));
         }
         let limit = if q.limit == 0 { 1000 } else { q.limit };
-        let rows = find.order_by_asc(audit_event::Column::Seq).limit(limit).all(&self.txn).await.map_err(db_err)?;
+        let rows = find.order_by_asc(audit_event::Column::Seq).limit(limit).all(self.db()).await.map_err(db_err)?;
         rows.into_iter().map(|m| Ok(StoredAudit { seq: m.seq, record: from_json(&m.record)? })).collect()
     }
 }
@@ -662,7 +707,7 @@ impl AuditRepo for SeaTx {
 #[async_trait]
 impl JobRepo for SeaTx {
     async fn insert_job(&mut self, j: &Job) -> StoreResult<()> {
-        job::Entity::insert(job_row(j)?.into_active_model()).exec_without_returning(&self.txn).await.map_err(db_err)?;
+        job::Entity::insert(job_row(j)?.into_active_model()).exec_without_returning(self.db()).await.map_err(db_err)?;
         Ok(())
     }
 
@@ -682,7 +727,7 @@ impl JobRepo for SeaTx {
             .filter(due)
             .order_by_asc(job::Column::RunAfter)
             .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
-            .one(&self.txn)
+            .one(self.db())
             .await
             .map_err(db_err)?;
         let Some(row) = row else { return Ok(None) };
@@ -699,11 +744,11 @@ impl JobRepo for SeaTx {
     async fn update_job(&mut self, j: &Job) -> StoreResult<()> {
         let mut am = job_row(j)?.into_active_model().reset_all();
         am.id = sea_orm::ActiveValue::Unchanged(j.id.clone());
-        am.update(&self.txn).await.map_err(db_err)?;
+        am.update(self.db()).await.map_err(db_err)?;
         Ok(())
     }
 
     async fn get_job(&mut self, id: &str) -> StoreResult<Option<Job>> {
-        job::Entity::find_by_id(id.to_string()).one(&self.txn).await.map_err(db_err)?.map(job_from).transpose()
+        job::Entity::find_by_id(id.to_string()).one(self.db()).await.map_err(db_err)?.map(job_from).transpose()
     }
 }
