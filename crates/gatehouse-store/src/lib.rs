@@ -65,6 +65,10 @@ pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<SeaSt
                 .foreign_keys(true)
                 .busy_timeout(Duration::from_secs(30))
                 .synchronous(if full { SqliteSynchronous::Full } else { SqliteSynchronous::Normal })
+                // A 64 MiB page cache per connection and reads through mmap: lookups of a
+                // 50,000-user store stay in memory instead of costing a pread each.
+                .pragma("cache_size", "-65536")
+                .pragma("mmap_size", "268435456")
                 .create_if_missing(true)
         });
     }
