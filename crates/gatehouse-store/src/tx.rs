@@ -99,6 +99,11 @@ impl SeaTx {
             .exec(self.db())
             .await
             .map_err(db_err)?;
+        self.add_external_ids(store_id, kind, resource_id, ids).await
+    }
+
+    /// External ids of a resource that has none yet (just inserted).
+    async fn add_external_ids(&mut self, store_id: &str, kind: &str, resource_id: &str, ids: &[ExternalId]) -> StoreResult<()> {
         for x in ids {
             external_id::ActiveModel {
                 identity_store_id: Set(store_id.to_string()),
@@ -177,7 +182,7 @@ impl InstanceRepo for SeaTx {
 impl UserRepo for SeaTx {
     async fn insert_user(&mut self, u: &User) -> StoreResult<()> {
         user::Entity::insert(user_row(u)?.into_active_model()).exec_without_returning(self.db()).await.map_err(db_err)?;
-        self.put_external_ids(&u.identity_store_id, USER, &u.user_id, &u.profile.external_ids).await
+        self.add_external_ids(&u.identity_store_id, USER, &u.user_id, &u.profile.external_ids).await
     }
 
     async fn update_user(&mut self, u: &User) -> StoreResult<()> {
@@ -300,7 +305,7 @@ impl UserRepo for SeaTx {
 impl GroupRepo for SeaTx {
     async fn insert_group(&mut self, g: &Group) -> StoreResult<()> {
         group::Entity::insert(group_row(g)?.into_active_model()).exec_without_returning(self.db()).await.map_err(db_err)?;
-        self.put_external_ids(&g.identity_store_id, GROUP, &g.group_id, &g.profile.external_ids).await
+        self.add_external_ids(&g.identity_store_id, GROUP, &g.group_id, &g.profile.external_ids).await
     }
 
     async fn update_group(&mut self, g: &Group) -> StoreResult<()> {

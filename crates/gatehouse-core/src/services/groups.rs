@@ -6,7 +6,7 @@ use super::Services;
 use super::op::{Op, Source};
 use super::principal::Ctx;
 use super::users::validate_external_ids;
-use crate::error::{Error, ResourceType, Result};
+use crate::error::{Error, ResourceType, Result, StoreError};
 use crate::ids;
 use crate::model::{Group, GroupProfile, GroupQuery, Meta, Page, Paged};
 use crate::validate;
@@ -40,6 +40,19 @@ async fn check_unique(op: &mut Op<'_>, store_id: &str, p: &GroupProfile, except:
     Ok(())
 }
 
+fn unique_violation(e: StoreError, p: &GroupProfile) -> Error {
+    let StoreError::Unique(detail) = &e else { return e.into() };
+    let message = if detail.contains("display_name_lower") || detail.contains("ux_groups_name") {
+        format!("A group with display name '{}' already exists", p.display_name)
+    } else if detail.contains("external_id") {
+        let ids: Vec<String> = p.external_ids.iter().map(|x| format!("{}:{}", x.issuer, x.id)).collect();
+        format!("A group with external id {} already exists", ids.join(", "))
+    } else {
+        return e.into();
+    };
+    Error::conflict_reason(message, "UNIQUENESS_CONSTRAINT_VIOLATION")
+}
+
 pub(crate) async fn load_group(op: &mut Op<'_>, store_id: &str, group_id: &str) -> Result<Group> {
     op.tx.get_group(store_id, group_id).await?.ok_or_else(|| Error::not_found(ResourceType::Group, group_id))
 }
@@ -57,7 +70,6 @@ impl Services {
             if count >= max {
                 return Err(Error::QuotaExceeded { message: format!("the identity store already holds the maximum of {max} groups") });
             }
-            check_unique(&mut op, &store_id, &profile, None).await?;
             let now = self.clock.now();
             let by = ctx.principal.arn.clone();
             let group = Group {
@@ -66,7 +78,8 @@ impl Services {
                 profile,
                 meta: Meta { created_at: now, created_by: by.clone(), updated_at: now, updated_by: by, revision: 1 },
             };
-            op.tx.insert_group(&group).await?;
+            // The unique indexes decide, as for users (users.rs, `unique_violation`).
+            op.tx.insert_group(&group).await.map_err(|e| unique_violation(e, &group.profile))?;
             self.group_count.created();
             op.respond(json!({"identityStoreId": store_id, "groupId": group.group_id}));
             op.resource("AWS::IdentityStore::Group", ids::group_arn(&group.group_id));

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use super::Services;
 use super::op::{Op, Source};
 use super::principal::{Ctx, PrincipalKind};
-use crate::error::{Error, ResourceType, Result};
+use crate::error::{Error, ResourceType, Result, StoreError};
 use crate::ids;
 use crate::model::{ExternalId, Meta, Page, Paged, User, UserProfile, UserQuery};
 use crate::validate;
@@ -176,7 +176,6 @@ impl Services {
         if count >= max {
             return Err(Error::QuotaExceeded { message: format!("the identity store already holds the maximum of {max} users") });
         }
-        check_unique(op, &store_id, &profile, None).await?;
         let now = self.clock.now();
         let by = ctx.principal.arn.clone();
         let user = User {
@@ -186,7 +185,9 @@ impl Services {
             active: true,
             meta: Meta { created_at: now, created_by: by.clone(), updated_at: now, updated_by: by, revision: 1 },
         };
-        op.tx.insert_user(&user).await?;
+        // The unique indexes decide (one statement instead of a lookup per unique attribute);
+        // a violation is named after the attribute it concerns.
+        op.tx.insert_user(&user).await.map_err(|e| unique_violation(e, &user.profile))?;
         self.user_count.created();
         op.respond(json!({"identityStoreId": user.identity_store_id, "userId": user.user_id}));
         op.resource("AWS::IdentityStore::User", ids::user_arn(&user.user_id));
@@ -324,6 +325,23 @@ pub(crate) async fn load_user(op: &mut Op<'_>, store_id: &str, user_id: &str) ->
 }
 
 /// User names and primary emails are unique case-insensitively; external ids are unique.
+/// A unique-index violation on insert, as the conflict on the attribute it concerns. The index
+/// names (PostgreSQL) and column names (SQLite) come from migration m0001.
+fn unique_violation(e: StoreError, p: &UserProfile) -> Error {
+    let StoreError::Unique(detail) = &e else { return e.into() };
+    let conflict = |message: String| Error::conflict_reason(message, "UNIQUENESS_CONSTRAINT_VIOLATION");
+    if detail.contains("user_name_lower") || detail.contains("ux_users_name") {
+        conflict(format!("A user with user name '{}' already exists", p.user_name))
+    } else if detail.contains("primary_email_lower") || detail.contains("ux_users_email") {
+        conflict(format!("A user with email '{}' already exists", p.primary_email().unwrap_or_default()))
+    } else if detail.contains("external_id") {
+        let ids: Vec<String> = p.external_ids.iter().map(|x| format!("{}:{}", x.issuer, x.id)).collect();
+        conflict(format!("A user with external id {} already exists", ids.join(", ")))
+    } else {
+        e.into()
+    }
+}
+
 async fn check_unique(op: &mut Op<'_>, store_id: &str, p: &UserProfile, except: Option<&str>) -> Result<()> {
     let other = |u: &Option<User>| u.as_ref().is_some_and(|u| Some(u.user_id.as_str()) != except);
     let by_name = op.tx.find_user_by_name(store_id, &p.user_name).await?;
