@@ -94,3 +94,52 @@ async fn jobs_are_claimed_once() {
     })
     .await;
 }
+
+/// Writes that overlap commit together (SQLite group commit), and one that is abandoned mid-way
+/// (its request cancelled) or fails leaves nothing behind while the others commit.
+#[tokio::test]
+async fn concurrent_writes_commit_and_abandoned_ones_leave_nothing() {
+    for db in databases().await {
+        let svc = open_services(&db, ServiceConfig::default()).await;
+        let store = svc.store().clone();
+        let jobs: Vec<Job> = (0..40).map(|i| job(&format!("group-{i}"))).collect();
+        let abandoned = job("abandoned");
+        let failed = job("failed");
+        let mut tasks = Vec::new();
+        for (i, j) in jobs.iter().cloned().enumerate() {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut tx = store.begin().await.unwrap();
+                tx.insert_job(&j).await.unwrap();
+                if i % 10 == 0 {
+                    tokio::task::yield_now().await;
+                }
+                tx.commit().await
+            }));
+        }
+        {
+            // Dropped without commit or rollback, as a cancelled request's transaction is.
+            let mut tx = store.begin().await.unwrap();
+            tx.insert_job(&abandoned).await.unwrap();
+        }
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_job(&failed).await.unwrap();
+        tx.rollback().await.unwrap();
+        for t in tasks {
+            t.await.unwrap().unwrap_or_else(|e| panic!("{}: a grouped commit failed: {e}", db.backend));
+        }
+        // A later write commits too (the abandoned one released its place).
+        let after = job("after");
+        let mut tx = store.begin().await.unwrap();
+        tx.insert_job(&after).await.unwrap();
+        tx.commit().await.unwrap();
+        let mut tx = store.begin_read().await.unwrap();
+        for j in jobs.iter().chain([&after]) {
+            assert!(tx.get_job(&j.id).await.unwrap().is_some(), "{}: committed job {} is there", db.backend, j.kind);
+        }
+        for j in [&abandoned, &failed] {
+            assert!(tx.get_job(&j.id).await.unwrap().is_none(), "{}: {} left nothing", db.backend, j.kind);
+        }
+        tx.rollback().await.unwrap();
+    }
+}
