@@ -6,14 +6,14 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use gatehouse_core::model::{Group, GroupQuery, Membership, Page};
 use gatehouse_core::{Ctx, Error};
-use gatehouse_scim::{ListResponse, apply_patch, parse_filter, project};
+use gatehouse_scim::{apply_patch, parse_filter, project};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use super::filters::{Resource, condition};
 use super::resources::{GroupInput, group_from_resource, group_resource, version};
-use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param, window};
+use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param};
 use crate::AppState;
 
 /// Whether the response needs `members` (IdPs usually exclude them; loading is not free).
@@ -42,33 +42,6 @@ async fn render(state: &AppState, ctx: &Ctx, g: &Group, params: &HashMap<String,
     let members = if wants_members(params) { Some(all_members(state, ctx, &g.group_id).await?) } else { None };
     let doc = group_resource(g, members.as_deref(), &base_url(state));
     Ok(project(&doc, param(params, "attributes"), param(params, "excludedAttributes"))?)
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(params): Query<HashMap<String, String>>,
-) -> ScimResult {
-    list_with(state, peer, headers, params).await
-}
-
-/// `POST /Groups/.search` (RFC 7644 §3.4.3): the list with its parameters in the body.
-pub async fn search(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ScimResult {
-    let params = super::search_params(&body_json(&body)?);
-    list_with(state, peer, headers, params).await
-}
-
-async fn list_with(state: AppState, peer: SocketAddr, headers: HeaderMap, params: HashMap<String, String>) -> ScimResult {
-    let ctx = authenticate(&state, &headers, peer, "ListGroups").await?;
-    let win = window(&params)?;
-    let (resources, total) = matching(&state, &ctx, &params, &win).await?;
-    Ok(Scim::ok(ListResponse::new(resources, total, win.start_index).to_json()))
 }
 
 /// The groups a list or search returns in `win`, rendered and projected, and how many match.

@@ -28,11 +28,11 @@ pub const MAX_RESULTS: usize = 100;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/scim/v2/Users", get(users::list).post(users::create))
-        .route("/scim/v2/Users/.search", axum::routing::post(users::search))
-        .route("/scim/v2/Groups/.search", axum::routing::post(groups::search))
+        .route("/scim/v2/Users", get(list::<false>).post(users::create))
+        .route("/scim/v2/Users/.search", axum::routing::post(search::<false>))
+        .route("/scim/v2/Groups/.search", axum::routing::post(search::<true>))
         .route("/scim/v2/Users/{id}", get(users::get).put(users::replace).patch(users::patch).delete(users::delete))
-        .route("/scim/v2/Groups", get(groups::list).post(groups::create))
+        .route("/scim/v2/Groups", get(list::<true>).post(groups::create))
         .route("/scim/v2/Groups/{id}", get(groups::get).put(groups::replace).patch(groups::patch).delete(groups::delete))
         .route("/scim/v2/.search", axum::routing::post(search_all))
         .route("/scim/v2/ServiceProviderConfig", get(service_provider_config))
@@ -238,6 +238,45 @@ where
     Ok((items, total))
 }
 
+/// The users (or groups) a list or search returns in `win`, and how many match.
+async fn matching(
+    groups: bool,
+    state: &AppState,
+    ctx: &Ctx,
+    params: &HashMap<String, String>,
+    win: &Window,
+) -> Result<(Vec<Value>, usize), ScimFailure> {
+    if groups { groups::matching(state, ctx, params, win).await } else { users::matching(state, ctx, params, win).await }
+}
+
+async fn list_with(groups: bool, state: AppState, peer: SocketAddr, headers: HeaderMap, params: HashMap<String, String>) -> ScimResult {
+    let ctx = authenticate(&state, &headers, peer, if groups { "ListGroups" } else { "ListUsers" }).await?;
+    let win = window(&params)?;
+    let (resources, total) = matching(groups, &state, &ctx, &params, &win).await?;
+    Ok(Scim::ok(gatehouse_scim::ListResponse::new(resources, total, win.start_index).to_json()))
+}
+
+/// `GET /Users` or `/Groups`: filter, startIndex, count, attributes, excludedAttributes.
+async fn list<const GROUPS: bool>(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::extract::Query(params): axum::extract::Query<HashMap<String, String>>,
+) -> ScimResult {
+    list_with(GROUPS, state, peer, headers, params).await
+}
+
+/// `POST /Users/.search` or `/Groups/.search` (RFC 7644 §3.4.3): the list, parameters in the body.
+async fn search<const GROUPS: bool>(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> ScimResult {
+    let params = search_params(&body_json(&body)?);
+    list_with(GROUPS, state, peer, headers, params).await
+}
+
 /// `POST /.search` (RFC 7644 §3.4.3): users, then groups. A filter naming attributes only one
 /// resource type has matches none of the other.
 async fn search_all(
@@ -255,8 +294,8 @@ async fn search_all(
         gatehouse_scim::parse_filter(f)?;
     }
     let not_applicable = |e: &ScimFailure| e.0.scim_type == Some(ScimType::InvalidFilter);
-    let users = users::matching(&state, &ctx, &params, &upto).await;
-    let groups = groups::matching(&state, &ctx, &params, &upto).await;
+    let users = matching(false, &state, &ctx, &params, &upto).await;
+    let groups = matching(true, &state, &ctx, &params, &upto).await;
     let (mut resources, mut total, mut applied) = (Vec::new(), 0, false);
     let mut refusal = None;
     for found in [users, groups] {

@@ -5,7 +5,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use gatehouse_core::model::UserQuery;
 use gatehouse_core::services::UserChange;
-use gatehouse_scim::{ListResponse, ScimError, apply_patch, parse_filter, project};
+use gatehouse_scim::{ScimError, apply_patch, parse_filter, project};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,38 +13,11 @@ use std::sync::{Arc, Mutex};
 
 use super::filters::{Resource, condition};
 use super::resources::{set_scim_external_id, user_from_resource, user_resource, version};
-use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param, window};
+use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param};
 use crate::AppState;
 
 fn projected(doc: &Value, params: &HashMap<String, String>) -> Result<Value, ScimFailure> {
     Ok(project(doc, param(params, "attributes"), param(params, "excludedAttributes"))?)
-}
-
-pub async fn list(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(params): Query<HashMap<String, String>>,
-) -> ScimResult {
-    list_with(state, peer, headers, params).await
-}
-
-/// `POST /Users/.search` (RFC 7644 §3.4.3): the list with its parameters in the body.
-pub async fn search(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> ScimResult {
-    let params = super::search_params(&body_json(&body)?);
-    list_with(state, peer, headers, params).await
-}
-
-async fn list_with(state: AppState, peer: SocketAddr, headers: HeaderMap, params: HashMap<String, String>) -> ScimResult {
-    let ctx = authenticate(&state, &headers, peer, "ListUsers").await?;
-    let win = window(&params)?;
-    let (resources, total) = matching(&state, &ctx, &params, &win).await?;
-    Ok(Scim::ok(ListResponse::new(resources, total, win.start_index).to_json()))
 }
 
 /// The users a list or search returns in `win`, rendered and projected, and how many match.
