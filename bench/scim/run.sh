@@ -17,7 +17,7 @@ work=$(mktemp -d /tmp/gatehouse-bench-scim.XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -d "$work/pg" ] && scripts/pg-throwaway.sh stop "$work/pg" >/dev/null 2>&1 || true
+  if [ -n "${pgdir:-}" ]; then scripts/pg-throwaway.sh stop "$pgdir" >/dev/null 2>&1 || true; rm -rf "$pgdir"; fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -44,7 +44,8 @@ gatehouse() {
 echo "== Gatehouse, SQLite (synchronous=full)"
 gatehouse gh-sqlite
 echo "== Gatehouse, PostgreSQL (durable defaults)"
-pgurl=$(PG_DURABLE=1 scripts/pg-throwaway.sh start "$work/pg")
+pgdir=$(mktemp -d /tmp/gatehouse-bench-scim-pg.XXXXXX)   # outside $work: the postgres user must reach it
+pgurl=$(PG_DURABLE=1 scripts/pg-throwaway.sh start "$pgdir")
 gatehouse gh-postgres --database-url "$pgurl"
 echo "== scim2-server (in memory)"
 p=$(port)
