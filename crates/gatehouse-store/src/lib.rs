@@ -104,9 +104,11 @@ impl Store for SeaStore {
         Ok(Box::new(tx::SeaTx::new(txn, None)))
     }
 
+    /// Reads run on the pool without BEGIN/ROLLBACK, statement by statement: each statement sees a
+    /// consistent snapshot by itself on both backends, and read operations answer from one
+    /// statement (those that run several, such as IsMemberInGroups, need no snapshot across them).
     async fn begin_read(&self) -> StoreResult<Box<dyn Tx>> {
-        let txn = self.db.begin().await.map_err(convert::db_err)?;
-        Ok(Box::new(tx::SeaTx::new(txn, None)))
+        Ok(Box::new(tx::SeaTx::reads(self.db.clone())))
     }
 
     async fn ping(&self) -> StoreResult<()> {

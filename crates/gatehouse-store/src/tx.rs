@@ -4,8 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
+    ExecResult, IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QueryResult, QuerySelect, Set, Statement,
 };
 
 use gatehouse_core::model::*;
@@ -19,28 +19,74 @@ use crate::entity::{
 };
 use crate::group_commit::Slot;
 
+/// Where a unit of work runs: a transaction (writes), or the pool directly (reads: each
+/// statement on its own, without the BEGIN and ROLLBACK round trips around it).
+pub enum Db {
+    Txn(DatabaseTransaction),
+    Pool(DatabaseConnection),
+}
+
+#[async_trait]
+impl ConnectionTrait for Db {
+    fn get_database_backend(&self) -> DbBackend {
+        match self {
+            Db::Txn(t) => t.get_database_backend(),
+            Db::Pool(c) => c.get_database_backend(),
+        }
+    }
+    async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
+        match self {
+            Db::Txn(t) => t.execute_raw(stmt).await,
+            Db::Pool(c) => c.execute_raw(stmt).await,
+        }
+    }
+    async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
+        match self {
+            Db::Txn(t) => t.execute_unprepared(sql).await,
+            Db::Pool(c) => c.execute_unprepared(sql).await,
+        }
+    }
+    async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
+        match self {
+            Db::Txn(t) => t.query_one_raw(stmt).await,
+            Db::Pool(c) => c.query_one_raw(stmt).await,
+        }
+    }
+    async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
+        match self {
+            Db::Txn(t) => t.query_all_raw(stmt).await,
+            Db::Pool(c) => c.query_all_raw(stmt).await,
+        }
+    }
+}
+
 pub struct SeaTx {
     /// Present until commit or rollback (which consume the transaction) or drop.
-    txn: Option<DatabaseTransaction>,
+    txn: Option<Db>,
     /// SQLite writes: the hold on the writer within the commit group (group_commit.rs).
     slot: Option<Slot>,
 }
 
 impl SeaTx {
     pub fn new(txn: DatabaseTransaction, slot: Option<Slot>) -> Self {
-        SeaTx { txn: Some(txn), slot }
+        SeaTx { txn: Some(Db::Txn(txn)), slot }
     }
 
-    fn db(&self) -> &DatabaseTransaction {
+    /// Reads straight from the pool: read operations that run one statement need no transaction.
+    pub fn reads(pool: DatabaseConnection) -> Self {
+        SeaTx { txn: Some(Db::Pool(pool)), slot: None }
+    }
+
+    fn db(&self) -> &Db {
         self.txn.as_ref().expect("transaction used after commit or rollback")
     }
 
     /// End the transaction one way or the other, then its place in the commit group.
     async fn end(mut self: Box<Self>, commit: bool) -> StoreResult<()> {
         let result = match self.txn.take() {
-            Some(t) if commit => t.commit().await.map_err(db_err),
-            Some(t) => t.rollback().await.map_err(db_err),
-            None => Ok(()),
+            Some(Db::Txn(t)) if commit => t.commit().await.map_err(db_err),
+            Some(Db::Txn(t)) => t.rollback().await.map_err(db_err),
+            Some(Db::Pool(_)) | None => Ok(()),
         };
         match (self.slot.take(), result) {
             (Some(slot), Ok(())) => slot.finish(commit).await,
@@ -62,8 +108,8 @@ impl Drop for SeaTx {
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
                 let result = match txn {
-                    Some(t) => t.rollback().await.map_err(db_err),
-                    None => Ok(()),
+                    Some(Db::Txn(t)) => t.rollback().await.map_err(db_err),
+                    Some(Db::Pool(_)) | None => Ok(()),
                 };
                 match result {
                     Ok(()) => {
@@ -121,7 +167,7 @@ impl SeaTx {
     }
 
     fn condition(&self, resource: Resource, store_id: &str, c: &gatehouse_core::model::condition::Condition) -> StoreResult<SimpleExpr> {
-        condition_expr(sea_orm::ConnectionTrait::get_database_backend(self.db()), resource, store_id, c)
+        condition_expr(self.db().get_database_backend(), resource, store_id, c)
     }
 
     fn external_id_subquery(store_id: &str, kind: &str, x: &ExternalId) -> sea_orm::sea_query::SelectStatement {
