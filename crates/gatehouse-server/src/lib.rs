@@ -2,6 +2,7 @@
 //! encodes the result or the protocol's own error shape; no business rule lives here.
 
 mod aws;
+mod case;
 mod ops;
 mod scim;
 

@@ -10,6 +10,18 @@ pub struct ExternalId {
     pub id: String,
 }
 
+/// `issuer:id`, as messages show it.
+impl std::fmt::Display for ExternalId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.issuer, self.id)
+    }
+}
+
+/// The external ids of a resource, as messages show them.
+pub fn external_ids_text(ids: &[ExternalId]) -> String {
+    ids.iter().map(ExternalId::to_string).collect::<Vec<_>>().join(", ")
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct Name {

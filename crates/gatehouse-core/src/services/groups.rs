@@ -31,10 +31,7 @@ async fn check_unique(op: &mut Op<'_>, store_id: &str, p: &GroupProfile, except:
         let q = GroupQuery { external_id: Some(x.clone()), ..Default::default() };
         let found = op.tx.list_groups(store_id, &q, &Page { after: None, limit: 2 }).await?;
         if found.items.iter().any(|g| Some(g.group_id.as_str()) != except) {
-            return Err(Error::conflict_reason(
-                format!("A group with external id {}:{} already exists", x.issuer, x.id),
-                "UNIQUENESS_CONSTRAINT_VIOLATION",
-            ));
+            return Err(Error::conflict_reason(format!("A group with external id {x} already exists"), "UNIQUENESS_CONSTRAINT_VIOLATION"));
         }
     }
     Ok(())
@@ -45,8 +42,7 @@ fn unique_violation(e: StoreError, p: &GroupProfile) -> Error {
     let message = if detail.contains("display_name_lower") || detail.contains("ux_groups_name") {
         format!("A group with display name '{}' already exists", p.display_name)
     } else if detail.contains("external_id") {
-        let ids: Vec<String> = p.external_ids.iter().map(|x| format!("{}:{}", x.issuer, x.id)).collect();
-        format!("A group with external id {} already exists", ids.join(", "))
+        format!("A group with external id {} already exists", crate::model::external_ids_text(&p.external_ids))
     } else {
         return e.into();
     };

@@ -102,7 +102,7 @@ impl Services {
 
 fn describe(alt: &AlternateId) -> String {
     match alt {
-        AlternateId::External(x) => format!("externalId {}:{}", x.issuer, x.id),
+        AlternateId::External(x) => format!("externalId {x}"),
         AlternateId::Attribute { path, value } => format!("{path}={value}"),
     }
 }

@@ -9,16 +9,10 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use crate::case::pascal;
+
 /// The one extension the identitystore API knows: SCIM's enterprise user.
 pub const ENTERPRISE: &str = "aws:identitystore:enterprise";
-
-pub fn pascal(segment: &str) -> String {
-    let mut c = segment.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
 
 /// `name.givenName` → ["Name", "GivenName"]; the enterprise extension maps to "Enterprise".
 fn keys(path: &str) -> Result<Vec<String>, Error> {

@@ -70,7 +70,7 @@ fn take_extensions(input: &mut Value) -> Result<EnterpriseUser, ApiError> {
             return Err(unsupported_extension(&name));
         }
         for (key, v) in value.as_object().into_iter().flatten() {
-            let field = attributes::pascal(key);
+            let field = crate::case::pascal(key);
             if !["EmployeeNumber", "CostCenter", "Organization", "Division", "Department", "Manager"].contains(&field.as_str()) {
                 return Err(ApiError::validation(format!("Extensions[{ENTERPRISE}].{key}: is not an enterprise attribute")));
             }

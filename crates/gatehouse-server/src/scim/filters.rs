@@ -6,6 +6,8 @@ use gatehouse_scim::filter::Value as FilterValue;
 use gatehouse_scim::schema::Schema;
 use gatehouse_scim::{AttrPath, CompareOp, Filter, ScimError};
 
+use crate::case::pascal;
+
 /// Which resource a filter is about.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Resource {
@@ -15,14 +17,6 @@ pub enum Resource {
 
 /// Multi-valued user attributes whose sub-attributes can be filtered, with the profile's names.
 const LISTS: &[(&str, &str)] = &[("emails", "Emails"), ("phonenumbers", "PhoneNumbers"), ("addresses", "Addresses")];
-
-fn pascal(key: &str) -> String {
-    let mut c = key.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
 
 fn list_name(name: &str) -> Option<&'static str> {
     LISTS.iter().find(|(scim, _)| name.eq_ignore_ascii_case(scim)).map(|(_, p)| *p)

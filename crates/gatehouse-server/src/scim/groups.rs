@@ -6,14 +6,14 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use gatehouse_core::model::{Group, GroupQuery, Membership, Page};
 use gatehouse_core::{Ctx, Error};
-use gatehouse_scim::{apply_patch, parse_filter, project};
+use gatehouse_scim::{apply_patch, parse_filter};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 
 use super::filters::{Resource, condition};
 use super::resources::{GroupInput, group_from_resource, group_resource, version};
-use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param};
+use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param, projected};
 use crate::AppState;
 
 /// Whether the response needs `members` (IdPs usually exclude them; loading is not free).
@@ -41,7 +41,7 @@ async fn all_members(state: &AppState, ctx: &Ctx, group_id: &str) -> Result<Vec<
 async fn render(state: &AppState, ctx: &Ctx, g: &Group, params: &HashMap<String, String>) -> Result<Value, ScimFailure> {
     let members = if wants_members(params) { Some(all_members(state, ctx, &g.group_id).await?) } else { None };
     let doc = group_resource(g, members.as_deref(), &base_url(state));
-    Ok(project(&doc, param(params, "attributes"), param(params, "excludedAttributes"))?)
+    projected(&doc, params)
 }
 
 /// The groups a list or search returns in `win`, rendered and projected, and how many match.

@@ -189,6 +189,11 @@ pub fn window(params: &HashMap<String, String>) -> Result<Window, ScimFailure> {
     Ok(Window { start_index: number("startIndex", 1)?.max(1), count: number("count", MAX_RESULTS)?.min(MAX_RESULTS) })
 }
 
+/// A resource with the request's `attributes` / `excludedAttributes` applied.
+pub fn projected(doc: &Value, params: &HashMap<String, String>) -> Result<Value, ScimFailure> {
+    Ok(gatehouse_scim::project(doc, param(params, "attributes"), param(params, "excludedAttributes"))?)
+}
+
 /// A SearchRequest body as the query parameters of a list (lists joined with commas).
 pub fn search_params(body: &Value) -> HashMap<String, String> {
     let mut params = HashMap::new();

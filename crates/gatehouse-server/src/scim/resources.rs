@@ -9,26 +9,12 @@ use gatehouse_scim::ScimError;
 use gatehouse_scim::schema::{ENTERPRISE_USER_URN, GROUP_URN, USER_URN};
 use serde_json::{Map, Value, json};
 
+use crate::case::{camel, pascal};
+
 /// The issuer recorded on external ids that SCIM provisioned.
 pub const SCIM_ISSUER: &str = "SCIM";
 
 const UNSUPPORTED: &[&str] = &["password", "ims", "photos", "entitlements", "x509certificates", "groups", "roles"];
-
-fn camel(key: &str) -> String {
-    let mut c = key.chars();
-    match c.next() {
-        Some(first) => first.to_lowercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
-
-fn pascal(key: &str) -> String {
-    let mut c = key.chars();
-    match c.next() {
-        Some(first) => first.to_uppercase().chain(c).collect(),
-        None => String::new(),
-    }
-}
 
 /// Recursively rename object keys with `f`, dropping `display` sub-attributes of lists.
 fn rekey(v: &Value, f: fn(&str) -> String) -> Value {
