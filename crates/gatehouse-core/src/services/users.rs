@@ -157,17 +157,26 @@ fn attribute_names(p: &UserProfile) -> Value {
 
 impl Services {
     pub async fn create_user(&self, ctx: &Ctx, profile: UserProfile) -> Result<User> {
-        let params = json!({
+        self.create_user_with_status(ctx, profile, true).await
+    }
+
+    /// Create a user enabled or already disabled (SCIM creates users with `active: false`), in
+    /// one transaction; a disabled one also needs `sso-directory:DisableUser`.
+    pub async fn create_user_with_status(&self, ctx: &Ctx, profile: UserProfile, active: bool) -> Result<User> {
+        let mut params = json!({
             "identityStoreId": self.store_id()?,
             "userName": profile.user_name,
             "attributes": attribute_names(&profile),
         });
+        if !active {
+            params["userStatus"] = json!("DISABLED");
+        }
         let mut op = self.begin(ctx, Source::IdentityStore, "CreateUser", false, params).await?;
-        let result = self.create_user_in(&mut op, ctx, profile).await;
+        let result = self.create_user_in(&mut op, ctx, profile, active).await;
         op.finish(result).await
     }
 
-    async fn create_user_in(&self, op: &mut Op<'_>, ctx: &Ctx, profile: UserProfile) -> Result<User> {
+    async fn create_user_in(&self, op: &mut Op<'_>, ctx: &Ctx, profile: UserProfile, active: bool) -> Result<User> {
         op.authorize(&self.identity_store_arn()?)?;
         validate_user(ctx, &profile)?;
         let store_id = self.store_id()?;
@@ -182,9 +191,12 @@ impl Services {
             identity_store_id: store_id,
             user_id: ids::new_uuid(),
             profile,
-            active: true,
+            active,
             meta: Meta { created_at: now, created_by: by.clone(), updated_at: now, updated_by: by, revision: 1 },
         };
+        if !active {
+            ctx.principal.authorize("sso-directory:DisableUser", &ids::user_arn(&user.user_id), &[])?;
+        }
         // The unique indexes decide (one statement instead of a lookup per unique attribute);
         // a violation is named after the attribute it concerns.
         op.tx.insert_user(&user).await.map_err(|e| unique_violation(e, &user.profile))?;
@@ -335,8 +347,7 @@ fn unique_violation(e: StoreError, p: &UserProfile) -> Error {
     } else if detail.contains("primary_email_lower") || detail.contains("ux_users_email") {
         conflict(format!("A user with email '{}' already exists", p.primary_email().unwrap_or_default()))
     } else if detail.contains("external_id") {
-        let ids: Vec<String> = p.external_ids.iter().map(|x| format!("{}:{}", x.issuer, x.id)).collect();
-        conflict(format!("A user with external id {} already exists", ids.join(", ")))
+        conflict(format!("A user with external id {} already exists", crate::model::external_ids_text(&p.external_ids)))
     } else {
         e.into()
     }
@@ -361,10 +372,7 @@ async fn check_unique(op: &mut Op<'_>, store_id: &str, p: &UserProfile, except: 
         let q = UserQuery { external_id: Some(x.clone()), ..Default::default() };
         let found = op.tx.list_users(store_id, &q, &Page { after: None, limit: 2 }).await?;
         if found.items.iter().any(|u| Some(u.user_id.as_str()) != except) {
-            return Err(Error::conflict_reason(
-                format!("A user with external id {}:{} already exists", x.issuer, x.id),
-                "UNIQUENESS_CONSTRAINT_VIOLATION",
-            ));
+            return Err(Error::conflict_reason(format!("A user with external id {x} already exists"), "UNIQUENESS_CONSTRAINT_VIOLATION"));
         }
     }
     Ok(())

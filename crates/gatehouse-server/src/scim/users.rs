@@ -5,7 +5,7 @@ use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use gatehouse_core::model::UserQuery;
 use gatehouse_core::services::UserChange;
-use gatehouse_scim::{ScimError, apply_patch, parse_filter, project};
+use gatehouse_scim::{ScimError, apply_patch, parse_filter};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -13,12 +13,8 @@ use std::sync::{Arc, Mutex};
 
 use super::filters::{Resource, condition};
 use super::resources::{set_scim_external_id, user_from_resource, user_resource, version};
-use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param};
+use super::{Scim, ScimFailure, ScimResult, Window, authenticate, base_url, body_json, check_if_match, offset_window, param, projected};
 use crate::AppState;
-
-fn projected(doc: &Value, params: &HashMap<String, String>) -> Result<Value, ScimFailure> {
-    Ok(project(doc, param(params, "attributes"), param(params, "excludedAttributes"))?)
-}
 
 /// The users a list or search returns in `win`, rendered and projected, and how many match.
 pub async fn matching(
@@ -61,10 +57,7 @@ pub async fn create(
     let (mut profile, active, external_id) = user_from_resource(&body_json(&body)?)?;
     set_scim_external_id(&mut profile.external_ids, external_id);
     let svc = &state.services;
-    let mut user = svc.create_user(&ctx, profile).await?;
-    if active == Some(false) {
-        user = svc.set_user_active(&ctx, &user.user_id, false).await?;
-    }
+    let user = svc.create_user_with_status(&ctx, profile, active.unwrap_or(true)).await?;
     Ok(Scim::created(user_resource(&user, &base_url(&state))).with_etag())
 }
 
