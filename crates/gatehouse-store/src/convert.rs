@@ -3,7 +3,7 @@
 use chrono::{DateTime, Utc};
 use gatehouse_core::error::StoreError;
 use gatehouse_core::model::*;
-use sea_orm::{DbErr, SqlErr};
+use sea_orm::{DbErr, RuntimeErr, SqlErr};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -12,6 +12,12 @@ use crate::entity::{access_key, account, group, job, membership, user};
 pub fn db_err(e: DbErr) -> StoreError {
     if let Some(SqlErr::UniqueConstraintViolation(m)) = e.sql_err() {
         return StoreError::Unique(m);
+    }
+    // The SQLite writer (sqlite_writer.rs) passes SQLite's own message on.
+    if let DbErr::Exec(RuntimeErr::Internal(m)) = &e
+        && m.starts_with("UNIQUE constraint failed")
+    {
+        return StoreError::Unique(m.clone());
     }
     match e {
         DbErr::ConnectionAcquire(c) => StoreError::Unavailable(c.to_string()),
@@ -153,7 +159,7 @@ pub fn job_row(j: &Job) -> Result<job::Model, StoreError> {
         kind: j.kind.clone(),
         payload: to_json(&j.payload)?,
         status: j.status.clone(),
-        attempts: j.attempts,
+        attempts: j.attempts.into(),
         run_after: j.run_after,
         locked_by: j.locked_by.clone(),
         locked_until: j.locked_until,
@@ -169,7 +175,7 @@ pub fn job_from(m: job::Model) -> Result<Job, StoreError> {
         kind: m.kind,
         payload: from_json(&m.payload)?,
         status: m.status,
-        attempts: m.attempts,
+        attempts: i32::try_from(m.attempts).unwrap_or(i32::MAX),
         run_after: m.run_after,
         locked_by: m.locked_by,
         locked_until: m.locked_until,

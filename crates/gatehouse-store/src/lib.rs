@@ -6,6 +6,7 @@ mod entity;
 mod group_commit;
 mod migration;
 mod sqlite_tuning;
+mod sqlite_writer;
 mod tx;
 
 use async_trait::async_trait;
@@ -75,12 +76,13 @@ pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<SeaSt
     let db = Database::connect(opts).await.map_err(convert::db_err)?;
     Migrator::up(&db, None).await.map_err(convert::db_err)?;
     let backend = db.get_database_backend();
-    Ok(Arc::new(SeaStore {
-        db,
-        backend,
-        sqlite_writer: sqlite.then(group_commit::GroupCommit::default),
-        local_buckets: Default::default(),
-    }))
+    let sqlite_writer = match sqlite {
+        true => Some(group_commit::GroupCommit::new(
+            sqlite_writer::WriterConn::open(&sqlite_path(url)?, options.sqlite_synchronous_full).map_err(convert::db_err)?,
+        )),
+        false => None,
+    };
+    Ok(Arc::new(SeaStore { db, backend, sqlite_writer, local_buckets: Default::default() }))
 }
 
 impl SeaStore {
@@ -97,11 +99,11 @@ impl SeaStore {
 impl Store for SeaStore {
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
         if let Some(writer) = &self.sqlite_writer {
-            let (savepoint, slot) = writer.begin(&self.db).await?;
-            return Ok(Box::new(tx::SeaTx::new(savepoint, Some(slot))));
+            let (conn, slot) = writer.begin().await?;
+            return Ok(Box::new(tx::SeaTx::on_writer(conn, slot)));
         }
         let txn = self.db.begin().await.map_err(convert::db_err)?;
-        Ok(Box::new(tx::SeaTx::new(txn, None)))
+        Ok(Box::new(tx::SeaTx::new(txn)))
     }
 
     /// Reads run on the pool without BEGIN/ROLLBACK, statement by statement: each statement sees a
@@ -159,6 +161,16 @@ impl Store for SeaStore {
             _ => "other",
         }
     }
+}
+
+/// The file of a `sqlite:` URL, as sqlx reads it (`sqlite://path?options` or `sqlite:path`).
+fn sqlite_path(url: &str) -> StoreResult<std::path::PathBuf> {
+    let rest = url.trim_start_matches("sqlite:").trim_start_matches("//");
+    let path = rest.split('?').next().unwrap_or_default();
+    if path.is_empty() || path == ":memory:" {
+        return Err(StoreError::Other(format!("{url}: the SQLite store needs a database file")));
+    }
+    Ok(path.into())
 }
 
 /// A convenience for errors outside a transaction.

@@ -15,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0003KeysetIndexes),
             Box::new(M0004SettingsAndSessionKeys),
             Box::new(M0005ScimTokens),
+            Box::new(M0006WideIntegers),
         ]
     }
 }
@@ -357,6 +358,34 @@ impl MigrationTrait for M0005ScimTokens {
         )
         .await?;
         m.create_index(index("scim_tokens", "ux_scim_tokens_hash", &["token_hash"], true)).await
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("migrations are forward-only".into()))
+    }
+}
+
+struct M0006WideIntegers;
+
+impl MigrationName for M0006WideIntegers {
+    fn name(&self) -> &str {
+        "m0006_wide_integers"
+    }
+}
+
+/// Every integer column is 64-bit, as SQLite's are: the SQLite writer (sqlite_writer.rs) reads
+/// integers as 64-bit values, so entities declare i64 throughout.
+#[async_trait::async_trait]
+impl MigrationTrait for M0006WideIntegers {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        if m.get_database_backend() != sea_orm::DbBackend::Postgres {
+            return Ok(());
+        }
+        for (table, column) in [("instance", "id"), ("jobs", "attempts")] {
+            m.alter_table(Table::alter().table(a(table)).modify_column(ColumnDef::new(a(column)).big_integer().not_null()).to_owned())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

@@ -18,12 +18,15 @@ use crate::entity::{
     user_password,
 };
 use crate::group_commit::Slot;
+use crate::sqlite_writer::WriterConn;
 
 /// Where a unit of work runs: a transaction (writes), or the pool directly (reads: each
 /// statement on its own, without the BEGIN and ROLLBACK round trips around it).
 pub enum Db {
     Txn(DatabaseTransaction),
     Pool(DatabaseConnection),
+    /// SQLite writes: the operation's savepoint on the writer connection (group_commit.rs).
+    Writer(WriterConn),
 }
 
 #[async_trait]
@@ -32,30 +35,35 @@ impl ConnectionTrait for Db {
         match self {
             Db::Txn(t) => t.get_database_backend(),
             Db::Pool(c) => c.get_database_backend(),
+            Db::Writer(_) => DbBackend::Sqlite,
         }
     }
     async fn execute_raw(&self, stmt: Statement) -> Result<ExecResult, DbErr> {
         match self {
             Db::Txn(t) => t.execute_raw(stmt).await,
             Db::Pool(c) => c.execute_raw(stmt).await,
+            Db::Writer(w) => w.execute(stmt).await,
         }
     }
     async fn execute_unprepared(&self, sql: &str) -> Result<ExecResult, DbErr> {
         match self {
             Db::Txn(t) => t.execute_unprepared(sql).await,
             Db::Pool(c) => c.execute_unprepared(sql).await,
+            Db::Writer(w) => w.execute(Statement::from_string(DbBackend::Sqlite, sql)).await,
         }
     }
     async fn query_one_raw(&self, stmt: Statement) -> Result<Option<QueryResult>, DbErr> {
         match self {
             Db::Txn(t) => t.query_one_raw(stmt).await,
             Db::Pool(c) => c.query_one_raw(stmt).await,
+            Db::Writer(w) => Ok(w.query(stmt, Some(1)).await?.pop()),
         }
     }
     async fn query_all_raw(&self, stmt: Statement) -> Result<Vec<QueryResult>, DbErr> {
         match self {
             Db::Txn(t) => t.query_all_raw(stmt).await,
             Db::Pool(c) => c.query_all_raw(stmt).await,
+            Db::Writer(w) => w.query(stmt, None).await,
         }
     }
 }
@@ -68,8 +76,14 @@ pub struct SeaTx {
 }
 
 impl SeaTx {
-    pub fn new(txn: DatabaseTransaction, slot: Option<Slot>) -> Self {
-        SeaTx { txn: Some(Db::Txn(txn)), slot }
+    /// PostgreSQL writes: a transaction of their own.
+    pub fn new(txn: DatabaseTransaction) -> Self {
+        SeaTx { txn: Some(Db::Txn(txn)), slot: None }
+    }
+
+    /// SQLite writes: a savepoint on the writer connection, within the commit group.
+    pub fn on_writer(writer: WriterConn, slot: Slot) -> Self {
+        SeaTx { txn: Some(Db::Writer(writer)), slot: Some(slot) }
     }
 
     /// Reads straight from the pool: read operations that run one statement need no transaction.
@@ -83,12 +97,14 @@ impl SeaTx {
 
     /// End the transaction one way or the other, then its place in the commit group.
     async fn end(mut self: Box<Self>, commit: bool) -> StoreResult<()> {
-        let result = match self.txn.take() {
-            Some(Db::Txn(t)) if commit => t.commit().await.map_err(db_err),
-            Some(Db::Txn(t)) => t.rollback().await.map_err(db_err),
-            Some(Db::Pool(_)) | None => Ok(()),
+        let slot = self.slot.take();
+        let result = match (self.txn.take(), &slot) {
+            (Some(Db::Txn(t)), _) if commit => t.commit().await.map_err(db_err),
+            (Some(Db::Txn(t)), _) => t.rollback().await.map_err(db_err),
+            (Some(Db::Writer(_)), Some(slot)) => slot.end_savepoint(commit),
+            _ => Ok(()),
         };
-        match (self.slot.take(), result) {
+        match (slot, result) {
             (Some(slot), Ok(())) => slot.finish(commit).await,
             (Some(slot), Err(e)) => {
                 slot.abort(&e);
@@ -104,21 +120,33 @@ impl SeaTx {
 impl Drop for SeaTx {
     fn drop(&mut self) {
         let Some(slot) = self.slot.take() else { return };
-        let txn = self.txn.take();
+        if let Err(e) = slot.end_savepoint(false) {
+            slot.abort(&e);
+            return;
+        }
+        // Finishing may commit the group, which awaits; without a runtime the writer's lock is
+        // simply released and the next operation commits the group.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
-                let result = match txn {
-                    Some(Db::Txn(t)) => t.rollback().await.map_err(db_err),
-                    Some(Db::Pool(_)) | None => Ok(()),
-                };
-                match result {
-                    Ok(()) => {
-                        let _ = slot.finish(false).await;
-                    }
-                    Err(e) => slot.abort(&e),
-                }
+                let _ = slot.finish(false).await;
             });
         }
+    }
+}
+
+/// Insert a row without reading it back: SeaORM's `insert` returns the stored model, which costs
+/// a RETURNING clause and decoding the whole row (an audit record's JSON included).
+trait InsertRow: ActiveModelTrait + Sized + Send {
+    fn insert_row(self, db: &Db) -> impl std::future::Future<Output = Result<(), DbErr>> + Send;
+}
+
+impl<A> InsertRow for A
+where
+    A: ActiveModelTrait + Send,
+    <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,
+{
+    async fn insert_row(self, db: &Db) -> Result<(), DbErr> {
+        <A::Entity as EntityTrait>::insert(self).exec_without_returning(db).await.map(|_| ())
     }
 }
 
@@ -159,7 +187,7 @@ impl SeaTx {
                 external_id: Set(x.id.clone()),
                 ..Default::default()
             }
-            .insert(self.db())
+            .insert_row(self.db())
             .await
             .map_err(db_err)?;
         }
@@ -217,7 +245,7 @@ impl InstanceRepo for SeaTx {
             created_at: i.created_at,
         }
         .into_active_model()
-        .insert(self.db())
+        .insert_row(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -340,7 +368,7 @@ impl UserRepo for SeaTx {
             updated_at: r.updated_at,
         }
         .into_active_model()
-        .insert(self.db())
+        .insert_row(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -511,7 +539,7 @@ impl MembershipRepo for SeaTx {
 #[async_trait]
 impl OrgRepo for SeaTx {
     async fn insert_account(&mut self, a: &Account) -> StoreResult<()> {
-        account_row(a).into_active_model().insert(self.db()).await.map_err(db_err)?;
+        account_row(a).into_active_model().insert_row(self.db()).await.map_err(db_err)?;
         Ok(())
     }
 
@@ -584,7 +612,7 @@ impl OrgRepo for SeaTx {
     async fn insert_org_unit(&mut self, u: &OrgUnit) -> StoreResult<()> {
         org_unit::Model { id: u.id.clone(), name: u.name.clone(), parent_id: u.parent_id.clone() }
             .into_active_model()
-            .insert(self.db())
+            .insert_row(self.db())
             .await
             .map_err(db_err)?;
         Ok(())
@@ -611,7 +639,7 @@ impl AccessKeyRepo for SeaTx {
             expires_at: k.expires_at,
         }
         .into_active_model()
-        .insert(self.db())
+        .insert_row(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -663,7 +691,7 @@ impl ScimTokenRepo for SeaTx {
             last_used_at: t.last_used_at,
         }
         .into_active_model()
-        .insert(self.db())
+        .insert_row(self.db())
         .await
         .map_err(db_err)?;
         Ok(())
@@ -729,7 +757,7 @@ impl AuditRepo for SeaTx {
             record: Set(to_json(r)?),
             ..Default::default()
         }
-        .insert(self.db())
+        .insert_row(self.db())
         .await
         .map_err(db_err)?;
         Ok(())

@@ -95,8 +95,8 @@ impl Services {
             key_cache: access_keys::KeyCache::default(),
             network_cache: network::NetworkCache::default(),
             scim_token_cache: scim_tokens::ScimTokenCache::default(),
-            user_count: quota::CountCache::new(),
-            group_count: quota::CountCache::new(),
+            user_count: quota::CountCache::new(store.backend() != "sqlite"),
+            group_count: quota::CountCache::new(store.backend() != "sqlite"),
         };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;

@@ -126,7 +126,7 @@ impl Op<'_> {
             request_parameters: self.request.clone(),
             response_elements: if error.is_some() { Value::Null } else { self.response.clone() },
             request_id: self.ctx.request_id.clone(),
-            event_id: uuid::Uuid::new_v4().to_string(),
+            event_id: crate::ids::new_uuid(),
             read_only: self.read_only,
             resources: self.resources.clone(),
             event_type: "AwsApiCall".to_string(),

@@ -3,6 +3,11 @@
 //! and an exact count is taken whenever that bound nears the limit or every `RECOUNT` creates.
 //! Across nodes the bound misses other nodes' creates since the last recount, so the quota is
 //! exact on one node and may be overshot by at most what other nodes create in that window.
+//!
+//! "Nears" depends on the backend: PostgreSQL may serve several nodes, so an exact count is taken
+//! within `RECOUNT` of the limit; SQLite serves one, where the bound is exact short of another
+//! process (the CLI) creating meanwhile, so counting starts only when the bound reaches the limit
+//! (counting 50,000 rows costs milliseconds, which near the limit was paid on every create).
 
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,11 +21,14 @@ const UNKNOWN: u64 = u64::MAX;
 pub(crate) struct CountCache {
     known: AtomicU64,
     since: AtomicU64,
+    /// How far below the limit the bound must stay to be trusted.
+    margin: u64,
 }
 
 impl CountCache {
-    pub fn new() -> Self {
-        CountCache { known: AtomicU64::new(UNKNOWN), since: AtomicU64::new(0) }
+    /// `shared`: other nodes may create too (PostgreSQL).
+    pub fn new(shared: bool) -> Self {
+        CountCache { known: AtomicU64::new(UNKNOWN), since: AtomicU64::new(0), margin: if shared { RECOUNT } else { 0 } }
     }
 
     /// An upper bound on the count that is safe to compare with `max`, or None: count exactly.
@@ -31,7 +39,7 @@ impl CountCache {
             return None;
         }
         let bound = known + since;
-        (bound + RECOUNT < max).then_some(bound)
+        (bound + self.margin < max).then_some(bound)
     }
 
     pub fn set_exact(&self, count: u64) {
@@ -63,7 +71,7 @@ mod tests {
 
     #[test]
     fn exact_near_the_limit_and_periodically() {
-        let c = CountCache::new();
+        let c = CountCache::new(true);
         assert_eq!(c.bound(50_000), None, "unknown at first");
         c.set_exact(10);
         assert_eq!(c.bound(50_000), Some(10));
@@ -74,5 +82,15 @@ mod tests {
             c.created();
         }
         assert_eq!(c.bound(50_000), None, "recount every RECOUNT creates");
+    }
+
+    #[test]
+    fn one_node_counts_only_at_the_limit() {
+        let c = CountCache::new(false);
+        c.set_exact(998);
+        assert_eq!(c.bound(1_000), Some(998), "below the limit: the bound is exact on one node");
+        c.created();
+        c.created();
+        assert_eq!(c.bound(1_000), None, "at the limit: count exactly (deletes may have made room)");
     }
 }

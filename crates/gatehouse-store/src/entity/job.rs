@@ -8,7 +8,7 @@ pub struct Model {
     pub kind: String,
     pub payload: String,
     pub status: String,
-    pub attempts: i32,
+    pub attempts: i64,
     pub run_after: ChronoDateTimeUtc,
     pub locked_by: Option<String>,
     pub locked_until: Option<ChronoDateTimeUtc>,
