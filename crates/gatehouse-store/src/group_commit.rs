@@ -4,8 +4,9 @@
 //! the WAL. Write operations therefore queue for the writer (one connection, sqlite_writer.rs) and
 //! each still runs alone, but inside a SAVEPOINT of a shared outer transaction. When an operation
 //! finishes and nobody is queued behind it (or the group is full), it COMMITs the outer
-//! transaction; every operation of the group learns that COMMIT's outcome before its own `commit` returns, so nothing is acknowledged
-//! before it is durable, and a failed operation rolls back to its own savepoint only.
+//! transaction; every operation of the group learns that COMMIT's outcome before its own `commit`
+//! returns, so nothing is acknowledged before it is durable, and a failed operation rolls back to
+//! its own savepoint only.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
