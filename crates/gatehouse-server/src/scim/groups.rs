@@ -25,12 +25,13 @@ fn wants_members(params: &HashMap<String, String>) -> bool {
     !lists("excludedAttributes")
 }
 
-async fn all_members(state: &AppState, ctx: &Ctx, group_id: &str) -> Result<Vec<Membership>, Error> {
+/// The user ids of every member of a group.
+async fn all_members(state: &AppState, ctx: &Ctx, group_id: &str) -> Result<Vec<String>, Error> {
     let mut out = Vec::new();
     let mut after = None;
     loop {
         let page = state.services.list_group_memberships(ctx, group_id, Page { after, limit: 1000 }).await?;
-        out.extend(page.items);
+        out.extend(page.items.into_iter().map(|m: Membership| m.user_id));
         match page.next {
             Some(next) => after = Some(next),
             None => return Ok(out),
@@ -95,18 +96,37 @@ pub async fn create(
     let input = group_from_resource(&body_json(&body)?)?;
     let group = state.services.create_group(&ctx, input.profile(&[])).await?;
     let members = input.members.unwrap_or_default();
-    change_members(&state, &ctx, &group.group_id, &members, &[]).await?;
-    let listed: Vec<Membership> = all_members(&state, &ctx, &group.group_id).await?;
+    // A new group's members are exactly those just added: list them only if there are any.
+    let listed: Vec<String> = if members.is_empty() {
+        Vec::new()
+    } else {
+        change_members(&state, &ctx, &group.group_id, &members, &[]).await?;
+        all_members(&state, &ctx, &group.group_id).await?
+    };
     Ok(Scim::created(group_resource(&group, Some(&listed), &base_url(&state))).with_etag())
 }
 
-/// Apply a new profile and member set to a group, writing only what changed.
-async fn apply(state: &AppState, ctx: &Ctx, current: &Group, input: GroupInput, added: &[String], removed: &[String]) -> ScimResult {
+/// Apply a new profile and member changes to a group, writing only what changed; returns the
+/// group and its members afterwards (`members`: before). Membership changes leave the group's
+/// version as it is, so nothing needs reading back.
+async fn apply(
+    state: &AppState,
+    ctx: &Ctx,
+    current: &Group,
+    members: Vec<String>,
+    input: GroupInput,
+    added: &[String],
+    removed: &[String],
+) -> Result<(Group, Vec<String>), ScimFailure> {
     let profile = input.profile(&current.profile.external_ids);
     let svc = &state.services;
     let group = if profile != current.profile { svc.update_group(ctx, &current.group_id, profile).await? } else { current.clone() };
     change_members(state, ctx, &group.group_id, added, removed).await?;
-    Ok(Scim::ok(group_resource(&group, None, &base_url(state))).with_etag())
+    let removed: HashSet<&String> = removed.iter().collect();
+    let mut after: Vec<String> = members.into_iter().filter(|u| !removed.contains(u)).collect();
+    let present: HashSet<String> = after.iter().cloned().collect();
+    after.extend(added.iter().filter(|u| !present.contains(*u)).cloned());
+    Ok((group, after))
 }
 
 pub async fn replace(
@@ -120,19 +140,20 @@ pub async fn replace(
     let input = group_from_resource(&body_json(&body)?)?;
     let current = state.services.describe_group(&ctx, &id).await?;
     check_if_match(&headers, &version(current.meta.revision))?;
+    let members = all_members(&state, &ctx, &id).await?;
     let (added, removed) = match &input.members {
         Some(wanted) => {
-            let have: HashSet<String> = all_members(&state, &ctx, &id).await?.into_iter().map(|m| m.user_id).collect();
+            let have: HashSet<&String> = members.iter().collect();
             let want: HashSet<&String> = wanted.iter().collect();
-            (wanted.iter().filter(|u| !have.contains(*u)).cloned().collect(), have.iter().filter(|u| !want.contains(u)).cloned().collect())
+            (
+                wanted.iter().filter(|u| !have.contains(u)).cloned().collect(),
+                members.iter().filter(|u| !want.contains(u)).cloned().collect(),
+            )
         }
         None => (vec![], vec![]),
     };
-    let mut response = apply(&state, &ctx, &current, input, &added, &removed).await?;
-    let group = state.services.describe_group(&ctx, &id).await?;
-    let members = all_members(&state, &ctx, &id).await?;
-    response.1 = group_resource(&group, Some(&members), &base_url(&state));
-    Ok(response.with_etag())
+    let (group, members) = apply(&state, &ctx, &current, members, input, &added, &removed).await?;
+    Ok(Scim::ok(group_resource(&group, Some(&members), &base_url(&state))).with_etag())
 }
 
 pub async fn patch(
@@ -150,10 +171,8 @@ pub async fn patch(
     let doc = group_resource(&current, Some(&members), &base_url(&state));
     let outcome = apply_patch(doc, body)?;
     let input = group_from_resource(&outcome.resource)?;
-    apply(&state, &ctx, &current, input, &outcome.members_added, &outcome.members_removed).await?;
+    let (group, members) = apply(&state, &ctx, &current, members, input, &outcome.members_added, &outcome.members_removed).await?;
     // Entra ID and Okta accept 204 or the resource; the resource is the richer answer.
-    let group = state.services.describe_group(&ctx, &id).await?;
-    let members = all_members(&state, &ctx, &id).await?;
     Ok(Scim::ok(group_resource(&group, Some(&members), &base_url(&state))).with_etag())
 }
 

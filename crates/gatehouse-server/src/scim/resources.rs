@@ -4,7 +4,7 @@
 //! Attributes the guide lists as unsupported (password, ims, photos, entitlements,
 //! x509Certificates, the `display` sub-attribute) are accepted and dropped, never stored.
 
-use gatehouse_core::model::{ExternalId, Group, GroupProfile, Membership, User, UserProfile};
+use gatehouse_core::model::{ExternalId, Group, GroupProfile, User, UserProfile};
 use gatehouse_scim::ScimError;
 use gatehouse_scim::schema::{ENTERPRISE_USER_URN, GROUP_URN, USER_URN};
 use serde_json::{Map, Value, json};
@@ -157,7 +157,8 @@ pub fn set_scim_external_id(ids: &mut Vec<ExternalId>, value: Option<String>) {
 }
 
 /// The SCIM JSON of a group; `members` when loaded.
-pub fn group_resource(g: &Group, members: Option<&[Membership]>, base: &str) -> Value {
+/// `members`: the user ids of the group's members, when the resource should list them.
+pub fn group_resource(g: &Group, members: Option<&[String]>, base: &str) -> Value {
     let mut doc = json!({
         "schemas": [GROUP_URN],
         "id": g.group_id,
@@ -177,8 +178,7 @@ pub fn group_resource(g: &Group, members: Option<&[Membership]>, base: &str) -> 
         doc["description"] = json!(d);
     }
     if let Some(members) = members {
-        doc["members"] =
-            members.iter().map(|m| json!({"value": m.user_id, "type": "User", "$ref": format!("{base}/Users/{}", m.user_id)})).collect();
+        doc["members"] = members.iter().map(|u| json!({"value": u, "type": "User", "$ref": format!("{base}/Users/{u}")})).collect();
     }
     doc
 }
