@@ -34,6 +34,7 @@ pub enum ResourceType {
     AccessKey,
     ScimToken,
     Instance,
+    MfaDevice,
     /// A root or organizational unit named as a parent.
     Parent,
     /// An account or organizational unit named as a child.
@@ -53,6 +54,7 @@ impl ResourceType {
             ResourceType::AccessKey => "ACCESS_KEY",
             ResourceType::ScimToken => "SCIM_TOKEN",
             ResourceType::Instance => "INSTANCE",
+            ResourceType::MfaDevice => "MFA_DEVICE",
             ResourceType::Parent => "PARENT",
             ResourceType::Child => "CHILD",
         }
@@ -68,6 +70,7 @@ impl ResourceType {
             ResourceType::AccessKey => "Access key",
             ResourceType::ScimToken => "SCIM access token",
             ResourceType::Instance => "Instance",
+            ResourceType::MfaDevice => "MFA device",
             ResourceType::Parent => "Parent",
             ResourceType::Child => "Child",
         }

@@ -54,6 +54,18 @@ pub fn verify(password: &str, phc: &str) -> bool {
     }
 }
 
+/// Verify against `phc`, or with no stored hash spend the same time hashing and fail: a sign-in
+/// for an unknown user takes as long as one with a wrong password.
+pub fn verify_or_burn(password: &str, phc: Option<&str>) -> bool {
+    match phc {
+        Some(phc) => verify(password, phc),
+        None => {
+            let _ = hash(password);
+            false
+        }
+    }
+}
+
 /// A random one-time password of 16 characters that satisfies the policy.
 pub fn generate_one_time() -> String {
     const LOWER: &[u8] = b"abcdefghijkmnopqrstuvwxyz";

@@ -36,7 +36,18 @@ pub struct PoolStats {
 /// A transaction: every repository, then commit. Dropping it without commit rolls back.
 #[async_trait]
 pub trait Tx:
-    InstanceRepo + UserRepo + GroupRepo + MembershipRepo + OrgRepo + AccessKeyRepo + ScimTokenRepo + SettingsRepo + AuditRepo + JobRepo + Send
+    InstanceRepo
+    + UserRepo
+    + GroupRepo
+    + MembershipRepo
+    + OrgRepo
+    + AccessKeyRepo
+    + ScimTokenRepo
+    + SettingsRepo
+    + AuditRepo
+    + JobRepo
+    + SignInRepo
+    + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
     async fn rollback(self: Box<Self>) -> StoreResult<()>;
@@ -149,4 +160,39 @@ pub trait JobRepo {
     -> StoreResult<Option<Job>>;
     async fn update_job(&mut self, job: &Job) -> StoreResult<()>;
     async fn get_job(&mut self, id: &str) -> StoreResult<Option<Job>>;
+}
+
+/// Portal sign-in state: sessions, MFA devices, trusted devices, emailed tokens, the throttle.
+#[async_trait]
+pub trait SignInRepo {
+    async fn insert_session(&mut self, session: &PortalSession) -> StoreResult<()>;
+    async fn find_session(&mut self, token_hash: &str) -> StoreResult<Option<PortalSession>>;
+    /// Replace the stored session (same id); a new token hash rotates the cookie.
+    async fn update_session(&mut self, session: &PortalSession) -> StoreResult<()>;
+    async fn delete_session(&mut self, session_id: &str) -> StoreResult<bool>;
+    async fn list_sessions_of_user(&mut self, user_id: &str) -> StoreResult<Vec<PortalSession>>;
+    /// End every session of a user; returns how many there were.
+    async fn delete_sessions_of_user(&mut self, user_id: &str) -> StoreResult<u64>;
+
+    async fn insert_mfa_device(&mut self, device: &MfaDevice) -> StoreResult<()>;
+    async fn update_mfa_device(&mut self, device: &MfaDevice) -> StoreResult<()>;
+    async fn list_mfa_devices(&mut self, user_id: &str) -> StoreResult<Vec<MfaDevice>>;
+    async fn delete_mfa_device(&mut self, user_id: &str, device_id: &str) -> StoreResult<bool>;
+    async fn delete_mfa_devices_of_user(&mut self, user_id: &str) -> StoreResult<u64>;
+
+    async fn insert_trusted_device(&mut self, device: &TrustedDevice) -> StoreResult<()>;
+    async fn find_trusted_device(&mut self, token_hash: &str) -> StoreResult<Option<TrustedDevice>>;
+    async fn delete_trusted_devices_of_user(&mut self, user_id: &str) -> StoreResult<u64>;
+
+    async fn insert_email_token(&mut self, token: &EmailToken) -> StoreResult<()>;
+    async fn find_email_token(&mut self, token_hash: &str) -> StoreResult<Option<EmailToken>>;
+    /// Mark the token used if it was not: false when it already was (a link works once, even when
+    /// two requests race).
+    async fn use_email_token(&mut self, token_hash: &str, at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Unused tokens of a user for one purpose stop working (a new link replaces the old).
+    async fn delete_email_tokens(&mut self, user_id: &str, purpose: EmailPurpose) -> StoreResult<u64>;
+
+    async fn get_throttle(&mut self, key: &str) -> StoreResult<Option<Throttle>>;
+    async fn put_throttle(&mut self, throttle: &Throttle) -> StoreResult<()>;
+    async fn delete_throttle(&mut self, key: &str) -> StoreResult<bool>;
 }

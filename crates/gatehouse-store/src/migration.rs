@@ -16,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0004SettingsAndSessionKeys),
             Box::new(M0005ScimTokens),
             Box::new(M0006WideIntegers),
+            Box::new(M0007PortalSignIn),
         ]
     }
 }
@@ -386,6 +387,99 @@ impl MigrationTrait for M0006WideIntegers {
                 .await?;
         }
         Ok(())
+    }
+
+    async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
+        Err(DbErr::Migration("migrations are forward-only".into()))
+    }
+}
+
+struct M0007PortalSignIn;
+
+impl MigrationName for M0007PortalSignIn {
+    fn name(&self) -> &str {
+        "m0007_portal_sign_in"
+    }
+}
+
+/// Portal sessions, MFA devices, trusted browsers, emailed links and codes, and the sign-in
+/// throttle. Secrets are stored as hashes (tokens) or encrypted (device secrets).
+#[async_trait::async_trait]
+impl MigrationTrait for M0007PortalSignIn {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("portal_sessions"))
+                .col(string(a("session_id")).primary_key())
+                .col(string(a("token_hash")))
+                .col(string(a("user_id")))
+                .col(string(a("stage")))
+                .col(string(a("auth_workflow_id")))
+                .col(string(a("verified")))
+                .col(boolean(a("enrolled_device")))
+                .col(string(a("source_ip")))
+                .col(text(a("user_agent")))
+                .col(ts("created_at"))
+                .col(ts("last_seen_at"))
+                .col(ts("expires_at"))
+                .col(text_null(a("pending")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("portal_sessions", "ux_portal_sessions_token", &["token_hash"], true)).await?;
+        m.create_index(index("portal_sessions", "ix_portal_sessions_user", &["user_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("mfa_devices"))
+                .col(string(a("device_id")).primary_key())
+                .col(string(a("user_id")))
+                .col(string(a("kind")))
+                .col(string(a("name")))
+                .col(text(a("secret")))
+                .col(string_null(a("credential_id")))
+                .col(big_integer_null(a("last_step")))
+                .col(ts("created_at"))
+                .col(timestamp_with_time_zone_null(a("last_used_at")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("mfa_devices", "ix_mfa_devices_user", &["user_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("trusted_devices"))
+                .col(string(a("token_hash")).primary_key())
+                .col(string(a("user_id")))
+                .col(text(a("browser")))
+                .col(string(a("source_ip")))
+                .col(ts("created_at"))
+                .col(ts("expires_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("trusted_devices", "ix_trusted_devices_user", &["user_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("email_tokens"))
+                .col(string(a("token_hash")).primary_key())
+                .col(string(a("user_id")))
+                .col(string(a("purpose")))
+                .col(ts("created_at"))
+                .col(ts("expires_at"))
+                .col(timestamp_with_time_zone_null(a("used_at")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("email_tokens", "ix_email_tokens_user", &["user_id", "purpose"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("signin_throttle"))
+                .col(string(a("key")).primary_key())
+                .col(big_integer(a("failures")))
+                .col(ts("last_failure_at"))
+                .col(timestamp_with_time_zone_null(a("locked_until")))
+                .to_owned(),
+        )
+        .await
     }
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {

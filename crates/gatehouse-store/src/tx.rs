@@ -1,5 +1,7 @@
 //! One transaction implementing every repository.
 
+mod signin;
+
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, LockBehavior, LockType, Query, SimpleExpr};

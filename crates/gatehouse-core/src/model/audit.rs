@@ -37,6 +37,9 @@ pub struct AuditRecord {
     pub error_message: Option<String>,
     #[serde(default, skip_serializing_if = "Value::is_null")]
     pub additional_event_data: Value,
+    /// Sign-in events: `{"<eventName>": "Success" | "Failure"}`.
+    #[serde(default, skip_serializing_if = "Value::is_null")]
+    pub service_event_details: Value,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

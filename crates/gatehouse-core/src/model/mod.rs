@@ -14,3 +14,5 @@ pub use network::*;
 pub mod scim_token;
 pub use scim_token::*;
 pub mod condition;
+pub mod signin;
+pub use signin::*;

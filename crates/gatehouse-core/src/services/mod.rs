@@ -8,6 +8,7 @@ mod bootstrap;
 mod groups;
 mod lookups;
 mod memberships;
+mod mfa;
 mod network;
 mod op;
 mod org;
@@ -15,6 +16,7 @@ mod passwords;
 pub mod principal;
 mod quota;
 mod scim_tokens;
+pub mod signin;
 mod users;
 
 use std::sync::{Arc, OnceLock};
@@ -22,11 +24,13 @@ use std::sync::{Arc, OnceLock};
 pub use access_keys::{KeyAuth, NewAccessKey, SESSION_LIFETIME};
 pub use bootstrap::Bootstrapped;
 pub use lookups::AlternateId;
+pub use mfa::{MAX_AUTHENTICATOR_APPS, MAX_SECURITY_KEYS, TotpEnrollment};
 pub use network::{Door, IdentityStoreInfo};
 pub use op::Source;
 pub use org::{ChildType, Node};
 pub use principal::{Ctx, HeldPolicy, Principal, PrincipalKind};
 pub use scim_tokens::{MAX_ACTIVE_SCIM_TOKENS, NewScimToken, ScimAuthError};
+pub use signin::{Client, SessionInfo, SignInConfig, SignInError, Step};
 pub use users::UserChange;
 
 use crate::clock::Clock;
@@ -52,6 +56,8 @@ pub struct ServiceConfig {
     pub api_rate_limit: f64,
     /// How long a new SCIM access token is valid (the guide: one year).
     pub scim_token_lifetime_days: i64,
+    /// Portal sign-in: sessions, lockout, trusted devices.
+    pub signin: SignInConfig,
 }
 
 impl Default for ServiceConfig {
@@ -64,6 +70,7 @@ impl Default for ServiceConfig {
             management_account_name: "Management".to_string(),
             scim_token_lifetime_days: 365,
             api_rate_limit: 20.0,
+            signin: SignInConfig::default(),
         }
     }
 }

@@ -135,6 +135,7 @@ impl Op<'_> {
             error_code: error.map(|e| e.code().to_string()),
             error_message: error.map(|e| e.to_string()),
             additional_event_data: self.extra.clone(),
+            service_event_details: Value::Null,
         }
     }
 

@@ -88,6 +88,8 @@ impl Services {
             updated_at: self.clock.now(),
         };
         op.tx.put_password(&record).await?;
+        // A password set for the user (reset or chosen by an administrator) ends their sessions.
+        super::signin::end_sessions(&mut op.tx, user_id).await?;
         op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
         Ok(())
     }

@@ -16,6 +16,8 @@ pub enum PrincipalKind {
     ScimToken { token_id: String },
     /// Gatehouse itself: first start and background jobs. Never reachable from a front door.
     System,
+    /// A user signed in to the portal, acting on their own account (MFA devices, password).
+    PortalUser { user_id: String, user_name: String },
 }
 
 /// A policy the principal holds: built-in (static) or its own document.
@@ -106,8 +108,38 @@ impl Principal {
         }
     }
 
+    /// A user signed in to the portal. They may manage their own MFA devices; whether the
+    /// instance lets users do so at all is the service's check (MFA settings).
+    pub fn portal_user(management_account: &str, user_id: &str, user_name: &str) -> Self {
+        let document = serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": [
+                    "sso-directory:ListMfaDevicesForUser",
+                    "sso-directory:StartVirtualMfaDeviceRegistration",
+                    "sso-directory:CompleteVirtualMfaDeviceRegistration",
+                    "sso-directory:StartWebAuthnDeviceRegistration",
+                    "sso-directory:CompleteWebAuthnDeviceRegistration",
+                    "sso-directory:UpdateMfaDeviceForUser",
+                    "sso-directory:DeleteMfaDeviceForUser",
+                    "sso-directory:UpdatePassword"
+                ],
+                "Resource": crate::ids::user_arn(user_id),
+            }]
+        });
+        let policies = Policy::parse(&document.to_string()).map(|p| vec![HeldPolicy::Inline(Arc::new(p))]).unwrap_or_default();
+        Principal {
+            kind: PrincipalKind::PortalUser { user_id: user_id.to_string(), user_name: user_name.to_string() },
+            arn: crate::ids::user_arn(user_id),
+            account_id: management_account.to_string(),
+            policies,
+        }
+    }
+
     pub fn display_name(&self) -> String {
         match &self.kind {
+            PrincipalKind::PortalUser { user_name, .. } => user_name.clone(),
             PrincipalKind::Operator { os_user } => format!("operator:{os_user}"),
             PrincipalKind::AccessKey { user_name, .. } => user_name.clone(),
             PrincipalKind::ScimToken { .. } => "SCIM".to_string(),
@@ -145,6 +177,13 @@ impl Principal {
             PrincipalKind::System => json!({
                 "type": "AWSService",
                 "invokedBy": "gatehouse.internal",
+            }),
+            // As Identity Center records its portal users.
+            PrincipalKind::PortalUser { user_id, user_name } => json!({
+                "type": "Unknown",
+                "principalId": user_id,
+                "accountId": self.account_id,
+                "userName": user_name,
             }),
         }
     }

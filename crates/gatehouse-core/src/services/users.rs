@@ -273,6 +273,9 @@ impl Services {
             if status_changed {
                 op.additional("userStatus", json!(user.status()));
             }
+            if !user.active {
+                super::signin::end_sessions(&mut op.tx, user_id).await?;
+            }
             op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
             Ok(user)
         }
@@ -295,6 +298,10 @@ impl Services {
                 self.touch(&mut user.meta, ctx);
                 op.tx.update_user(&user).await?;
             }
+            if !active {
+                // A disabled user's open sessions end now, not at their expiry.
+                super::signin::end_sessions(&mut op.tx, user_id).await?;
+            }
             op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
             Ok(user)
         }
@@ -312,6 +319,8 @@ impl Services {
             op.authorize(&ids::user_arn(user_id))?;
             load_user(&mut op, &store_id, user_id).await?;
             let removed = op.tx.delete_memberships_of_user(&store_id, user_id).await?;
+            super::signin::end_sessions(&mut op.tx, user_id).await?;
+            op.tx.delete_mfa_devices_of_user(user_id).await?;
             op.tx.delete_user(&store_id, user_id).await?;
             op.additional("membershipsRemoved", json!(removed));
             op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));

@@ -1,0 +1,505 @@
+//! Portal sign-in: password, forced password change, MFA (or its registration), and the session
+//! that results. Each step is one transaction that also writes the guide's sign-in events.
+//!
+//! A sign-in is a server-side session that moves through stages (`Stage`); the browser holds a
+//! random token whose hash names the session, and every stage change issues a new token, so a
+//! token seen before sign-in completes is worthless after.
+
+mod events;
+mod sessions;
+mod throttle;
+pub(crate) mod totp;
+
+use chrono::Duration;
+
+use super::Services;
+use crate::crypto::token_hash;
+use crate::error::{Error, Result};
+use crate::model::{MfaDevice, MfaKind, MfaMode, MfaSettings, NoDevice, PortalSession, Stage, TrustedDevice, User};
+use crate::store::Tx;
+use events::{Attempt, Outcome};
+
+pub use sessions::SessionInfo;
+pub(crate) use sessions::end_sessions;
+
+/// Sign-in settings from the configuration file.
+#[derive(Debug, Clone)]
+pub struct SignInConfig {
+    /// How long a portal session lasts (the guide's default: 8 hours).
+    pub session_hours: i64,
+    /// Failed sign-ins for one user name before it is locked for `lockout_seconds`.
+    pub lockout_threshold: i64,
+    /// Failed sign-ins from one address before it is locked for `lockout_seconds`.
+    pub ip_lockout_threshold: i64,
+    pub lockout_seconds: i64,
+    /// The delay added to a failed attempt grows by this much per recent failure (at most 5 s).
+    pub failure_delay_ms: u64,
+    /// How long a browser marked "This is a trusted device" skips MFA.
+    pub trusted_device_days: i64,
+    /// Directory domains users may type before (`DOMAIN\user`) or after (`user@domain`) their
+    /// user name. Empty: user names are taken as typed.
+    pub user_domains: Vec<String>,
+}
+
+impl Default for SignInConfig {
+    fn default() -> Self {
+        SignInConfig {
+            session_hours: 8,
+            lockout_threshold: 5,
+            ip_lockout_threshold: 50,
+            lockout_seconds: 900,
+            failure_delay_ms: 250,
+            trusted_device_days: 30,
+            user_domains: Vec::new(),
+        }
+    }
+}
+
+/// The browser a step comes from.
+#[derive(Debug, Clone, Default)]
+pub struct Client {
+    pub source_ip: String,
+    pub user_agent: String,
+    /// The trusted-device cookie, if the browser has one.
+    pub device_token: Option<String>,
+}
+
+/// Why a sign-in step did not go through. The messages never tell whether a user exists.
+#[derive(Debug)]
+pub enum SignInError {
+    /// Wrong user name or password.
+    Incorrect,
+    /// Too many failed attempts for this user name or from this address.
+    Locked,
+    /// MFA is required, the user has no device, and the administrator blocks such sign-ins.
+    NoDeviceBlocked,
+    /// The MFA code was wrong or already used.
+    WrongCode,
+    /// The step's session is missing, expired or at another stage: sign in again.
+    Restart,
+    /// Input the user can correct (a password that breaks the policy, say).
+    Invalid(Error),
+    Failed(Error),
+}
+
+impl From<Error> for SignInError {
+    fn from(e: Error) -> Self {
+        SignInError::Failed(e)
+    }
+}
+
+impl From<crate::error::StoreError> for SignInError {
+    fn from(e: crate::error::StoreError) -> Self {
+        SignInError::Failed(e.into())
+    }
+}
+
+impl std::fmt::Display for SignInError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SignInError::Incorrect => write!(f, "Your user name or password is incorrect."),
+            SignInError::Locked => write!(f, "Too many failed sign-in attempts. Wait a few minutes, then try again."),
+            SignInError::NoDeviceBlocked => {
+                write!(f, "Your administrator requires an MFA device to sign in, and you have none registered. Contact your administrator.")
+            }
+            SignInError::WrongCode => write!(f, "The code is incorrect or was already used. Enter the current code."),
+            SignInError::Restart => write!(f, "Your sign-in expired. Sign in again."),
+            SignInError::Invalid(e) | SignInError::Failed(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+pub type SignInResult<T> = std::result::Result<T, SignInError>;
+
+/// Where the browser goes next, and the cookie that takes it there.
+#[derive(Debug)]
+pub struct Step {
+    /// The new session token: the cookie's value from now on.
+    pub token: String,
+    pub stage: Stage,
+    pub session: PortalSession,
+    /// Set when the user ticked "This is a trusted device": the device cookie's value.
+    pub trusted_device_token: Option<String>,
+}
+
+/// A random secret for cookies and links: 32 bytes, base64url.
+pub(crate) fn new_secret() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// The browser's family and major version, from its User-Agent: enough to tell "another browser"
+/// without breaking on every minor update.
+pub(crate) fn browser_of(user_agent: &str) -> String {
+    for marker in ["Edg/", "OPR/", "Firefox/", "Chrome/", "Version/"] {
+        if let Some(rest) = user_agent.split(marker).nth(1) {
+            let major = rest.split(['.', ' ']).next().unwrap_or_default();
+            return format!("{}{major}", marker.trim_end_matches('/'));
+        }
+    }
+    user_agent.chars().take(64).collect()
+}
+
+impl Services {
+    pub(crate) fn signin_config(&self) -> &SignInConfig {
+        &self.config.signin
+    }
+
+    /// MFA settings of the instance ("PutMfaDeviceManagementForDirectory" changes them).
+    pub async fn mfa_settings(&self) -> Result<MfaSettings> {
+        let mut tx = self.store.begin_read().await?;
+        let value = tx.get_setting(MFA_SETTING).await?;
+        tx.rollback().await?;
+        Ok(match value {
+            Some(text) => serde_json::from_str(&text).map_err(|e| Error::internal(format!("stored MFA settings do not parse: {e}")))?,
+            None => MfaSettings::default(),
+        })
+    }
+
+    /// Find the user a typed name means: as typed, else without a configured `DOMAIN\` prefix or
+    /// `@domain` suffix.
+    async fn user_for_sign_in(&self, tx: &mut Box<dyn Tx>, typed: &str) -> Result<Option<User>> {
+        let store_id = self.store_id()?;
+        if let Some(user) = tx.find_user_by_name(&store_id, typed).await? {
+            return Ok(Some(user));
+        }
+        let domains = &self.signin_config().user_domains;
+        let bare = match (typed.split_once('\\'), typed.rsplit_once('@')) {
+            (Some((domain, name)), _)
+                if domains.iter().any(|d| d.eq_ignore_ascii_case(domain) || short(d).eq_ignore_ascii_case(domain)) =>
+            {
+                Some(name)
+            }
+            (_, Some((name, domain))) if domains.iter().any(|d| d.eq_ignore_ascii_case(domain)) => Some(name),
+            _ => None,
+        };
+        match bare {
+            Some(name) if !name.is_empty() => Ok(tx.find_user_by_name(&store_id, name).await?),
+            _ => Ok(None),
+        }
+    }
+
+    /// First step: user name and password.
+    pub async fn sign_in(&self, client: &Client, user_name: &str, password: &str, login_to: &str) -> SignInResult<Step> {
+        let user_name = user_name.trim();
+        let workflow = crate::ids::new_uuid();
+        let attempt = Attempt { user_name, source_ip: &client.source_ip, user_agent: &client.user_agent, workflow: &workflow };
+        let now = self.clock.now();
+        let mut tx = self.store.begin_read().await?;
+        if self.throttled(&mut tx, user_name, &client.source_ip, now).await? {
+            tx.rollback().await?;
+            self.write_events(vec![
+                self.challenge_event(&attempt, "PASSWORD"),
+                self.verification_event(&attempt, "PASSWORD", Outcome::Failure),
+            ])
+            .await?;
+            return Err(SignInError::Locked);
+        }
+        let user = self.user_for_sign_in(&mut tx, user_name).await?;
+        let record = match &user {
+            Some(u) => tx.get_password(&u.user_id).await?,
+            None => None,
+        };
+        tx.rollback().await?;
+
+        // Hash even for unknown users, so timing does not tell them apart.
+        let candidate = zeroize::Zeroizing::new(password.to_string());
+        let stored = record.as_ref().map(|r| r.hash.clone());
+        let matches = tokio::task::spawn_blocking(move || crate::password::verify_or_burn(&candidate, stored.as_deref()))
+            .await
+            .map_err(|e| Error::internal(format!("password check failed: {e}")))?;
+
+        let user = match user {
+            Some(u) if matches && u.active => u,
+            _ => {
+                let failures = self
+                    .record_failure(
+                        user_name,
+                        &client.source_ip,
+                        vec![self.challenge_event(&attempt, "PASSWORD"), self.verification_event(&attempt, "PASSWORD", Outcome::Failure)],
+                    )
+                    .await?;
+                self.failure_delay(failures).await;
+                return Err(SignInError::Incorrect);
+            }
+        };
+        let must_change = record.is_some_and(|r| r.must_change);
+        let mut events = vec![self.challenge_event(&attempt, "PASSWORD"), self.verification_event(&attempt, "PASSWORD", Outcome::Success)];
+        let session = PortalSession {
+            session_id: crate::ids::new_uuid(),
+            token_hash: String::new(),
+            user_id: user.user_id.clone(),
+            stage: Stage::PasswordChange,
+            auth_workflow_id: workflow.clone(),
+            verified: vec!["PASSWORD".to_string()],
+            enrolled_device: false,
+            source_ip: client.source_ip.clone(),
+            user_agent: client.user_agent.clone(),
+            created_at: now,
+            last_seen_at: now,
+            expires_at: now + Duration::minutes(STEP_MINUTES),
+            pending: None,
+        };
+        let mut tx = self.store.begin().await?;
+        let session =
+            if must_change { session } else { self.after_password(&mut tx, session, &user, client, login_to, &mut events).await? };
+        let step = self.save_step(tx, session, events, true).await?;
+        self.clear_failures(user_name).await?;
+        Ok(step)
+    }
+
+    /// After the password (and any forced change): MFA, its registration, or signed in.
+    async fn after_password(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        mut session: PortalSession,
+        user: &User,
+        client: &Client,
+        login_to: &str,
+        events: &mut Vec<crate::model::AuditRecord>,
+    ) -> SignInResult<PortalSession> {
+        let settings = self.mfa_settings().await?;
+        let devices: Vec<MfaDevice> = tx.list_mfa_devices(&user.user_id).await?.into_iter().filter(|d| settings.allows(d.kind)).collect();
+        let prompt = match settings.mode {
+            MfaMode::Never => false,
+            MfaMode::AlwaysOn => true,
+            MfaMode::ContextAware => !self.trusted(tx, user, client).await?,
+        };
+        let attempt = Attempt {
+            user_name: &user.profile.user_name,
+            source_ip: &client.source_ip,
+            user_agent: &client.user_agent,
+            workflow: &session.auth_workflow_id,
+        };
+        session.stage = if !prompt {
+            Stage::SignedIn
+        } else if let Some(kind) = preferred(&devices) {
+            events.push(self.challenge_event(&attempt, kind.as_str()));
+            Stage::Mfa
+        } else {
+            match settings.no_device {
+                NoDevice::Allow => Stage::SignedIn,
+                NoDevice::RequireRegistration => Stage::MfaEnroll,
+                NoDevice::Block => return Err(SignInError::NoDeviceBlocked),
+                NoDevice::EmailCode => {
+                    return Err(SignInError::Failed(Error::Unavailable {
+                        message: "one-time codes by email need SMTP, which is not configured".into(),
+                    }));
+                }
+            }
+        };
+        if session.stage == Stage::SignedIn {
+            self.complete(&mut session, &user.profile.user_name, client, login_to, events);
+        }
+        Ok(session)
+    }
+
+    /// Mark the session signed in for the full session length, with its UserAuthentication event.
+    fn complete(
+        &self,
+        session: &mut PortalSession,
+        user_name: &str,
+        client: &Client,
+        login_to: &str,
+        events: &mut Vec<crate::model::AuditRecord>,
+    ) {
+        let now = self.clock.now();
+        session.stage = Stage::SignedIn;
+        session.created_at = now;
+        session.expires_at = now + Duration::hours(self.signin_config().session_hours);
+        session.pending = None;
+        let attempt =
+            Attempt { user_name, source_ip: &client.source_ip, user_agent: &client.user_agent, workflow: &session.auth_workflow_id };
+        events.push(self.authentication_event(&attempt, &session.verified, session.enrolled_device, login_to));
+    }
+
+    /// Store the session under a new token with the step's events, in one transaction.
+    async fn save_step(
+        &self,
+        mut tx: Box<dyn Tx>,
+        mut session: PortalSession,
+        events: Vec<crate::model::AuditRecord>,
+        new: bool,
+    ) -> SignInResult<Step> {
+        let token = new_secret();
+        session.token_hash = token_hash(&token);
+        if new {
+            tx.insert_session(&session).await?;
+        } else {
+            tx.update_session(&session).await?;
+        }
+        for e in &events {
+            tx.insert_audit(e).await?;
+        }
+        tx.commit().await?;
+        Ok(Step { token, stage: session.stage, session, trusted_device_token: None })
+    }
+
+    /// The session a step's token names, if it is at `stage` and not expired.
+    async fn step_session(&self, tx: &mut Box<dyn Tx>, token: &str, stage: Stage) -> SignInResult<(PortalSession, User)> {
+        let session = tx.find_session(&token_hash(token)).await?.ok_or(SignInError::Restart)?;
+        if session.stage != stage || session.expires_at <= self.clock.now() {
+            return Err(SignInError::Restart);
+        }
+        let user = tx.get_user(&self.store_id()?, &session.user_id).await?.filter(|u| u.active).ok_or(SignInError::Restart)?;
+        Ok((session, user))
+    }
+
+    /// Forced change after a one-time password: the new password, then on to MFA.
+    pub async fn change_password_at_sign_in(&self, client: &Client, token: &str, new_password: &str, login_to: &str) -> SignInResult<Step> {
+        crate::password::check_policy("Password", new_password).map_err(SignInError::Invalid)?;
+        let mut tx = self.store.begin().await?;
+        let (session, user) = self.step_session(&mut tx, token, Stage::PasswordChange).await?;
+        let record = tx.get_password(&user.user_id).await?.ok_or(SignInError::Restart)?;
+        let candidate = zeroize::Zeroizing::new(new_password.to_string());
+        let recent: Vec<String> =
+            std::iter::once(record.hash.clone()).chain(record.history.clone()).take(crate::password::HISTORY).collect();
+        let (reused, hash) = tokio::task::spawn_blocking(move || {
+            let reused = recent.iter().any(|h| crate::password::verify(&candidate, h));
+            (reused, crate::password::hash(&candidate))
+        })
+        .await
+        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))?;
+        if reused {
+            return Err(SignInError::Invalid(Error::validation("Password", "The last three passwords cannot be reused")));
+        }
+        let mut history = vec![record.hash.clone()];
+        history.extend(record.history.iter().cloned());
+        history.truncate(crate::password::HISTORY - 1);
+        tx.put_password(&crate::model::PasswordRecord {
+            user_id: user.user_id.clone(),
+            hash: hash?,
+            must_change: false,
+            history,
+            updated_at: self.clock.now(),
+        })
+        .await?;
+        let mut events = Vec::new();
+        let session = self.after_password(&mut tx, session, &user, client, login_to, &mut events).await?;
+        self.save_step(tx, session, events, false).await
+    }
+
+    /// Answer the MFA challenge with an authenticator app's code.
+    pub async fn verify_totp_at_sign_in(
+        &self,
+        client: &Client,
+        token: &str,
+        code: &str,
+        trust_device: bool,
+        login_to: &str,
+    ) -> SignInResult<Step> {
+        let mut tx = self.store.begin().await?;
+        let (mut session, user) = self.step_session(&mut tx, token, Stage::Mfa).await?;
+        let attempt = Attempt {
+            user_name: &user.profile.user_name,
+            source_ip: &client.source_ip,
+            user_agent: &client.user_agent,
+            workflow: &session.auth_workflow_id,
+        };
+        if self.throttled(&mut tx, &user.profile.user_name, &client.source_ip, self.clock.now()).await? {
+            return Err(SignInError::Locked);
+        }
+        let settings = self.mfa_settings().await?;
+        let devices = tx.list_mfa_devices(&user.user_id).await?;
+        let matched = if settings.authenticator_apps { self.match_totp(&devices, code)? } else { None };
+        let Some(mut device) = matched else {
+            tx.rollback().await?;
+            let failures = self
+                .record_failure(
+                    &user.profile.user_name,
+                    &client.source_ip,
+                    vec![self.verification_event(&attempt, "TOTP", Outcome::Failure)],
+                )
+                .await?;
+            self.failure_delay(failures).await;
+            return Err(SignInError::WrongCode);
+        };
+        device.last_used_at = Some(self.clock.now());
+        tx.update_mfa_device(&device).await?;
+        let mut events = vec![self.verification_event(&attempt, "TOTP", Outcome::Success)];
+        session.verified.push("TOTP".to_string());
+        self.complete(&mut session, &user.profile.user_name, client, login_to, &mut events);
+        let trusted = if trust_device { Some(self.trust_device(&mut tx, &user, client).await?) } else { None };
+        let mut step = self.save_step(tx, session, events, false).await?;
+        step.trusted_device_token = trusted;
+        self.clear_failures(&user.profile.user_name).await?;
+        Ok(step)
+    }
+
+    /// Remember this browser: MFA is skipped here (context-aware mode) while it and its address
+    /// stay the same.
+    async fn trust_device(&self, tx: &mut Box<dyn Tx>, user: &User, client: &Client) -> SignInResult<String> {
+        let token = new_secret();
+        let now = self.clock.now();
+        tx.insert_trusted_device(&TrustedDevice {
+            token_hash: token_hash(&token),
+            user_id: user.user_id.clone(),
+            browser: browser_of(&client.user_agent),
+            source_ip: client.source_ip.clone(),
+            created_at: now,
+            expires_at: now + Duration::days(self.signin_config().trusted_device_days),
+        })
+        .await?;
+        Ok(token)
+    }
+
+    async fn trusted(&self, tx: &mut Box<dyn Tx>, user: &User, client: &Client) -> Result<bool> {
+        let Some(token) = &client.device_token else { return Ok(false) };
+        let Some(device) = tx.find_trusted_device(&token_hash(token)).await? else { return Ok(false) };
+        Ok(device.user_id == user.user_id
+            && device.expires_at > self.clock.now()
+            && device.browser == browser_of(&client.user_agent)
+            && device.source_ip == client.source_ip)
+    }
+
+    async fn write_events(&self, events: Vec<crate::model::AuditRecord>) -> Result<()> {
+        let mut tx = self.store.begin().await?;
+        for e in &events {
+            tx.insert_audit(e).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Sign-in steps that are not finished expire after this many minutes.
+const STEP_MINUTES: i64 = 15;
+pub(crate) const MFA_SETTING: &str = "mfa";
+
+/// The device type to challenge with: security keys first (phishing-resistant), else an app.
+fn preferred(devices: &[MfaDevice]) -> Option<MfaKind> {
+    if devices.iter().any(|d| d.kind == MfaKind::WebAuthn) {
+        Some(MfaKind::WebAuthn)
+    } else if devices.iter().any(|d| d.kind == MfaKind::Totp) {
+        Some(MfaKind::Totp)
+    } else {
+        None
+    }
+}
+
+/// `example.com` → `example`, the NetBIOS-style short name users type before a backslash.
+fn short(domain: &str) -> &str {
+    domain.split('.').next().unwrap_or(domain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn browsers_by_family_and_major_version() {
+        let chrome = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/148.0.7778.167 Safari/537.36";
+        assert_eq!(browser_of(chrome), "Chrome148");
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+        assert_eq!(browser_of(firefox), "Firefox128");
+        assert_ne!(browser_of(chrome), browser_of(firefox));
+    }
+
+    #[test]
+    fn preferred_device_kind() {
+        assert_eq!(preferred(&[]), None);
+    }
+}
