@@ -44,6 +44,8 @@ pub struct SeaStore {
     /// SQLite has one writer at a time; every transaction writes (its audit record at least), so
     /// transactions queue here instead of spinning on SQLITE_BUSY, and commit in groups.
     sqlite_writer: Option<group_commit::GroupCommit>,
+    /// SQLite reads, in place too (sqlite_writer.rs).
+    sqlite_readers: Option<sqlite_writer::ReadPool>,
     /// SQLite serves one node, so its rate buckets live in memory.
     local_buckets: std::sync::Mutex<std::collections::HashMap<String, (f64, f64)>>,
 }
@@ -76,13 +78,15 @@ pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<SeaSt
     let db = Database::connect(opts).await.map_err(convert::db_err)?;
     Migrator::up(&db, None).await.map_err(convert::db_err)?;
     let backend = db.get_database_backend();
-    let sqlite_writer = match sqlite {
-        true => Some(group_commit::GroupCommit::new(
-            sqlite_writer::WriterConn::open(&sqlite_path(url)?, options.sqlite_synchronous_full).map_err(convert::db_err)?,
-        )),
-        false => None,
+    let (sqlite_writer, sqlite_readers) = if sqlite {
+        let path = sqlite_path(url)?;
+        let writer = sqlite_writer::WriterConn::open(&path, options.sqlite_synchronous_full).map_err(convert::db_err)?;
+        let readers = sqlite_writer::ReadPool::open(&path, READERS).map_err(convert::db_err)?;
+        (Some(group_commit::GroupCommit::new(writer)), Some(readers))
+    } else {
+        (None, None)
     };
-    Ok(Arc::new(SeaStore { db, backend, sqlite_writer, local_buckets: Default::default() }))
+    Ok(Arc::new(SeaStore { db, backend, sqlite_writer, sqlite_readers, local_buckets: Default::default() }))
 }
 
 impl SeaStore {
@@ -110,6 +114,9 @@ impl Store for SeaStore {
     /// consistent snapshot by itself on both backends, and read operations answer from one
     /// statement (those that run several, such as IsMemberInGroups, need no snapshot across them).
     async fn begin_read(&self) -> StoreResult<Box<dyn Tx>> {
+        if let Some(readers) = &self.sqlite_readers {
+            return Ok(Box::new(tx::SeaTx::reads_in_place(readers.conn())));
+        }
         Ok(Box::new(tx::SeaTx::reads(self.db.clone())))
     }
 
@@ -162,6 +169,9 @@ impl Store for SeaStore {
         }
     }
 }
+
+/// SQLite read connections: a statement holds one for microseconds, so a few serve many tasks.
+const READERS: usize = 4;
 
 /// The file of a `sqlite:` URL, as sqlx reads it (`sqlite://path?options` or `sqlite:path`).
 fn sqlite_path(url: &str) -> StoreResult<std::path::PathBuf> {

@@ -24,6 +24,26 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Connections that serve reads in place, as the writer serves writes: each statement borrows
+/// one for its few microseconds. WAL readers never wait for the writer.
+pub struct ReadPool {
+    conns: Vec<WriterConn>,
+    next: std::sync::atomic::AtomicUsize,
+}
+
+impl ReadPool {
+    pub fn open(path: &Path, size: usize) -> Result<Self, DbErr> {
+        let conns = (0..size.max(1)).map(|_| WriterConn::open(path, true)).collect::<Result<_, _>>()?;
+        Ok(ReadPool { conns, next: Default::default() })
+    }
+
+    /// A connection for the next read operation, round robin.
+    pub fn conn(&self) -> WriterConn {
+        let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.conns.len();
+        self.conns[i].clone()
+    }
+}
+
 /// Prepared statements kept per connection; the store issues a few dozen distinct ones.
 const STATEMENT_CACHE: usize = 256;
 
@@ -66,8 +86,9 @@ impl WriterConn {
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, DbErr> {
-        // The group-commit lock already serializes users; this mutex is never contended, and a
-        // panic while it was held leaves nothing a later ROLLBACK cannot undo.
+        // The writer: the group-commit lock already serializes users, so this mutex is never
+        // contended. A reader: held for one statement. A panic while it was held leaves nothing a
+        // later ROLLBACK cannot undo.
         let conn = self.0.lock().unwrap_or_else(|p| p.into_inner());
         f(&conn).map_err(lite_err)
     }

@@ -27,7 +27,7 @@ use crate::sqlite_writer::WriterConn;
 pub enum Db {
     Txn(DatabaseTransaction),
     Pool(DatabaseConnection),
-    /// SQLite writes: the operation's savepoint on the writer connection (group_commit.rs).
+    /// SQLite: a savepoint on the writer connection (group_commit.rs), or a read connection.
     Writer(WriterConn),
 }
 
@@ -91,6 +91,11 @@ impl SeaTx {
     /// Reads straight from the pool: read operations that run one statement need no transaction.
     pub fn reads(pool: DatabaseConnection) -> Self {
         SeaTx { txn: Some(Db::Pool(pool)), slot: None }
+    }
+
+    /// SQLite reads on a connection of the read pool, statement by statement.
+    pub fn reads_in_place(conn: WriterConn) -> Self {
+        SeaTx { txn: Some(Db::Writer(conn)), slot: None }
     }
 
     fn db(&self) -> &Db {
