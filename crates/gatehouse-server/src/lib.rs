@@ -4,6 +4,7 @@
 mod aws;
 mod case;
 mod ops;
+mod portal;
 mod scim;
 
 use axum::Router;
@@ -26,6 +27,7 @@ pub fn router(state: AppState) -> Router {
     ops::routes()
         .route("/", axum::routing::post(aws::handle))
         .merge(scim::routes())
+        .merge(portal::routes())
         .route_layer(axum::middleware::from_fn(ops::track_requests))
         .with_state(state)
 }

@@ -56,6 +56,15 @@ pub async fn open(config: &Config) -> anyhow::Result<Opened> {
         admin_email: config.admin_email.clone(),
         api_rate_limit: config.api_rate_limit,
         scim_token_lifetime_days: config.scim_token_lifetime_days,
+        signin: gatehouse_core::services::SignInConfig {
+            session_hours: config.session_hours,
+            lockout_threshold: config.signin_lockout_threshold,
+            ip_lockout_threshold: config.signin_ip_lockout_threshold,
+            lockout_seconds: config.signin_lockout_seconds,
+            trusted_device_days: config.trusted_device_days,
+            user_domains: config.signin_user_domains.clone(),
+            ..Default::default()
+        },
         ..ServiceConfig::default()
     };
     let services = Services::open(store.clone(), key, Arc::new(SystemClock), service_config).await.map_err(service_error)?;

@@ -34,6 +34,17 @@ pub struct Config {
     pub api_rate_limit: f64,
     /// Validity of new SCIM access tokens, in days.
     pub scim_token_lifetime_days: i64,
+    /// Portal sessions last this many hours (the guide's default: 8).
+    pub session_hours: i64,
+    /// Failed sign-ins for one user name before it is locked, and for one address.
+    pub signin_lockout_threshold: i64,
+    pub signin_ip_lockout_threshold: i64,
+    /// How long a lockout lasts, in seconds.
+    pub signin_lockout_seconds: i64,
+    /// Days a browser marked "This is a trusted device" skips MFA (context-aware mode).
+    pub trusted_device_days: i64,
+    /// Directory domains users may type as DOMAIN\user or user@domain at sign-in.
+    pub signin_user_domains: Vec<String>,
     /// "text" or "json".
     pub log_format: String,
     /// tracing filter, e.g. "info" or "gatehouse=debug,info".
@@ -58,6 +69,12 @@ impl Default for Config {
             max_groups: 10_000,
             api_rate_limit: 20.0,
             scim_token_lifetime_days: 365,
+            session_hours: 8,
+            signin_lockout_threshold: 5,
+            signin_ip_lockout_threshold: 50,
+            signin_lockout_seconds: 900,
+            trusted_device_days: 30,
+            signin_user_domains: Vec::new(),
             log_format: "text".into(),
             log_level: "info".into(),
             shutdown_grace_seconds: 30,
@@ -79,6 +96,12 @@ const KEYS: &[&str] = &[
     "max_groups",
     "api_rate_limit",
     "scim_token_lifetime_days",
+    "session_hours",
+    "signin_lockout_threshold",
+    "signin_ip_lockout_threshold",
+    "signin_lockout_seconds",
+    "trusted_device_days",
+    "signin_user_domains",
     "log_format",
     "log_level",
     "shutdown_grace_seconds",
@@ -106,6 +129,13 @@ impl Config {
         }
         if !matches!(self.log_format.as_str(), "text" | "json") {
             anyhow::bail!("log_format must be \"text\" or \"json\", not {:?}", self.log_format);
+        }
+        // The guide: sessions of 15 minutes to 7 days.
+        if !(1..=168).contains(&self.session_hours) {
+            anyhow::bail!("session_hours must be between 1 and 168, not {}", self.session_hours);
+        }
+        if self.signin_lockout_seconds < 1 || self.signin_lockout_threshold < 1 || self.signin_ip_lockout_threshold < 1 {
+            anyhow::bail!("signin_lockout_seconds and the lockout thresholds must be at least 1");
         }
         if !(1..=3650).contains(&self.scim_token_lifetime_days) {
             anyhow::bail!("scim_token_lifetime_days must be between 1 and 3650, not {}", self.scim_token_lifetime_days);

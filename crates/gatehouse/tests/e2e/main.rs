@@ -9,4 +9,5 @@ mod harness;
 mod identity;
 mod org;
 mod server;
+mod signin;
 mod storage;

@@ -131,6 +131,11 @@ pub(crate) fn new_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// A CSRF token for a browser's forms (the portal's double-submit cookie).
+pub fn new_csrf_token() -> String {
+    new_secret()
+}
+
 /// The browser's family and major version, from its User-Agent: enough to tell "another browser"
 /// without breaking on every minor update.
 pub(crate) fn browser_of(user_agent: &str) -> String {
@@ -429,6 +434,96 @@ impl Services {
         Ok(step)
     }
 
+    /// Forced registration at sign-in: a new authenticator secret, kept (encrypted) with the
+    /// sign-in until the user proves their app has it.
+    pub async fn start_enrollment_at_sign_in(&self, token: &str) -> SignInResult<crate::services::TotpEnrollment> {
+        let mut tx = self.store.begin().await?;
+        let (mut session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
+        if !self.mfa_settings().await?.authenticator_apps {
+            return Err(SignInError::Failed(Error::validation("DeviceType", "Authenticator apps are not allowed by the MFA settings")));
+        }
+        let secret = totp::new_secret();
+        let uri = totp::provisioning_uri(&secret, "Gatehouse", &user.profile.user_name)?;
+        let qr_svg = totp::qr_svg(&uri)?;
+        session.pending = Some(self.key.encrypt_str(&secret));
+        tx.update_session(&session).await?;
+        tx.commit().await?;
+        Ok(crate::services::TotpEnrollment { secret, uri, qr_svg })
+    }
+
+    /// Finish the forced registration with the app's current code: the device is stored and the
+    /// user is signed in (UserAuthentication with DeviceEnrollmentRequired).
+    pub async fn complete_enrollment_at_sign_in(
+        &self,
+        client: &Client,
+        token: &str,
+        code: &str,
+        name: &str,
+        login_to: &str,
+    ) -> SignInResult<Step> {
+        let mut tx = self.store.begin_read().await?;
+        let (session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
+        tx.rollback().await?;
+        let sealed = session.pending.clone().ok_or(SignInError::Restart)?;
+        let secret = self.key.decrypt_string(&sealed)?;
+        let ctx = crate::services::Ctx::new(session_principal(self, &user)?, client.source_ip.clone(), client.user_agent.clone());
+        match self.complete_totp_registration(&ctx, &user.user_id, &secret, code, name).await {
+            Ok(_) => {}
+            Err(Error::Validation { field, .. }) if field == "Code" => return Err(SignInError::WrongCode),
+            Err(e @ (Error::Validation { .. } | Error::Conflict { .. } | Error::QuotaExceeded { .. })) => {
+                return Err(SignInError::Invalid(e));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        let mut tx = self.store.begin().await?;
+        let (mut session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
+        session.enrolled_device = true;
+        let mut events = Vec::new();
+        self.complete(&mut session, &user.profile.user_name, client, login_to, &mut events);
+        self.save_step(tx, session, events, false).await
+    }
+
+    /// A signed-in user starts registering an authenticator app: the secret is kept (encrypted)
+    /// with their session until the app's first code proves it.
+    pub async fn start_device_registration(&self, ctx: &crate::services::Ctx, token: &str) -> Result<crate::services::TotpEnrollment> {
+        let info = self.portal_session(token).await?.ok_or_else(|| Error::AccessDenied { message: "Sign in again".into() })?;
+        let enrollment = self.start_totp_registration(ctx, &info.user.user_id).await?;
+        let mut session = info.session;
+        session.pending = Some(self.key.encrypt_str(&enrollment.secret));
+        let mut tx = self.store.begin().await?;
+        tx.update_session(&session).await?;
+        tx.commit().await?;
+        Ok(enrollment)
+    }
+
+    /// The registration started by [`Services::start_device_registration`], with the app's code.
+    pub async fn complete_device_registration(&self, ctx: &crate::services::Ctx, token: &str, code: &str, name: &str) -> Result<MfaDevice> {
+        let info = self.portal_session(token).await?.ok_or_else(|| Error::AccessDenied { message: "Sign in again".into() })?;
+        let sealed = info.session.pending.clone().ok_or_else(|| Error::validation("Code", "Start the registration again"))?;
+        let secret = self.key.decrypt_string(&sealed)?;
+        let device = self.complete_totp_registration(ctx, &info.user.user_id, &secret, code, name).await?;
+        let mut session = info.session;
+        session.pending = None;
+        let mut tx = self.store.begin().await?;
+        tx.update_session(&session).await?;
+        tx.commit().await?;
+        Ok(device)
+    }
+
+    /// The pending registration's secret again (the page is shown anew after a wrong code).
+    pub async fn pending_registration(&self, token: &str) -> Result<Option<crate::services::TotpEnrollment>> {
+        let Some(session) = self.step_of(token).await? else { return Ok(None) };
+        let Some(sealed) = session.pending else { return Ok(None) };
+        let secret = self.key.decrypt_string(&sealed)?.to_string();
+        let mut tx = self.store.begin_read().await?;
+        let user = tx.get_user(&self.store_id()?, &session.user_id).await?;
+        tx.rollback().await?;
+        let Some(user) = user else { return Ok(None) };
+        let uri = totp::provisioning_uri(&secret, "Gatehouse", &user.profile.user_name)?;
+        let qr_svg = totp::qr_svg(&uri)?;
+        Ok(Some(crate::services::TotpEnrollment { secret, uri, qr_svg }))
+    }
+
     /// Remember this browser: MFA is skipped here (context-aware mode) while it and its address
     /// stay the same.
     async fn trust_device(&self, tx: &mut Box<dyn Tx>, user: &User, client: &Client) -> SignInResult<String> {
@@ -463,6 +558,12 @@ impl Services {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The principal a user acts as during their own sign-in (registering their first device).
+fn session_principal(svc: &Services, user: &User) -> Result<crate::services::Principal> {
+    let account = &svc.instance()?.management_account_id;
+    Ok(crate::services::Principal::portal_user(account, &user.user_id, &user.profile.user_name))
 }
 
 /// Sign-in steps that are not finished expire after this many minutes.

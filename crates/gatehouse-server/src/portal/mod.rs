@@ -1,0 +1,29 @@
+//! The user portal under `/start`: sign-in (password, forced change, MFA or its registration),
+//! the home page, MFA devices and sign-out. Server-rendered pages that work without JavaScript;
+//! every form carries a CSRF token, and every answer a strict Content-Security-Policy.
+
+mod pages;
+mod web;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/start", get(pages::home))
+        .route("/start/", get(pages::home))
+        .route("/start/signin", get(pages::signin_form).post(pages::signin))
+        .route("/start/signin/password", get(pages::password_form).post(pages::password))
+        .route("/start/signin/mfa", get(pages::mfa_form).post(pages::mfa))
+        .route("/start/signin/register", get(pages::enroll_form).post(pages::enroll))
+        .route("/start/signout", post(pages::signout))
+        .route("/start/mfa-devices", get(pages::devices))
+        .route("/start/mfa-devices/totp", post(pages::add_totp))
+        .route("/start/mfa-devices/totp/confirm", post(pages::confirm_totp))
+        .route("/start/mfa-devices/{id}/rename", post(pages::rename_device))
+        .route("/start/mfa-devices/{id}/delete", post(pages::delete_device))
+        .route("/static/portal.css", get(web::stylesheet))
+        .layer(axum::middleware::from_fn(web::security_headers))
+}

@@ -1,0 +1,533 @@
+//! The portal's pages: each handler calls one service step and renders the result or the step's
+//! error in the page.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::Response;
+use gatehouse_core::Ctx;
+use gatehouse_core::model::Stage;
+use gatehouse_core::services::{SessionInfo, SignInError, Step, TotpEnrollment};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+use super::web::*;
+use crate::AppState;
+
+#[derive(Template)]
+#[template(path = "portal/signin.html")]
+struct SignInPage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    next: &'a str,
+    username: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "portal/change_password.html")]
+struct ChangePasswordPage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    next: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "portal/mfa.html")]
+struct MfaPage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    next: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "portal/register_totp.html")]
+struct RegisterTotpPage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    next: &'a str,
+    forced: bool,
+    action: &'a str,
+    secret: &'a str,
+    qr_data_uri: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/home.html")]
+struct HomePage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    user_name: &'a str,
+}
+
+struct DeviceRow {
+    id: String,
+    name: String,
+    kind: &'static str,
+    created: String,
+}
+
+#[derive(Template)]
+#[template(path = "portal/devices.html")]
+struct DevicesPage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    user_name: &'a str,
+    devices: Vec<DeviceRow>,
+    can_manage: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    confirm_password: String,
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    trusted: Option<String>,
+    #[serde(default)]
+    device_name: String,
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    device_name: String,
+}
+
+const FORM_EXPIRED: &str = "Your form expired. Try again.";
+
+fn cookies(extra: Option<HeaderValue>) -> Vec<HeaderValue> {
+    extra.into_iter().collect()
+}
+
+fn svg_data_uri(svg: &str) -> String {
+    use base64::Engine;
+    format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg))
+}
+
+fn signin_page(
+    headers: &HeaderMap,
+    status: StatusCode,
+    next: &str,
+    username: &str,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let (csrf, set) = csrf_token(headers);
+    let html = SignInPage { error, notice, csrf: &csrf, next: &safe_next(next), username }.render();
+    page(status, html, cookies(set))
+}
+
+/// The page of the step a session is at.
+fn step_path(stage: Stage, next: &str) -> String {
+    let q = format!("?next={}", urlencode(next));
+    match stage {
+        Stage::PasswordChange => format!("/start/signin/password{q}"),
+        Stage::Mfa => format!("/start/signin/mfa{q}"),
+        Stage::MfaEnroll => format!("/start/signin/register{q}"),
+        Stage::SignedIn => safe_next(next),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// After a step: the new session cookie (and the trusted-device cookie), then the next page.
+fn after_step(state: &AppState, step: Step, next: &str) -> Response {
+    let secure = state.public_url.starts_with("https://");
+    let session_age = (step.session.expires_at - step.session.created_at).num_seconds();
+    let mut set = vec![set_cookie(SESSION_COOKIE, &step.token, Some(session_age), secure)];
+    if let Some(device) = &step.trusted_device_token {
+        let days = state.services.config().signin.trusted_device_days;
+        set.push(set_cookie(DEVICE_COOKIE, device, Some(days * 86_400), secure));
+    }
+    see_other(&step_path(step.stage, next), set)
+}
+
+/// The signed-in session of this request, if any.
+async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(String, SessionInfo)> {
+    let token = cookie(headers, SESSION_COOKIE)?;
+    let info = state.services.portal_session(&token).await.ok().flatten()?;
+    Some((token, info))
+}
+
+fn user_ctx(state: &AppState, info: &SessionInfo, headers: &HeaderMap, peer: SocketAddr) -> Option<Ctx> {
+    let account = state.services.instance().ok()?.management_account_id.clone();
+    let c = client(headers, peer);
+    Some(Ctx::new(info.principal(&account), c.source_ip, c.user_agent))
+}
+
+fn to_signin(next: &str) -> Response {
+    see_other(&format!("/start/signin?next={}", urlencode(next)), vec![])
+}
+
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/") };
+    let (csrf, set) = csrf_token(&headers);
+    page(
+        StatusCode::OK,
+        HomePage { error: None, notice: None, csrf: &csrf, user_name: &info.user.profile.user_name }.render(),
+        cookies(set),
+    )
+}
+
+pub async fn signin_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+    if signed_in(&state, &headers).await.is_some() {
+        return see_other(&safe_next(&q.next), vec![]);
+    }
+    signin_page(&headers, StatusCode::OK, &q.next, "", None, None)
+}
+
+pub async fn signin(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<SignInForm>,
+) -> Response {
+    if !check_csrf(&headers, &f.csrf) {
+        return signin_page(&headers, StatusCode::FORBIDDEN, &f.next, &f.username, Some(FORM_EXPIRED.into()), None);
+    }
+    let next = safe_next(&f.next);
+    match state.services.sign_in(&client(&headers, peer), &f.username, &f.password, &next).await {
+        Ok(step) => after_step(&state, step, &next),
+        Err(e) => {
+            let status = match e {
+                SignInError::Locked => StatusCode::TOO_MANY_REQUESTS,
+                SignInError::Failed(_) => StatusCode::INTERNAL_SERVER_ERROR,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            signin_page(&headers, status, &next, &f.username, Some(e.to_string()), None)
+        }
+    }
+}
+
+/// The session token of a sign-in in progress at `stage`, or the sign-in page.
+async fn step_token(state: &AppState, headers: &HeaderMap, stage: Stage, next: &str) -> Result<String, Response> {
+    let token = cookie(headers, SESSION_COOKIE);
+    let at = match &token {
+        Some(t) => state.services.step_of(t).await.ok().flatten(),
+        None => None,
+    };
+    match (token, at) {
+        (Some(t), Some(s)) if s.stage == stage => Ok(t),
+        (_, Some(s)) if s.stage == Stage::SignedIn => Err(see_other(&safe_next(next), vec![])),
+        _ => Err(signin_page(headers, StatusCode::UNAUTHORIZED, next, "", Some(SignInError::Restart.to_string()), None)),
+    }
+}
+
+fn step_error(state: &AppState, headers: &HeaderMap, e: SignInError, next: &str, retry: impl FnOnce(String) -> Response) -> Response {
+    let _ = state;
+    match e {
+        SignInError::Restart | SignInError::Locked | SignInError::NoDeviceBlocked => {
+            signin_page(headers, StatusCode::UNAUTHORIZED, next, "", Some(e.to_string()), None)
+        }
+        other => retry(other.to_string()),
+    }
+}
+
+pub async fn password_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+    if let Err(r) = step_token(&state, &headers, Stage::PasswordChange, &q.next).await {
+        return r;
+    }
+    let (csrf, set) = csrf_token(&headers);
+    page(StatusCode::OK, ChangePasswordPage { error: None, notice: None, csrf: &csrf, next: &safe_next(&q.next) }.render(), cookies(set))
+}
+
+pub async fn password(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<PasswordForm>,
+) -> Response {
+    let next = safe_next(&f.next);
+    let token = match step_token(&state, &headers, Stage::PasswordChange, &next).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let retry = |error: String| {
+        let (csrf, set) = csrf_token(&headers);
+        page(
+            StatusCode::BAD_REQUEST,
+            ChangePasswordPage { error: Some(error), notice: None, csrf: &csrf, next: &next }.render(),
+            cookies(set),
+        )
+    };
+    if !check_csrf(&headers, &f.csrf) {
+        return retry(FORM_EXPIRED.into());
+    }
+    if f.new_password != f.confirm_password {
+        return retry("The passwords do not match.".into());
+    }
+    match state.services.change_password_at_sign_in(&client(&headers, peer), &token, &f.new_password, &next).await {
+        Ok(step) => after_step(&state, step, &next),
+        Err(e) => step_error(&state, &headers, e, &next, retry),
+    }
+}
+
+pub async fn mfa_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+    if let Err(r) = step_token(&state, &headers, Stage::Mfa, &q.next).await {
+        return r;
+    }
+    let (csrf, set) = csrf_token(&headers);
+    page(StatusCode::OK, MfaPage { error: None, notice: None, csrf: &csrf, next: &safe_next(&q.next) }.render(), cookies(set))
+}
+
+pub async fn mfa(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let next = safe_next(&f.next);
+    let token = match step_token(&state, &headers, Stage::Mfa, &next).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let retry = |error: String| {
+        let (csrf, set) = csrf_token(&headers);
+        page(StatusCode::UNAUTHORIZED, MfaPage { error: Some(error), notice: None, csrf: &csrf, next: &next }.render(), cookies(set))
+    };
+    if !check_csrf(&headers, &f.csrf) {
+        return retry(FORM_EXPIRED.into());
+    }
+    let trusted = f.trusted.is_some();
+    match state.services.verify_totp_at_sign_in(&client(&headers, peer), &token, &f.code, trusted, &next).await {
+        Ok(step) => after_step(&state, step, &next),
+        Err(e) => step_error(&state, &headers, e, &next, retry),
+    }
+}
+
+fn register_page(headers: &HeaderMap, status: StatusCode, e: &TotpEnrollment, forced: bool, next: &str, error: Option<String>) -> Response {
+    let (csrf, set) = csrf_token(headers);
+    let action = if forced { "/start/signin/register" } else { "/start/mfa-devices/totp/confirm" };
+    let html = RegisterTotpPage {
+        error,
+        notice: None,
+        csrf: &csrf,
+        next,
+        forced,
+        action,
+        secret: &e.secret,
+        qr_data_uri: svg_data_uri(&e.qr_svg),
+    }
+    .render();
+    page(status, html, cookies(set))
+}
+
+pub async fn enroll_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+    let next = safe_next(&q.next);
+    let token = match step_token(&state, &headers, Stage::MfaEnroll, &next).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    match state.services.start_enrollment_at_sign_in(&token).await {
+        Ok(e) => register_page(&headers, StatusCode::OK, &e, true, &next, None),
+        Err(e) => step_error(&state, &headers, e, &next, |m| signin_page(&headers, StatusCode::FORBIDDEN, &next, "", Some(m), None)),
+    }
+}
+
+pub async fn enroll(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let next = safe_next(&f.next);
+    let token = match step_token(&state, &headers, Stage::MfaEnroll, &next).await {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let retry = |error: String| async {
+        match state.services.pending_registration(&token).await {
+            Ok(Some(e)) => register_page(&headers, StatusCode::BAD_REQUEST, &e, true, &next, Some(error)),
+            _ => signin_page(&headers, StatusCode::UNAUTHORIZED, &next, "", Some(SignInError::Restart.to_string()), None),
+        }
+    };
+    if !check_csrf(&headers, &f.csrf) {
+        return retry(FORM_EXPIRED.into()).await;
+    }
+    match state.services.complete_enrollment_at_sign_in(&client(&headers, peer), &token, &f.code, &f.device_name, &next).await {
+        Ok(step) => after_step(&state, step, &next),
+        Err(e @ (SignInError::Restart | SignInError::Locked | SignInError::NoDeviceBlocked)) => {
+            signin_page(&headers, StatusCode::UNAUTHORIZED, &next, "", Some(e.to_string()), None)
+        }
+        Err(e) => retry(e.to_string()).await,
+    }
+}
+
+pub async fn signout(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    if !check_csrf(&headers, &f.csrf) {
+        return see_other("/start/", vec![]);
+    }
+    if let Some((token, info)) = signed_in(&state, &headers).await
+        && let Some(ctx) = user_ctx(&state, &info, &headers, peer)
+        && let Err(e) = state.services.sign_out(&ctx, &token).await
+    {
+        tracing::error!(error = %e, "sign-out failed");
+    }
+    let mut r = signin_page(&headers, StatusCode::OK, "/start/", "", None, Some("You are signed out.".into()));
+    r.headers_mut().append(axum::http::header::SET_COOKIE, clear_cookie(SESSION_COOKIE));
+    r
+}
+
+async fn devices_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    info: &SessionInfo,
+    status: StatusCode,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let Some(ctx) = user_ctx(state, info, headers, peer) else { return to_signin("/start/mfa-devices") };
+    let devices = state.services.list_mfa_devices(&ctx, &info.user.user_id).await.unwrap_or_default();
+    let can_manage = state.services.mfa_settings().await.map(|s| s.users_manage_devices).unwrap_or(false);
+    let rows = devices
+        .into_iter()
+        .map(|d| DeviceRow { id: d.device_id, name: d.name, kind: d.kind.label(), created: d.created_at.format("%Y-%m-%d").to_string() })
+        .collect();
+    let (csrf, set) = csrf_token(headers);
+    let html = DevicesPage { error, notice, csrf: &csrf, user_name: &info.user.profile.user_name, devices: rows, can_manage }.render();
+    page(status, html, cookies(set))
+}
+
+pub async fn devices(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
+    devices_page(&state, &headers, peer, &info, StatusCode::OK, None, None).await
+}
+
+pub async fn add_totp(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let Some((token, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
+    if !check_csrf(&headers, &f.csrf) {
+        return devices_page(&state, &headers, peer, &info, StatusCode::FORBIDDEN, Some(FORM_EXPIRED.into()), None).await;
+    }
+    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
+    match state.services.start_device_registration(&ctx, &token).await {
+        Ok(e) => register_page(&headers, StatusCode::OK, &e, false, "/start/mfa-devices", None),
+        Err(e) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(e.to_string()), None).await,
+    }
+}
+
+pub async fn confirm_totp(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let Some((token, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
+    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
+    let result = if check_csrf(&headers, &f.csrf) {
+        state.services.complete_device_registration(&ctx, &token, &f.code, &f.device_name).await.map_err(|e| e.to_string())
+    } else {
+        Err(FORM_EXPIRED.to_string())
+    };
+    match result {
+        Ok(d) => devices_page(&state, &headers, peer, &info, StatusCode::OK, None, Some(format!("Registered {}.", d.name))).await,
+        Err(error) => match state.services.pending_registration(&token).await {
+            Ok(Some(e)) => register_page(&headers, StatusCode::BAD_REQUEST, &e, false, "/start/mfa-devices", Some(error)),
+            _ => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(error), None).await,
+        },
+    }
+}
+
+pub async fn rename_device(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
+    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
+    let result = if check_csrf(&headers, &f.csrf) {
+        state
+            .services
+            .rename_mfa_device(&ctx, &info.user.user_id, &id, &f.device_name)
+            .await
+            .map(|d| format!("Renamed to {}.", d.name))
+            .map_err(|e| e.to_string())
+    } else {
+        Err(FORM_EXPIRED.to_string())
+    };
+    match result {
+        Ok(notice) => devices_page(&state, &headers, peer, &info, StatusCode::OK, None, Some(notice)).await,
+        Err(error) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(error), None).await,
+    }
+}
+
+pub async fn delete_device(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
+    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
+    let result = if check_csrf(&headers, &f.csrf) {
+        state.services.delete_mfa_device(&ctx, &info.user.user_id, &id).await.map_err(|e| e.to_string())
+    } else {
+        Err(FORM_EXPIRED.to_string())
+    };
+    match result {
+        Ok(()) => devices_page(&state, &headers, peer, &info, StatusCode::OK, None, Some("The device was deleted.".into())).await,
+        Err(error) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(error), None).await,
+    }
+}

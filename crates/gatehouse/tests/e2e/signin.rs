@@ -1,0 +1,287 @@
+//! Portal sign-in at the service layer (the browser tests drive the same functions through the
+//! pages): passwords, forced change, sessions and their end, authenticator apps, lockout, and the
+//! guide's sign-in events. TOTP codes come from totp-rs, independently of Gatehouse's own code.
+
+use chrono::Duration;
+use gatehouse_core::clock::{Clock, ManualClock};
+use gatehouse_core::model::{MfaMode, MfaSettings, NoDevice, Stage};
+use gatehouse_core::services::{Client, ServiceConfig, Services, SignInConfig, SignInError};
+use gatehouse_core::{Ctx, Error};
+use std::sync::Arc;
+
+use crate::harness::*;
+
+fn config() -> ServiceConfig {
+    ServiceConfig { signin: SignInConfig { failure_delay_ms: 0, ..SignInConfig::default() }, ..ServiceConfig::default() }
+}
+
+fn browser(ip: &str) -> Client {
+    Client { source_ip: ip.into(), user_agent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/148.0.0.0 Safari/537.36".into(), device_token: None }
+}
+
+/// A user with a password they chose (no forced change).
+async fn user_with_password(svc: &Services, ctx: &Ctx, name: &str, password: &str) -> String {
+    let u = svc.create_user(ctx, profile(name, &format!("{name}@example.com"))).await.unwrap();
+    svc.set_password(ctx, &u.user_id, password, false).await.unwrap();
+    u.user_id
+}
+
+fn code_at(secret: &str, clock: &ManualClock) -> String {
+    let bytes = base32::decode(base32::Alphabet::Rfc4648 { padding: false }, secret).expect("base32 secret");
+    let totp = totp_rs::Builder::new().with_secret(bytes).build().expect("totp");
+    totp.generate(clock.now().timestamp() as u64).to_string()
+}
+
+async fn open(db: &TestDb) -> (Arc<ManualClock>, Arc<Services>, Ctx) {
+    let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+    let svc = open_services_at(db, config(), clock.clone()).await;
+    svc.bootstrap().await.unwrap();
+    let ctx = svc.operator_ctx("tester").unwrap();
+    (clock, svc, ctx)
+}
+
+#[tokio::test]
+async fn password_forced_change_session_expiry_sign_out_and_disable() {
+    for db in databases().await {
+        let (clock, svc, ctx) = open(&db).await;
+        let b = browser("192.0.2.1");
+        let u = svc.create_user(&ctx, profile("ana", "ana@example.com")).await.unwrap();
+        let otp = svc.reset_password(&ctx, &u.user_id).await.unwrap();
+
+        let step = svc.sign_in(&b, "ana", &otp, "/start/").await.unwrap();
+        assert_eq!(step.stage, Stage::PasswordChange, "a one-time password must be changed first");
+        assert!(svc.portal_session(&step.token).await.unwrap().is_none(), "not signed in yet");
+        let err = svc.change_password_at_sign_in(&b, &step.token, "short", "/start/").await.unwrap_err();
+        assert!(matches!(err, SignInError::Invalid(_)), "{err:?}");
+        let done = svc.change_password_at_sign_in(&b, &step.token, "N3w-Passw0rd!", "/start/").await.unwrap();
+        assert_eq!(done.stage, Stage::SignedIn);
+        assert_ne!(done.token, step.token, "the session token rotates at each step");
+        assert!(svc.portal_session(&step.token).await.unwrap().is_none(), "the old token is worthless");
+        let info = svc.portal_session(&done.token).await.unwrap().expect("signed in");
+        assert_eq!(info.user.user_id, u.user_id);
+        assert!(matches!(svc.sign_in(&b, "ana", &otp, "/start/").await.unwrap_err(), SignInError::Incorrect), "the OTP is spent");
+
+        // Eight hours by default.
+        clock.advance(Duration::hours(8) - Duration::seconds(1));
+        assert!(svc.portal_session(&done.token).await.unwrap().is_some());
+        clock.advance(Duration::seconds(2));
+        assert!(svc.portal_session(&done.token).await.unwrap().is_none(), "expired after 8 hours");
+
+        // Sign-out removes the session.
+        let s = svc.sign_in(&b, "ana", "N3w-Passw0rd!", "/start/").await.unwrap();
+        svc.sign_out(&ctx, &s.token).await.unwrap();
+        assert!(svc.portal_session(&s.token).await.unwrap().is_none());
+
+        // Disabling the user ends an open session at once; so does a password reset.
+        let s = svc.sign_in(&b, "ana", "N3w-Passw0rd!", "/start/").await.unwrap();
+        assert_eq!(svc.list_user_sessions(&ctx, &u.user_id).await.unwrap().len(), 1);
+        svc.set_user_active(&ctx, &u.user_id, false).await.unwrap();
+        assert!(svc.portal_session(&s.token).await.unwrap().is_none());
+        assert!(matches!(svc.sign_in(&b, "ana", "N3w-Passw0rd!", "/start/").await.unwrap_err(), SignInError::Incorrect));
+        svc.set_user_active(&ctx, &u.user_id, true).await.unwrap();
+        let s = svc.sign_in(&b, "ana", "N3w-Passw0rd!", "/start/").await.unwrap();
+        svc.reset_password(&ctx, &u.user_id).await.unwrap();
+        assert!(svc.portal_session(&s.token).await.unwrap().is_none(), "a reset ends sessions");
+        drop(db);
+    }
+}
+
+#[tokio::test]
+async fn authenticator_apps_codes_once_at_most_two_and_mfa_modes() {
+    for db in databases().await {
+        let (clock, svc, ctx) = open(&db).await;
+        let b = browser("192.0.2.2");
+        let id = user_with_password(&svc, &ctx, "ben", "Passw0rd!x").await;
+
+        // Register an app as an administrator would: a secret, then a code that proves the app has it.
+        let e = svc.start_totp_registration(&ctx, &id).await.unwrap();
+        assert!(e.uri.starts_with("otpauth://totp/") && e.qr_svg.contains("<svg"));
+        let err = svc.complete_totp_registration(&ctx, &id, &e.secret, "000000", "phone").await.unwrap_err();
+        assert!(matches!(err, Error::Validation { .. }), "{err:?}");
+        svc.complete_totp_registration(&ctx, &id, &e.secret, &code_at(&e.secret, &clock), "phone").await.unwrap();
+
+        // Context-aware (the default): a new browser is asked for a code.
+        clock.advance(Duration::seconds(30));
+        let step = svc.sign_in(&b, "ben", "Passw0rd!x", "/start/").await.unwrap();
+        assert_eq!(step.stage, Stage::Mfa);
+        assert!(matches!(
+            svc.verify_totp_at_sign_in(&b, &step.token, "123456", false, "/start/").await.unwrap_err(),
+            SignInError::WrongCode
+        ));
+        let code = code_at(&e.secret, &clock);
+        let done = svc.verify_totp_at_sign_in(&b, &step.token, &code, true, "/start/").await.unwrap();
+        assert_eq!(done.stage, Stage::SignedIn);
+        let device = done.trusted_device_token.clone().expect("trusted device cookie");
+
+        // The same code does not work twice.
+        let again = svc.sign_in(&b, "ben", "Passw0rd!x", "/start/").await.unwrap();
+        let trusted = Client { device_token: Some(device.clone()), ..b.clone() };
+        assert_eq!(again.stage, Stage::Mfa, "without the device cookie MFA is asked again");
+        assert!(matches!(svc.verify_totp_at_sign_in(&b, &again.token, &code, false, "/start/").await.unwrap_err(), SignInError::WrongCode));
+
+        // The trusted browser skips MFA; the same cookie from another address does not.
+        assert_eq!(svc.sign_in(&trusted, "ben", "Passw0rd!x", "/start/").await.unwrap().stage, Stage::SignedIn);
+        let moved = Client { source_ip: "198.51.100.7".into(), ..trusted.clone() };
+        assert_eq!(svc.sign_in(&moved, "ben", "Passw0rd!x", "/start/").await.unwrap().stage, Stage::Mfa);
+
+        // Always-on asks even the trusted browser; never asks nobody.
+        let mut settings = MfaSettings { mode: MfaMode::AlwaysOn, ..MfaSettings::default() };
+        svc.put_mfa_settings(&ctx, &settings).await.unwrap();
+        assert_eq!(svc.sign_in(&trusted, "ben", "Passw0rd!x", "/start/").await.unwrap().stage, Stage::Mfa);
+        settings.mode = MfaMode::Never;
+        svc.put_mfa_settings(&ctx, &settings).await.unwrap();
+        assert_eq!(svc.sign_in(&b, "ben", "Passw0rd!x", "/start/").await.unwrap().stage, Stage::SignedIn);
+
+        // A second app is allowed, a third is not.
+        let e2 = svc.start_totp_registration(&ctx, &id).await.unwrap();
+        svc.complete_totp_registration(&ctx, &id, &e2.secret, &code_at(&e2.secret, &clock), "tablet").await.unwrap();
+        let e3 = svc.start_totp_registration(&ctx, &id).await.unwrap();
+        let err = svc.complete_totp_registration(&ctx, &id, &e3.secret, &code_at(&e3.secret, &clock), "laptop").await.unwrap_err();
+        assert!(matches!(err, Error::QuotaExceeded { .. }), "{err:?}");
+        let devices = svc.list_mfa_devices(&ctx, &id).await.unwrap();
+        assert_eq!(devices.len(), 2);
+        svc.rename_mfa_device(&ctx, &id, &devices[0].device_id, "old phone").await.unwrap();
+        svc.delete_mfa_device(&ctx, &id, &devices[1].device_id).await.unwrap();
+        assert_eq!(svc.list_mfa_devices(&ctx, &id).await.unwrap()[0].name, "old phone");
+        drop(db);
+    }
+}
+
+/// The guide's four choices for a user without a device, when MFA is asked.
+#[tokio::test]
+async fn users_without_a_device() {
+    for db in databases().await {
+        let (_clock, svc, ctx) = open(&db).await;
+        let b = browser("192.0.2.3");
+        user_with_password(&svc, &ctx, "cy", "Passw0rd!x").await;
+        for (no_device, expect) in [
+            (NoDevice::Allow, Ok(Stage::SignedIn)),
+            (NoDevice::RequireRegistration, Ok(Stage::MfaEnroll)),
+            (NoDevice::Block, Err("blocked")),
+        ] {
+            svc.put_mfa_settings(&ctx, &MfaSettings { no_device, ..MfaSettings::default() }).await.unwrap();
+            let got = svc.sign_in(&b, "cy", "Passw0rd!x", "/start/").await;
+            match (expect, got) {
+                (Ok(stage), Ok(step)) => assert_eq!(step.stage, stage, "{no_device:?}"),
+                (Err(_), Err(SignInError::NoDeviceBlocked)) => {}
+                (want, got) => panic!("{no_device:?}: wanted {want:?}, got {got:?}"),
+            }
+        }
+        drop(db);
+    }
+}
+
+#[tokio::test]
+async fn lockout_after_bad_passwords_same_for_unknown_users_and_released() {
+    for db in databases().await {
+        let (clock, svc, ctx) = open(&db).await;
+        let b = browser("192.0.2.4");
+        user_with_password(&svc, &ctx, "dee", "Passw0rd!x").await;
+        for name in ["dee", "nobody-here"] {
+            for _ in 0..5 {
+                let err = svc.sign_in(&b, name, "wrong-Passw0rd!", "/start/").await.unwrap_err();
+                assert!(matches!(err, SignInError::Incorrect), "{name}: {err:?}");
+            }
+            let err = svc.sign_in(&b, name, "Passw0rd!x", "/start/").await.unwrap_err();
+            assert!(matches!(err, SignInError::Locked), "{name}: locked even with the right password: {err:?}");
+            assert_eq!(err.to_string(), SignInError::Locked.to_string());
+        }
+        clock.advance(Duration::seconds(901));
+        assert_eq!(svc.sign_in(&b, "dee", "Passw0rd!x", "/start/").await.unwrap().stage, Stage::SignedIn, "released after the wait");
+        drop(db);
+    }
+}
+
+/// Event names, a shared AuthWorkflowID and CredentialType values as in the guide's examples.
+#[tokio::test]
+async fn sign_in_events_match_the_guide() {
+    for db in databases().await {
+        let (clock, svc, ctx) = open(&db).await;
+        let b = browser("203.0.113.9");
+        let id = user_with_password(&svc, &ctx, "eve", "Passw0rd!x").await;
+        let events = |svc: Arc<Services>| async move {
+            svc.flush_audit().await;
+            let mut tx = svc.store().begin().await.unwrap();
+            let rows = tx.list_audit(&gatehouse_core::model::AuditQuery { limit: 100_000, ..Default::default() }).await.unwrap();
+            tx.rollback().await.unwrap();
+            rows.into_iter().map(|r| r.record).filter(|r| r.event_source == "signin.amazonaws.com").collect::<Vec<_>>()
+        };
+        let seen = |records: &[gatehouse_core::model::AuditRecord]| {
+            records
+                .iter()
+                .map(|r| {
+                    (
+                        r.event_name.clone(),
+                        r.additional_event_data["CredentialType"].as_str().unwrap_or("").to_string(),
+                        r.service_event_details[&r.event_name].as_str().unwrap_or("").to_string(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        let t = |a: &str, b: &str, c: &str| (a.to_string(), b.to_string(), c.to_string());
+
+        // Password only.
+        svc.sign_in(&b, "eve", "Passw0rd!x", "/start/").await.unwrap();
+        let all = events(svc.clone()).await;
+        assert_eq!(
+            seen(&all),
+            vec![
+                t("CredentialChallenge", "PASSWORD", "Success"),
+                t("CredentialVerification", "PASSWORD", "Success"),
+                t("UserAuthentication", "PASSWORD", "Success"),
+            ]
+        );
+        let flow = all[0].additional_event_data["AuthWorkflowID"].clone();
+        assert!(all.iter().all(|r| r.additional_event_data["AuthWorkflowID"] == flow && r.event_type == "AwsServiceEvent"));
+        assert_eq!(all[2].additional_event_data["LoginTo"], "/start/");
+        assert_eq!(all[0].user_identity["userName"], "eve");
+        assert_eq!(all[0].user_identity["type"], "Unknown");
+
+        // Failed password.
+        let before = all.len();
+        svc.sign_in(&b, "eve", "wrong-Passw0rd!", "/start/").await.unwrap_err();
+        let all = events(svc.clone()).await;
+        assert_eq!(
+            seen(&all[before..]),
+            vec![t("CredentialChallenge", "PASSWORD", "Success"), t("CredentialVerification", "PASSWORD", "Failure")]
+        );
+
+        // Forced MFA registration: PASSWORD, then UserAuthentication with DeviceEnrollmentRequired.
+        svc.put_mfa_settings(&ctx, &MfaSettings { no_device: NoDevice::RequireRegistration, ..MfaSettings::default() }).await.unwrap();
+        let before = all.len();
+        let step = svc.sign_in(&b, "eve", "Passw0rd!x", "/start/").await.unwrap();
+        assert_eq!(step.stage, Stage::MfaEnroll);
+        let e = svc.start_enrollment_at_sign_in(&step.token).await.unwrap();
+        let done = svc.complete_enrollment_at_sign_in(&b, &step.token, &code_at(&e.secret, &clock), "phone", "/start/").await.unwrap();
+        assert_eq!(done.stage, Stage::SignedIn);
+        let all = events(svc.clone()).await;
+        assert_eq!(
+            seen(&all[before..]),
+            vec![
+                t("CredentialChallenge", "PASSWORD", "Success"),
+                t("CredentialVerification", "PASSWORD", "Success"),
+                t("UserAuthentication", "PASSWORD", "Success"),
+            ]
+        );
+        assert_eq!(all.last().unwrap().additional_event_data["DeviceEnrollmentRequired"], "true");
+
+        // Password and an authenticator app.
+        clock.advance(Duration::seconds(60));
+        let before = all.len();
+        let step = svc.sign_in(&b, "eve", "Passw0rd!x", "/start/").await.unwrap();
+        svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &clock), false, "/start/").await.unwrap();
+        let all = events(svc.clone()).await;
+        assert_eq!(
+            seen(&all[before..]),
+            vec![
+                t("CredentialChallenge", "PASSWORD", "Success"),
+                t("CredentialVerification", "PASSWORD", "Success"),
+                t("CredentialChallenge", "TOTP", "Success"),
+                t("CredentialVerification", "TOTP", "Success"),
+                t("UserAuthentication", "PASSWORD,TOTP", "Success"),
+            ]
+        );
+        let _ = id;
+        drop(db);
+    }
+}
