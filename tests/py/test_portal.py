@@ -1,0 +1,134 @@
+"""The user portal in a real browser: Debian's chromium driven by Playwright (whose driver is
+playwright-core; no browser is downloaded). TOTP codes come from pyotp.
+
+Pages are opened as http://localhost:PORT, as WebAuthn requires.
+"""
+
+import os
+import re
+import shutil
+import time
+
+import pyotp
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+CHROMIUM = os.environ.get("GATEHOUSE_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"chromium not found at {CHROMIUM} (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-dev-shm-usage"])
+        yield b
+        b.close()
+
+
+def base(server):
+    return server.endpoint.replace("127.0.0.1", "localhost")
+
+
+def admin_otp(server):
+    return re.search(r"One-time password:\s+(\S+)", server.banner).group(1)
+
+
+def sign_in(page, server, user, password):
+    page.goto(base(server) + "/start")
+    expect(page).to_have_url(re.compile(r"/start/signin"))
+    page.fill("#username", user)
+    page.fill("#password", password)
+    page.click("#signin-submit")
+
+
+def first_sign_in(page, server, new_password="Portal-Passw0rd!"):
+    """The administrator's first sign-in: the one-time password, then their own."""
+    sign_in(page, server, "Administrator", admin_otp(server))
+    expect(page.locator("h1")).to_have_text("Choose a new password")
+    page.fill("#new_password", new_password)
+    page.fill("#confirm_password", new_password)
+    page.click("#change-submit")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    return new_password
+
+
+def test_password_sign_in_forced_change_sign_out_and_disable(server, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    # A wrong password: the same message an unknown user gets.
+    sign_in(page, server, "Administrator", "Wrong-passw0rd!")
+    expect(page.locator("#error")).to_have_text("Your user name or password is incorrect.")
+    wrong_user = page.locator("#error").inner_text()
+    sign_in(page, server, "nobody-at-all", "Wrong-passw0rd!")
+    assert page.locator("#error").inner_text() == wrong_user
+
+    # Forced change: a new password that breaks the policy is refused with the rules.
+    sign_in(page, server, "Administrator", admin_otp(server))
+    expect(page.locator("h1")).to_have_text("Choose a new password")
+    page.fill("#new_password", "short")
+    page.fill("#confirm_password", "short")
+    page.click("#change-submit")
+    expect(page.locator("#error")).to_contain_text("between 8 and 64 characters")
+    page.fill("#new_password", "Portal-Passw0rd!")
+    page.fill("#confirm_password", "Portal-Passw0rd!")
+    page.click("#change-submit")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    cookies = {c["name"]: c for c in ctx.cookies()}
+    assert cookies["gh_session"]["httpOnly"] and cookies["gh_session"]["sameSite"] == "Lax"
+    csp = page.request.get(base(server) + "/start/").headers["content-security-policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+    # Sign-out ends the session on the server: the old cookie no longer works.
+    old = cookies["gh_session"]["value"]
+    page.click("#signout-submit")
+    expect(page.locator("#notice")).to_have_text("You are signed out.")
+    replay = browser.new_context()
+    replay.add_cookies([{"name": "gh_session", "value": old, "url": base(server)}])
+    p2 = replay.new_page()
+    p2.goto(base(server) + "/start/")
+    expect(p2).to_have_url(re.compile(r"/start/signin"))
+    replay.close()
+
+    # A disabled user's open session is refused on the next request.
+    sign_in(page, server, "Administrator", "Portal-Passw0rd!")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    server.cli("user", "disable", "Administrator")
+    page.goto(base(server) + "/start/")
+    expect(page).to_have_url(re.compile(r"/start/signin"))
+    ctx.close()
+
+
+def test_authenticator_app_registration_and_sign_in(server, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    password = first_sign_in(page, server)
+    page.click("text=MFA devices")
+    expect(page.locator("#no-devices")).to_be_visible()
+    page.click("#add-totp-submit")
+    secret = page.locator("#totp-secret").inner_text()
+    assert page.locator("#totp-qr").get_attribute("src").startswith("data:image/svg+xml;base64,")
+    totp = pyotp.TOTP(secret)
+    page.fill("#code", "000000" if totp.now() != "000000" else "111111")
+    page.click("#register-submit")
+    expect(page.locator("#error")).to_contain_text("incorrect")
+    page.fill("#device_name", "my phone")
+    page.fill("#code", totp.now())
+    page.click("#register-submit")
+    expect(page.locator("#notice")).to_have_text("Registered my phone.")
+    expect(page.locator("#devices .name")).to_have_text(["my phone"])
+
+    # Next sign-in, in a fresh browser: the code is asked for.
+    page.click("text=Applications")
+    page.click("#signout-submit")
+    fresh = browser.new_context().new_page()
+    sign_in(fresh, server, "Administrator", password)
+    expect(fresh.locator("h1")).to_have_text("Additional verification required")
+    fresh.fill("#code", "123456" if totp.now() != "123456" else "654321")
+    fresh.click("#mfa-submit")
+    expect(fresh.locator("#error")).to_contain_text("incorrect")
+    # The registration used this step's code; the next step's is valid (one step of drift).
+    fresh.fill("#code", totp.at(time.time() + 30))
+    fresh.click("#mfa-submit")
+    expect(fresh.locator("#user-name")).to_have_text("Administrator")
+    ctx.close()
