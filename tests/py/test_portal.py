@@ -132,3 +132,37 @@ def test_authenticator_app_registration_and_sign_in(server, browser):
     fresh.click("#mfa-submit")
     expect(fresh.locator("#user-name")).to_have_text("Administrator")
     ctx.close()
+
+
+def test_forced_registration_and_device_management_by_the_administrator(server, browser):
+    """"Require them to register an MFA device at sign in", set from the CLI."""
+    server.cli("mfa", "set", "--no-device", "require-registration")
+    assert "require-registration" in server.cli("mfa", "show")
+    page = browser.new_context().new_page()
+    sign_in(page, server, "Administrator", admin_otp(server))
+    page.fill("#new_password", "Portal-Passw0rd!")
+    page.fill("#confirm_password", "Portal-Passw0rd!")
+    page.click("#change-submit")
+    expect(page.locator("h1")).to_have_text("Register an authenticator app")
+    secret = page.locator("#totp-secret").inner_text()
+    page.fill("#device_name", "work phone")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("#register-submit")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+
+    # The administrator sees, renames and deletes the device from the CLI.
+    listed = server.cli("-o", "json", "mfa", "device", "list", "Administrator")
+    device_id = re.search(r'"device_id":\s*"([^"]+)"', listed).group(1)
+    assert "work phone" in listed
+    server.cli("mfa", "device", "rename", "Administrator", device_id, "old phone")
+    page.goto(base(server) + "/start/mfa-devices")
+    expect(page.locator("#devices .name")).to_have_text(["old phone"])
+    server.cli("mfa", "device", "delete", "Administrator", device_id)
+    page.reload()
+    expect(page.locator("#no-devices")).to_be_visible()
+
+    # Sessions: listed, then revoked by the administrator; the browser is signed out.
+    assert "signed_in" in server.cli("user", "sessions", "Administrator")
+    server.cli("user", "revoke-sessions", "Administrator")
+    page.goto(base(server) + "/start/")
+    expect(page).to_have_url(re.compile(r"/start/signin"))

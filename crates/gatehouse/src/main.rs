@@ -73,6 +73,9 @@ enum Command {
     /// Automatic provisioning (SCIM) from an external identity provider.
     #[command(subcommand)]
     Scim(cmd::scim::ScimCommand),
+    /// Multi-factor authentication: the settings, and users' MFA devices.
+    #[command(subcommand)]
+    Mfa(cmd::mfa::MfaCommand),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +115,7 @@ fn main() -> ExitCode {
             Command::Audit(c) => cmd::audit::run(config, out, c).await,
             Command::Admin(c) => cmd::access_keys::run(config, out, c).await,
             Command::Scim(c) => cmd::scim::run(config, out, c).await,
+            Command::Mfa(c) => cmd::mfa::run(config, out, c).await,
         }
     });
     match result {

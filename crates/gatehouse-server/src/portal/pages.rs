@@ -262,8 +262,8 @@ async fn step_token(state: &AppState, headers: &HeaderMap, stage: Stage, next: &
     }
 }
 
-fn step_error(state: &AppState, headers: &HeaderMap, e: SignInError, next: &str, retry: impl FnOnce(String) -> Response) -> Response {
-    let _ = state;
+/// Errors that end the sign-in go back to its first page; others show on the step's page.
+fn step_error(headers: &HeaderMap, e: SignInError, next: &str, retry: impl FnOnce(String) -> Response) -> Response {
     match e {
         SignInError::Restart | SignInError::Locked | SignInError::NoDeviceBlocked => {
             signin_page(headers, StatusCode::UNAUTHORIZED, next, "", Some(e.to_string()), None)
@@ -272,12 +272,25 @@ fn step_error(state: &AppState, headers: &HeaderMap, e: SignInError, next: &str,
     }
 }
 
-pub async fn password_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
-    if let Err(r) = step_token(&state, &headers, Stage::PasswordChange, &q.next).await {
-        return r;
+/// A sign-in step's own page (the password change or the MFA challenge), with an error or not.
+fn step_page(headers: &HeaderMap, stage: Stage, status: StatusCode, next: &str, error: Option<String>) -> Response {
+    let (csrf, set) = csrf_token(headers);
+    let html = match stage {
+        Stage::PasswordChange => ChangePasswordPage { error, notice: None, csrf: &csrf, next }.render(),
+        _ => MfaPage { error, notice: None, csrf: &csrf, next }.render(),
+    };
+    page(status, html, cookies(set))
+}
+
+async fn show_step(state: &AppState, headers: &HeaderMap, stage: Stage, next: &str) -> Response {
+    match step_token(state, headers, stage, next).await {
+        Ok(_) => step_page(headers, stage, StatusCode::OK, &safe_next(next), None),
+        Err(r) => r,
     }
-    let (csrf, set) = csrf_token(&headers);
-    page(StatusCode::OK, ChangePasswordPage { error: None, notice: None, csrf: &csrf, next: &safe_next(&q.next) }.render(), cookies(set))
+}
+
+pub async fn password_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+    show_step(&state, &headers, Stage::PasswordChange, &q.next).await
 }
 
 pub async fn password(
@@ -291,14 +304,7 @@ pub async fn password(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let retry = |error: String| {
-        let (csrf, set) = csrf_token(&headers);
-        page(
-            StatusCode::BAD_REQUEST,
-            ChangePasswordPage { error: Some(error), notice: None, csrf: &csrf, next: &next }.render(),
-            cookies(set),
-        )
-    };
+    let retry = |error: String| step_page(&headers, Stage::PasswordChange, StatusCode::BAD_REQUEST, &next, Some(error));
     if !check_csrf(&headers, &f.csrf) {
         return retry(FORM_EXPIRED.into());
     }
@@ -307,16 +313,12 @@ pub async fn password(
     }
     match state.services.change_password_at_sign_in(&client(&headers, peer), &token, &f.new_password, &next).await {
         Ok(step) => after_step(&state, step, &next),
-        Err(e) => step_error(&state, &headers, e, &next, retry),
+        Err(e) => step_error(&headers, e, &next, retry),
     }
 }
 
 pub async fn mfa_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
-    if let Err(r) = step_token(&state, &headers, Stage::Mfa, &q.next).await {
-        return r;
-    }
-    let (csrf, set) = csrf_token(&headers);
-    page(StatusCode::OK, MfaPage { error: None, notice: None, csrf: &csrf, next: &safe_next(&q.next) }.render(), cookies(set))
+    show_step(&state, &headers, Stage::Mfa, &q.next).await
 }
 
 pub async fn mfa(
@@ -330,17 +332,14 @@ pub async fn mfa(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let retry = |error: String| {
-        let (csrf, set) = csrf_token(&headers);
-        page(StatusCode::UNAUTHORIZED, MfaPage { error: Some(error), notice: None, csrf: &csrf, next: &next }.render(), cookies(set))
-    };
+    let retry = |error: String| step_page(&headers, Stage::Mfa, StatusCode::UNAUTHORIZED, &next, Some(error));
     if !check_csrf(&headers, &f.csrf) {
         return retry(FORM_EXPIRED.into());
     }
     let trusted = f.trusted.is_some();
     match state.services.verify_totp_at_sign_in(&client(&headers, peer), &token, &f.code, trusted, &next).await {
         Ok(step) => after_step(&state, step, &next),
-        Err(e) => step_error(&state, &headers, e, &next, retry),
+        Err(e) => step_error(&headers, e, &next, retry),
     }
 }
 
@@ -369,7 +368,7 @@ pub async fn enroll_form(State(state): State<AppState>, headers: HeaderMap, Quer
     };
     match state.services.start_enrollment_at_sign_in(&token).await {
         Ok(e) => register_page(&headers, StatusCode::OK, &e, true, &next, None),
-        Err(e) => step_error(&state, &headers, e, &next, |m| signin_page(&headers, StatusCode::FORBIDDEN, &next, "", Some(m), None)),
+        Err(e) => step_error(&headers, e, &next, |m| signin_page(&headers, StatusCode::FORBIDDEN, &next, "", Some(m), None)),
     }
 }
 

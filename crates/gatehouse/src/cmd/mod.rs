@@ -1,6 +1,7 @@
 pub mod access_keys;
 pub mod audit;
 pub mod groups;
+pub mod mfa;
 pub mod org;
 pub mod scim;
 pub mod serve;

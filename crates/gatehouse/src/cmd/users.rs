@@ -43,6 +43,10 @@ pub enum UserCommand {
     /// Create users from a JSON Lines file (one identitystore-shaped user per line), printing
     /// each user as it is committed.
     Import(ImportArgs),
+    /// List a user's portal sessions.
+    Sessions { user: String },
+    /// End every portal session of a user at once.
+    RevokeSessions { user: String },
 }
 
 #[derive(Args)]
@@ -284,6 +288,28 @@ async fn run_with(svc: &Services, ctx: &Ctx, out: OutputFormat, command: UserCom
             });
             let updated = svc.update_user(ctx, &user.user_id, change).await.map_err(service_error)?;
             show(out, &updated);
+        }
+        UserCommand::Sessions { user } => {
+            let u = resolve(svc, ctx, &user).await?;
+            let sessions = svc.list_user_sessions(ctx, &u.user_id).await.map_err(service_error)?;
+            let rows = sessions
+                .iter()
+                .map(|s| {
+                    vec![
+                        s.session_id.clone(),
+                        s.stage.as_str().to_string(),
+                        s.source_ip.clone(),
+                        s.created_at.to_rfc3339(),
+                        s.expires_at.to_rfc3339(),
+                    ]
+                })
+                .collect();
+            output::print(out, &["SESSION ID", "STAGE", "FROM", "STARTED", "EXPIRES"], rows, &serde_json::json!({"Sessions": sessions}));
+        }
+        UserCommand::RevokeSessions { user } => {
+            let u = resolve(svc, ctx, &user).await?;
+            let n = svc.revoke_user_sessions(ctx, &u.user_id).await.map_err(service_error)?;
+            println!("Ended {n} session(s) of {}.", u.profile.user_name);
         }
         UserCommand::Disable { user } => {
             let u = resolve(svc, ctx, &user).await?;
