@@ -7,6 +7,7 @@ Pages are opened as http://localhost:PORT, as WebAuthn requires.
 import os
 import re
 import shutil
+import signal
 import time
 
 import pyotp
@@ -166,3 +167,27 @@ def test_forced_registration_and_device_management_by_the_administrator(server, 
     server.cli("user", "revoke-sessions", "Administrator")
     page.goto(base(server) + "/start/")
     expect(page).to_have_url(re.compile(r"/start/signin"))
+
+
+def test_lockout_then_release_and_the_same_answers_for_unknown_users(server, browser, monkeypatch):
+    page = browser.new_context().new_page()
+    password = first_sign_in(page, server)
+    page.click("#signout-submit")
+    # A short lockout for the test: restart the server with it.
+    server.kill(signal.SIGTERM)
+    monkeypatch.setenv("GATEHOUSE_SIGNIN_LOCKOUT_SECONDS", "3")
+    server.start()
+    answers = {}
+    for name in ["Administrator", "no-such-user"]:
+        texts = []
+        for _ in range(5):
+            sign_in(page, server, name, "Wrong-passw0rd!")
+            texts.append(page.locator("#error").inner_text())
+        sign_in(page, server, name, password)
+        texts.append(page.locator("#error").inner_text())
+        answers[name] = texts
+    assert answers["Administrator"] == answers["no-such-user"], answers
+    assert answers["Administrator"][-1].startswith("Too many failed sign-in attempts"), answers
+    time.sleep(3.5)
+    sign_in(page, server, "Administrator", password)
+    expect(page.locator("#user-name")).to_have_text("Administrator")
