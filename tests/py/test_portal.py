@@ -191,3 +191,35 @@ def test_lockout_then_release_and_the_same_answers_for_unknown_users(server, bro
     time.sleep(3.5)
     sign_in(page, server, "Administrator", password)
     expect(page.locator("#user-name")).to_have_text("Administrator")
+
+
+def test_trusted_device_skips_mfa_in_the_same_browser_only(server, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    password = first_sign_in(page, server)
+    page.click("text=MFA devices")
+    page.click("#add-totp-submit")
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text())
+    page.fill("#code", totp.now())
+    page.click("#register-submit")
+    expect(page.locator("#notice")).to_have_text("Registered Authenticator app.")
+    page.click("text=Applications")
+    page.click("#signout-submit")
+
+    # MFA with "This is a trusted device" ticked.
+    sign_in(page, server, "Administrator", password)
+    expect(page.locator("h1")).to_have_text("Additional verification required")
+    page.fill("#code", totp.at(time.time() + 30))
+    page.check("#trusted")
+    page.click("#mfa-submit")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    assert any(c["name"] == "gh_device" and c["httpOnly"] for c in ctx.cookies())
+    page.click("#signout-submit")
+
+    # The same browser: no MFA. A fresh browser profile: MFA again.
+    sign_in(page, server, "Administrator", password)
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    fresh = browser.new_context().new_page()
+    sign_in(fresh, server, "Administrator", password)
+    expect(fresh.locator("h1")).to_have_text("Additional verification required")
+    ctx.close()
