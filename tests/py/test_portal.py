@@ -4,10 +4,12 @@ playwright-core; no browser is downloaded). TOTP codes come from pyotp.
 Pages are opened as http://localhost:PORT, as WebAuthn requires.
 """
 
+import email
 import os
 import re
 import shutil
 import signal
+import subprocess
 import time
 
 import pyotp
@@ -223,3 +225,109 @@ def test_trusted_device_skips_mfa_in_the_same_browser_only(server, browser):
     sign_in(fresh, server, "Administrator", password)
     expect(fresh.locator("h1")).to_have_text("Additional verification required")
     ctx.close()
+
+
+class Sink:
+    """A local SMTP server that keeps what it receives (aiosmtpd)."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages = []
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                message = email.message_from_bytes(envelope.content)
+                body = message.get_payload(decode=True).decode("utf-8", "replace")
+                sink.messages.append((envelope.rcpt_tos, body))
+                return "250 OK"
+
+        import socket
+
+        with socket.socket() as s:  # a free port (aiosmtpd's readiness check cannot use port 0)
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def wait_for(self, rcpt, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            for to, body in self.messages:
+                if rcpt in to:
+                    return body
+            time.sleep(0.1)
+        raise AssertionError(f"no email to {rcpt}; got {self.messages}")
+
+    def stop(self):
+        self.controller.stop()
+
+
+@pytest.fixture
+def mail(server, monkeypatch):
+    """The server restarted with SMTP pointing at a local sink."""
+    sink = Sink()
+    server.kill(signal.SIGTERM)
+    monkeypatch.setenv("GATEHOUSE_SMTP_HOST", "127.0.0.1")
+    monkeypatch.setenv("GATEHOUSE_SMTP_PORT", str(sink.port))
+    monkeypatch.setenv("GATEHOUSE_SMTP_SECURITY", "none")
+    monkeypatch.setenv("GATEHOUSE_SMTP_FROM", "Gatehouse <sso@example.com>")
+    server.start()
+    yield sink
+    sink.stop()
+
+
+def token_in(body, path):
+    m = re.search(path + r"\?token=([A-Za-z0-9_-]+)", body)
+    assert m, body
+    return m.group(1)
+
+
+def test_invitation_link_works_once(server, browser, mail):
+    server.cli("user", "create", "newbie", "--email", "newbie@example.com", "--given-name", "New", "--family-name", "Bie",
+               "--send-invitation")
+    token = token_in(mail.wait_for("newbie@example.com"), "/start/invitation")
+    page = browser.new_context().new_page()
+    page.goto(base(server) + "/start/invitation?token=" + token)
+    expect(page.locator("h1")).to_have_text("Accept your invitation")
+    page.fill("#new_password", "Newbie-Passw0rd!")
+    page.fill("#confirm_password", "Newbie-Passw0rd!")
+    page.click("#set-password-submit")
+    expect(page.locator("#user-name")).to_have_text("newbie")
+    other = browser.new_context().new_page()
+    other.goto(base(server) + "/start/invitation?token=" + token)
+    expect(other.locator("#link-invalid")).to_be_visible()
+
+
+def test_password_reset_link_works_once_and_says_nothing_about_unknown_users(server, browser, mail):
+    server.cli("user", "create", "forgetful", "--email", "forgetful@example.com", "--given-name", "For", "--family-name", "Getful")
+    page = browser.new_context().new_page()
+    answers = []
+    for name in ["no-such-user", "forgetful"]:
+        page.goto(base(server) + "/start/signin")
+        page.click("#forgot-link")
+        page.fill("#username", name)
+        page.click("#forgot-submit")
+        answers.append(page.locator("#notice").inner_text())
+    assert answers[0] == answers[1]
+    token = token_in(mail.wait_for("forgetful@example.com"), "/start/reset")
+    assert len(mail.messages) == 1, "nothing was sent for the unknown user"
+    page.goto(base(server) + "/start/reset?token=" + token)
+    page.fill("#new_password", "Remembered-Passw0rd!")
+    page.fill("#confirm_password", "Remembered-Passw0rd!")
+    page.click("#set-password-submit")
+    expect(page.locator("#notice")).to_have_text("Your password is changed. Sign in with it.")
+    sign_in(page, server, "forgetful", "Remembered-Passw0rd!")
+    expect(page.locator("#user-name")).to_have_text("forgetful")
+    page.goto(base(server) + "/start/reset?token=" + token)
+    expect(page.locator("#link-invalid")).to_be_visible()
+
+
+def test_without_smtp_invitations_are_refused_and_one_time_passwords_remain(server):
+    out = subprocess.run(server.args("user", "create", "nomail", "--email", "nomail@example.com", "--given-name", "No",
+                                     "--family-name", "Mail", "--send-invitation"), capture_output=True, text=True)
+    assert out.returncode != 0 and "Email is not configured" in out.stderr, out.stderr
+    created = server.cli("user", "create", "nomail", "--email", "nomail@example.com", "--given-name", "No",
+                         "--family-name", "Mail", "--one-time-password")
+    assert "nomail" in created

@@ -65,6 +65,8 @@ pub async fn open(config: &Config) -> anyhow::Result<Opened> {
             user_domains: config.signin_user_domains.clone(),
             ..Default::default()
         },
+        public_url: config.public_url.clone(),
+        smtp: config.smtp(),
         ..ServiceConfig::default()
     };
     let services = Services::open(store.clone(), key, Arc::new(SystemClock), service_config).await.map_err(service_error)?;

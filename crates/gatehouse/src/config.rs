@@ -45,6 +45,15 @@ pub struct Config {
     pub trusted_device_days: i64,
     /// Directory domains users may type as DOMAIN\user or user@domain at sign-in.
     pub signin_user_domains: Vec<String>,
+    /// Outgoing email (invitations, password-reset links): the SMTP server. Empty: no email.
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    /// "starttls" (port 587), "tls" (port 465) or "none" (a local relay or test sink only).
+    pub smtp_security: String,
+    pub smtp_username: String,
+    pub smtp_password: String,
+    /// The From address, e.g. "Gatehouse <sso@example.com>".
+    pub smtp_from: String,
     /// "text" or "json".
     pub log_format: String,
     /// tracing filter, e.g. "info" or "gatehouse=debug,info".
@@ -75,6 +84,12 @@ impl Default for Config {
             signin_lockout_seconds: 900,
             trusted_device_days: 30,
             signin_user_domains: Vec::new(),
+            smtp_host: String::new(),
+            smtp_port: 587,
+            smtp_security: "starttls".into(),
+            smtp_username: String::new(),
+            smtp_password: String::new(),
+            smtp_from: String::new(),
             log_format: "text".into(),
             log_level: "info".into(),
             shutdown_grace_seconds: 30,
@@ -102,12 +117,35 @@ const KEYS: &[&str] = &[
     "signin_lockout_seconds",
     "trusted_device_days",
     "signin_user_domains",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_password",
+    "smtp_from",
     "log_format",
     "log_level",
     "shutdown_grace_seconds",
 ];
 
 impl Config {
+    /// The SMTP settings, if email is configured.
+    pub fn smtp(&self) -> Option<gatehouse_core::mail::SmtpConfig> {
+        use gatehouse_core::mail::{SmtpConfig, SmtpSecurity};
+        (!self.smtp_host.is_empty()).then(|| SmtpConfig {
+            host: self.smtp_host.clone(),
+            port: self.smtp_port,
+            security: match self.smtp_security.as_str() {
+                "tls" => SmtpSecurity::Tls,
+                "none" => SmtpSecurity::None,
+                _ => SmtpSecurity::StartTls,
+            },
+            username: self.smtp_username.clone(),
+            password: self.smtp_password.clone(),
+            from: self.smtp_from.clone(),
+        })
+    }
+
     pub fn load(file: Option<&Path>) -> anyhow::Result<Config> {
         let mut fig = Figment::from(Serialized::defaults(Config::default()));
         if let Some(path) = file {
@@ -136,6 +174,12 @@ impl Config {
         }
         if self.signin_lockout_seconds < 1 || self.signin_lockout_threshold < 1 || self.signin_ip_lockout_threshold < 1 {
             anyhow::bail!("signin_lockout_seconds and the lockout thresholds must be at least 1");
+        }
+        if !["starttls", "tls", "none"].contains(&self.smtp_security.as_str()) {
+            anyhow::bail!("smtp_security must be \"starttls\", \"tls\" or \"none\", not {:?}", self.smtp_security);
+        }
+        if !self.smtp_host.is_empty() && self.smtp_from.is_empty() {
+            anyhow::bail!("smtp_from is required when smtp_host is set");
         }
         if !(1..=3650).contains(&self.scim_token_lifetime_days) {
             anyhow::bail!("scim_token_lifetime_days must be between 1 and 3650, not {}", self.scim_token_lifetime_days);

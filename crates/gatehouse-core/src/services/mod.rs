@@ -58,6 +58,10 @@ pub struct ServiceConfig {
     pub scim_token_lifetime_days: i64,
     /// Portal sign-in: sessions, lockout, trusted devices.
     pub signin: SignInConfig,
+    /// Where people reach Gatehouse (links in emails).
+    pub public_url: String,
+    /// Outgoing email; None: invitations, reset links and emailed codes are refused clearly.
+    pub smtp: Option<crate::mail::SmtpConfig>,
 }
 
 impl Default for ServiceConfig {
@@ -71,6 +75,8 @@ impl Default for ServiceConfig {
             scim_token_lifetime_days: 365,
             api_rate_limit: 20.0,
             signin: SignInConfig::default(),
+            public_url: "http://localhost:8080".to_string(),
+            smtp: None,
         }
     }
 }
@@ -87,11 +93,13 @@ pub struct Services {
     pub(crate) scim_token_cache: scim_tokens::ScimTokenCache,
     pub(crate) user_count: quota::CountCache,
     pub(crate) group_count: quota::CountCache,
+    pub(crate) mailer: Option<crate::mail::Mailer>,
 }
 
 impl Services {
     /// Build the services and load the instance if one exists (see [`Services::bootstrap`]).
     pub async fn open(store: Arc<dyn Store>, key: MasterKey, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self> {
+        let mailer = config.smtp.as_ref().map(crate::mail::Mailer::new).transpose()?;
         let svc = Services {
             store: store.clone(),
             key,
@@ -104,6 +112,7 @@ impl Services {
             scim_token_cache: scim_tokens::ScimTokenCache::default(),
             user_count: quota::CountCache::new(store.backend() != "sqlite"),
             group_count: quota::CountCache::new(store.backend() != "sqlite"),
+            mailer,
         };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;

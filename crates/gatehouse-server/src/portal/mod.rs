@@ -2,6 +2,7 @@
 //! the home page, MFA devices and sign-out. Server-rendered pages that work without JavaScript;
 //! every form carries a CSRF token, and every answer a strict Content-Security-Policy.
 
+mod links;
 mod pages;
 mod web;
 
@@ -19,6 +20,9 @@ pub fn routes() -> Router<AppState> {
         .route("/start/signin/mfa", get(pages::mfa_form).post(pages::mfa))
         .route("/start/signin/register", get(pages::enroll_form).post(pages::enroll))
         .route("/start/signout", post(pages::signout))
+        .route("/start/forgot", get(links::forgot_form).post(links::forgot))
+        .route("/start/reset", get(links::reset_form).post(links::reset))
+        .route("/start/invitation", get(links::invitation_form).post(links::invitation))
         .route("/start/mfa-devices", get(pages::devices))
         .route("/start/mfa-devices/totp", post(pages::add_totp))
         .route("/start/mfa-devices/totp/confirm", post(pages::confirm_totp))

@@ -146,7 +146,7 @@ fn svg_data_uri(svg: &str) -> String {
     format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg))
 }
 
-fn signin_page(
+pub(super) fn signin_page(
     headers: &HeaderMap,
     status: StatusCode,
     next: &str,
@@ -180,7 +180,7 @@ fn urlencode(s: &str) -> String {
 }
 
 /// After a step: the new session cookie (and the trusted-device cookie), then the next page.
-fn after_step(state: &AppState, step: Step, next: &str) -> Response {
+pub(super) fn after_step(state: &AppState, step: Step, next: &str) -> Response {
     let secure = state.public_url.starts_with("https://");
     let session_age = (step.session.expires_at - step.session.created_at).num_seconds();
     let mut set = vec![set_cookie(SESSION_COOKIE, &step.token, Some(session_age), secure)];

@@ -43,6 +43,8 @@ pub enum UserCommand {
     /// Create users from a JSON Lines file (one identitystore-shaped user per line), printing
     /// each user as it is committed.
     Import(ImportArgs),
+    /// Email a user an invitation to choose their password and sign in (valid 24 hours, once).
+    Invite { user: String },
     /// List a user's portal sessions.
     Sessions { user: String },
     /// End every portal session of a user at once.
@@ -82,8 +84,11 @@ pub struct CreateArgs {
     #[command(flatten)]
     attrs: Attrs,
     /// Also generate a one-time password to hand to the user.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "send_invitation")]
     one_time_password: bool,
+    /// Email the user an invitation to choose their password (needs smtp_host).
+    #[arg(long)]
+    send_invitation: bool,
 }
 
 #[derive(Args)]
@@ -231,6 +236,12 @@ pub async fn run(config: Config, out: OutputFormat, command: UserCommand) -> any
 async fn run_with(svc: &Services, ctx: &Ctx, out: OutputFormat, command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Create(args) => {
+            if args.send_invitation && !svc.email_configured() {
+                anyhow::bail!(service_error(gatehouse_core::Error::validation(
+                    "Email",
+                    "Email is not configured (set smtp_host and smtp_from); use --one-time-password instead"
+                )));
+            }
             let mut profile = UserProfile { user_name: args.user_name, ..Default::default() };
             apply_attrs(&mut profile, &args.attrs, parse_external_ids(&args.attrs.external_ids)?);
             if profile.display_name.is_none()
@@ -241,6 +252,10 @@ async fn run_with(svc: &Services, ctx: &Ctx, out: OutputFormat, command: UserCom
             let user = svc.create_user(ctx, profile).await.map_err(service_error)?;
             let otp =
                 if args.one_time_password { Some(svc.reset_password(ctx, &user.user_id).await.map_err(service_error)?) } else { None };
+            if args.send_invitation {
+                svc.send_invitation(ctx, &user.user_id).await.map_err(service_error)?;
+                eprintln!("An invitation was emailed to {}.", user.profile.primary_email().unwrap_or_default());
+            }
             match out {
                 OutputFormat::Json => {
                     let mut v = serde_json::to_value(&user)?;
@@ -288,6 +303,11 @@ async fn run_with(svc: &Services, ctx: &Ctx, out: OutputFormat, command: UserCom
             });
             let updated = svc.update_user(ctx, &user.user_id, change).await.map_err(service_error)?;
             show(out, &updated);
+        }
+        UserCommand::Invite { user } => {
+            let u = resolve(svc, ctx, &user).await?;
+            svc.send_invitation(ctx, &u.user_id).await.map_err(service_error)?;
+            println!("An invitation was emailed to {}.", u.profile.primary_email().unwrap_or_default());
         }
         UserCommand::Sessions { user } => {
             let u = resolve(svc, ctx, &user).await?;

@@ -4,7 +4,7 @@
 
 use chrono::Duration;
 use gatehouse_core::clock::{Clock, ManualClock};
-use gatehouse_core::model::{MfaMode, MfaSettings, NoDevice, Stage};
+use gatehouse_core::model::{EmailPurpose, MfaMode, MfaSettings, NoDevice, Stage};
 use gatehouse_core::services::{Client, ServiceConfig, Services, SignInConfig, SignInError};
 use gatehouse_core::{Ctx, Error};
 use std::sync::Arc;
@@ -282,6 +282,104 @@ async fn sign_in_events_match_the_guide() {
             ]
         );
         let _ = id;
+        drop(db);
+    }
+}
+
+/// A local SMTP server for the tests: accepts every message and keeps its text.
+async fn smtp_sink() -> (u16, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let messages = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = messages.clone();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let kept = kept.clone();
+            tokio::spawn(async move {
+                let (read, mut write) = stream.into_split();
+                let mut lines = BufReader::new(read).lines();
+                write.write_all(b"220 sink ESMTP\r\n").await.ok();
+                let mut data: Option<String> = None;
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if let Some(body) = data.as_mut() {
+                        if line == "." {
+                            kept.lock().unwrap().push(data.take().unwrap_or_default());
+                            write.write_all(b"250 queued\r\n").await.ok();
+                        } else {
+                            body.push_str(&line);
+                            body.push('\n');
+                        }
+                        continue;
+                    }
+                    let verb = line.split_whitespace().next().unwrap_or_default().to_ascii_uppercase();
+                    let reply: &[u8] = match verb.as_str() {
+                        "EHLO" | "HELO" => b"250 sink\r\n",
+                        "DATA" => {
+                            data = Some(String::new());
+                            b"354 go on\r\n"
+                        }
+                        "QUIT" => {
+                            write.write_all(b"221 bye\r\n").await.ok();
+                            break;
+                        }
+                        _ => b"250 ok\r\n",
+                    };
+                    write.write_all(reply).await.ok();
+                }
+            });
+        }
+    });
+    (port, messages)
+}
+
+/// The link token in the last message (undoing quoted-printable soft breaks and `=3D`).
+fn last_token(messages: &std::sync::Mutex<Vec<String>>) -> String {
+    let text = messages.lock().unwrap().last().cloned().expect("an email").replace("=\n", "").replace("=3D", "=");
+    let at = text.find("?token=").expect("a link") + "?token=".len();
+    text[at..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}
+
+#[tokio::test]
+async fn emailed_links_expire() {
+    for db in databases().await {
+        let (port, messages) = smtp_sink().await;
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let smtp = gatehouse_core::mail::SmtpConfig {
+            host: "127.0.0.1".into(),
+            port,
+            security: gatehouse_core::mail::SmtpSecurity::None,
+            username: String::new(),
+            password: String::new(),
+            from: "Gatehouse <sso@example.com>".into(),
+        };
+        let svc = open_services_at(&db, ServiceConfig { smtp: Some(smtp), ..config() }, clock.clone()).await;
+        svc.bootstrap().await.unwrap();
+        let ctx = svc.operator_ctx("tester").unwrap();
+        let b = browser("192.0.2.5");
+        let u = svc.create_user(&ctx, profile("fay", "fay@example.com")).await.unwrap();
+
+        // An invitation lasts 24 hours.
+        svc.send_invitation(&ctx, &u.user_id).await.unwrap();
+        let invitation = last_token(&messages);
+        assert!(svc.email_link_valid(&invitation, EmailPurpose::Invitation).await.unwrap());
+        assert!(!svc.email_link_valid(&invitation, EmailPurpose::PasswordReset).await.unwrap(), "a link is for its purpose only");
+        clock.advance(Duration::hours(24) + Duration::seconds(1));
+        assert!(!svc.email_link_valid(&invitation, EmailPurpose::Invitation).await.unwrap());
+        let err = svc.redeem_email_link(&b, &invitation, EmailPurpose::Invitation, "Fay-Passw0rd!", "/start/").await.unwrap_err();
+        assert!(matches!(err, SignInError::Invalid(_)), "{err:?}");
+
+        // A reset link lasts an hour and works once.
+        svc.request_password_reset(&b, "fay").await.unwrap();
+        let reset = last_token(&messages);
+        clock.advance(Duration::minutes(59));
+        assert!(svc.redeem_email_link(&b, &reset, EmailPurpose::PasswordReset, "Fay-Passw0rd!", "/start/").await.unwrap().is_none());
+        assert!(svc.redeem_email_link(&b, &reset, EmailPurpose::PasswordReset, "Fay-Passw0rd!2", "/start/").await.is_err(), "once");
+        svc.request_password_reset(&b, "fay").await.unwrap();
+        let late = last_token(&messages);
+        clock.advance(Duration::minutes(61));
+        assert!(svc.redeem_email_link(&b, &late, EmailPurpose::PasswordReset, "Fay-Passw0rd!3", "/start/").await.is_err(), "expired");
+        assert_eq!(svc.sign_in(&b, "fay", "Fay-Passw0rd!", "/start/").await.unwrap().stage, Stage::SignedIn);
         drop(db);
     }
 }

@@ -5,6 +5,7 @@
 //! random token whose hash names the session, and every stage change issues a new token, so a
 //! token seen before sign-in completes is worthless after.
 
+mod email;
 mod events;
 mod sessions;
 mod throttle;
