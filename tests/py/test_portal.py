@@ -268,12 +268,14 @@ class Sink:
 def mail(server, monkeypatch):
     """The server restarted with SMTP pointing at a local sink."""
     sink = Sink()
+    first_banner = server.banner  # the first start's secrets (the one-time password)
     server.kill(signal.SIGTERM)
     monkeypatch.setenv("GATEHOUSE_SMTP_HOST", "127.0.0.1")
     monkeypatch.setenv("GATEHOUSE_SMTP_PORT", str(sink.port))
     monkeypatch.setenv("GATEHOUSE_SMTP_SECURITY", "none")
     monkeypatch.setenv("GATEHOUSE_SMTP_FROM", "Gatehouse <sso@example.com>")
     server.start()
+    server.banner = first_banner + server.banner
     yield sink
     sink.stop()
 
@@ -331,3 +333,23 @@ def test_without_smtp_invitations_are_refused_and_one_time_passwords_remain(serv
     created = server.cli("user", "create", "nomail", "--email", "nomail@example.com", "--given-name", "No",
                          "--family-name", "Mail", "--one-time-password")
     assert "nomail" in created
+
+
+def test_one_time_code_by_email_for_users_without_a_device(server, browser, mail):
+    server.cli("mfa", "set", "--no-device", "email-code")
+    page = browser.new_context().new_page()
+    sign_in(page, server, "Administrator", admin_otp(server))
+    page.fill("#new_password", "Portal-Passw0rd!")
+    page.fill("#confirm_password", "Portal-Passw0rd!")
+    page.click("#change-submit")
+    expect(page.locator("#emailed")).to_be_visible()
+    body = mail.wait_for("admin@example.com")
+    code = re.search(r"sign-in code is (\d{6})", body).group(1)
+    page.fill("#code", "000000" if code != "000000" else "111111")
+    page.click("#mfa-submit")
+    expect(page.locator("#error")).to_contain_text("incorrect")
+    page.fill("#code", code)
+    page.click("#mfa-submit")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    events = server.cli("-o", "json", "audit", "tail", "--event-name", "UserAuthentication")
+    assert "PASSWORD,EMAIL_OTP" in events, events

@@ -41,6 +41,8 @@ struct MfaPage<'a> {
     notice: Option<String>,
     csrf: &'a str,
     next: &'a str,
+    /// The code was sent by email (no MFA device, "one-time password sent by email").
+    emailed: bool,
 }
 
 #[derive(Template)]
@@ -273,18 +275,23 @@ fn step_error(headers: &HeaderMap, e: SignInError, next: &str, retry: impl FnOnc
 }
 
 /// A sign-in step's own page (the password change or the MFA challenge), with an error or not.
-fn step_page(headers: &HeaderMap, stage: Stage, status: StatusCode, next: &str, error: Option<String>) -> Response {
+fn step_page(headers: &HeaderMap, stage: Stage, emailed: bool, status: StatusCode, next: &str, error: Option<String>) -> Response {
     let (csrf, set) = csrf_token(headers);
     let html = match stage {
         Stage::PasswordChange => ChangePasswordPage { error, notice: None, csrf: &csrf, next }.render(),
-        _ => MfaPage { error, notice: None, csrf: &csrf, next }.render(),
+        _ => MfaPage { error, notice: None, csrf: &csrf, next, emailed }.render(),
     };
     page(status, html, cookies(set))
 }
 
+/// Does this sign-in wait for a code sent by email?
+async fn emailed(state: &AppState, token: &str) -> bool {
+    matches!(state.services.step_of(token).await, Ok(Some(s)) if gatehouse_core::Services::expects_email_code(&s))
+}
+
 async fn show_step(state: &AppState, headers: &HeaderMap, stage: Stage, next: &str) -> Response {
     match step_token(state, headers, stage, next).await {
-        Ok(_) => step_page(headers, stage, StatusCode::OK, &safe_next(next), None),
+        Ok(token) => step_page(headers, stage, emailed(state, &token).await, StatusCode::OK, &safe_next(next), None),
         Err(r) => r,
     }
 }
@@ -304,7 +311,7 @@ pub async fn password(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let retry = |error: String| step_page(&headers, Stage::PasswordChange, StatusCode::BAD_REQUEST, &next, Some(error));
+    let retry = |error: String| step_page(&headers, Stage::PasswordChange, false, StatusCode::BAD_REQUEST, &next, Some(error));
     if !check_csrf(&headers, &f.csrf) {
         return retry(FORM_EXPIRED.into());
     }
@@ -332,7 +339,8 @@ pub async fn mfa(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let retry = |error: String| step_page(&headers, Stage::Mfa, StatusCode::UNAUTHORIZED, &next, Some(error));
+    let by_email = emailed(&state, &token).await;
+    let retry = |error: String| step_page(&headers, Stage::Mfa, by_email, StatusCode::UNAUTHORIZED, &next, Some(error));
     if !check_csrf(&headers, &f.csrf) {
         return retry(FORM_EXPIRED.into());
     }

@@ -158,6 +158,9 @@ async fn users_without_a_device() {
             (NoDevice::Allow, Ok(Stage::SignedIn)),
             (NoDevice::RequireRegistration, Ok(Stage::MfaEnroll)),
             (NoDevice::Block, Err("blocked")),
+            // A code by email needs SMTP (tests/py/test_portal.py has it): without, the sign-in is
+            // refused rather than let through.
+            (NoDevice::EmailCode, Err("no email")),
         ] {
             svc.put_mfa_settings(&ctx, &MfaSettings { no_device, ..MfaSettings::default() }).await.unwrap();
             let got = svc.sign_in(&b, "cy", "Passw0rd!x", "/start/").await;

@@ -172,6 +172,7 @@ impl Services {
         };
         let mut events = Vec::new();
         let session = self.after_password(&mut tx, session, &user, client, login_to, &mut events).await?;
-        Ok(Some(self.save_step(tx, session, events, true).await?))
+        let step = self.save_step(tx, session, events, true).await?;
+        Ok(Some(self.send_email_code(step).await?))
     }
 }

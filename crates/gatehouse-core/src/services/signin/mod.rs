@@ -254,7 +254,7 @@ impl Services {
             if must_change { session } else { self.after_password(&mut tx, session, &user, client, login_to, &mut events).await? };
         let step = self.save_step(tx, session, events, true).await?;
         self.clear_failures(user_name).await?;
-        Ok(step)
+        self.send_email_code(step).await
     }
 
     /// After the password (and any forced change): MFA, its registration, or signed in.
@@ -291,9 +291,13 @@ impl Services {
                 NoDevice::RequireRegistration => Stage::MfaEnroll,
                 NoDevice::Block => return Err(SignInError::NoDeviceBlocked),
                 NoDevice::EmailCode => {
-                    return Err(SignInError::Failed(Error::Unavailable {
-                        message: "one-time codes by email need SMTP, which is not configured".into(),
-                    }));
+                    if self.mailer.is_none() || user.profile.primary_email().is_none() {
+                        return Err(SignInError::NoDeviceBlocked);
+                    }
+                    events.push(self.challenge_event(&attempt, EMAIL_OTP));
+                    // The code itself is made and sent once the step is stored (send_email_code).
+                    session.pending = Some(EMAIL_CODE_DUE.to_string());
+                    Stage::Mfa
                 }
             }
         };
@@ -385,7 +389,8 @@ impl Services {
         .await?;
         let mut events = Vec::new();
         let session = self.after_password(&mut tx, session, &user, client, login_to, &mut events).await?;
-        self.save_step(tx, session, events, false).await
+        let step = self.save_step(tx, session, events, false).await?;
+        self.send_email_code(step).await
     }
 
     /// Answer the MFA challenge with an authenticator app's code.
@@ -408,25 +413,32 @@ impl Services {
         if self.throttled(&mut tx, &user.profile.user_name, &client.source_ip, self.clock.now()).await? {
             return Err(SignInError::Locked);
         }
-        let settings = self.mfa_settings().await?;
-        let devices = tx.list_mfa_devices(&user.user_id).await?;
-        let matched = if settings.authenticator_apps { self.match_totp(&devices, code)? } else { None };
-        let Some(mut device) = matched else {
+        let emailed = session.pending.as_deref().and_then(|p| p.strip_prefix(EMAIL_CODE_PREFIX)).map(str::to_string);
+        let credential = if emailed.is_some() { EMAIL_OTP } else { "TOTP" };
+        let ok = match &emailed {
+            Some(hash) => crate::crypto::constant_time_eq(token_hash(code.trim()).as_bytes(), hash.as_bytes()),
+            None => {
+                let settings = self.mfa_settings().await?;
+                let devices = tx.list_mfa_devices(&user.user_id).await?;
+                match if settings.authenticator_apps { self.match_totp(&devices, code)? } else { None } {
+                    Some(mut device) => {
+                        device.last_used_at = Some(self.clock.now());
+                        tx.update_mfa_device(&device).await?;
+                        true
+                    }
+                    None => false,
+                }
+            }
+        };
+        if !ok {
             tx.rollback().await?;
-            let failures = self
-                .record_failure(
-                    &user.profile.user_name,
-                    &client.source_ip,
-                    vec![self.verification_event(&attempt, "TOTP", Outcome::Failure)],
-                )
-                .await?;
+            let failure = vec![self.verification_event(&attempt, credential, Outcome::Failure)];
+            let failures = self.record_failure(&user.profile.user_name, &client.source_ip, failure).await?;
             self.failure_delay(failures).await;
             return Err(SignInError::WrongCode);
-        };
-        device.last_used_at = Some(self.clock.now());
-        tx.update_mfa_device(&device).await?;
-        let mut events = vec![self.verification_event(&attempt, "TOTP", Outcome::Success)];
-        session.verified.push("TOTP".to_string());
+        }
+        let mut events = vec![self.verification_event(&attempt, credential, Outcome::Success)];
+        session.verified.push(credential.to_string());
         self.complete(&mut session, &user.profile.user_name, client, login_to, &mut events);
         let trusted = if trust_device { Some(self.trust_device(&mut tx, &user, client).await?) } else { None };
         let mut step = self.save_step(tx, session, events, false).await?;
@@ -525,6 +537,31 @@ impl Services {
         Ok(Some(crate::services::TotpEnrollment { secret, uri, qr_svg }))
     }
 
+    /// A step that asks for an emailed code: make the code, keep its hash, send it.
+    pub(crate) async fn send_email_code(&self, mut step: Step) -> SignInResult<Step> {
+        if step.stage != Stage::Mfa || step.session.pending.as_deref() != Some(EMAIL_CODE_DUE) {
+            return Ok(step);
+        }
+        use rand::Rng;
+        let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
+        step.session.pending = Some(format!("{EMAIL_CODE_PREFIX}{}", token_hash(&code)));
+        let mut tx = self.store.begin().await?;
+        tx.update_session(&step.session).await?;
+        let user = tx.get_user(&self.store_id()?, &step.session.user_id).await?.ok_or(SignInError::Restart)?;
+        tx.commit().await?;
+        let to = user.profile.primary_email().ok_or(SignInError::NoDeviceBlocked)?;
+        let body = format!(
+            "Your Gatehouse sign-in code is {code}.\n\nIt works once, for {STEP_MINUTES} minutes. If you did not try to sign in, change your password.\n"
+        );
+        self.mailer.as_ref().ok_or(SignInError::NoDeviceBlocked)?.send(to, "Your Gatehouse sign-in code", body).await?;
+        Ok(step)
+    }
+
+    /// Is this sign-in step waiting for a code sent by email (rather than an app's)?
+    pub fn expects_email_code(session: &PortalSession) -> bool {
+        session.pending.as_deref().is_some_and(|p| p.starts_with(EMAIL_CODE_PREFIX))
+    }
+
     /// Remember this browser: MFA is skipped here (context-aware mode) while it and its address
     /// stay the same.
     async fn trust_device(&self, tx: &mut Box<dyn Tx>, user: &User, client: &Client) -> SignInResult<String> {
@@ -566,6 +603,12 @@ fn session_principal(svc: &Services, user: &User) -> Result<crate::services::Pri
     let account = &svc.instance()?.management_account_id;
     Ok(crate::services::Principal::portal_user(account, &user.user_id, &user.profile.user_name))
 }
+
+/// The credential type of a one-time code sent by email.
+const EMAIL_OTP: &str = "EMAIL_OTP";
+/// `pending` of a session whose emailed code is still to be sent; then `email:<hash of the code>`.
+const EMAIL_CODE_DUE: &str = "email";
+const EMAIL_CODE_PREFIX: &str = "email:";
 
 /// Sign-in steps that are not finished expire after this many minutes.
 const STEP_MINUTES: i64 = 15;
