@@ -8,7 +8,7 @@ use super::{Client, SignInError, SignInResult, Step, new_secret};
 use crate::crypto::token_hash;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::model::{EmailPurpose, EmailToken, PasswordRecord, PortalSession, Stage, User};
+use crate::model::{EmailPurpose, EmailToken, PasswordRecord, User};
 use crate::services::Services;
 use crate::services::op::Source;
 use crate::services::principal::Ctx;
@@ -155,21 +155,7 @@ impl Services {
         }
         // The invitation proves the email address and sets the password: the sign-in goes on from
         // the password step.
-        let session = PortalSession {
-            session_id: ids::new_uuid(),
-            token_hash: String::new(),
-            user_id: user.user_id.clone(),
-            stage: Stage::PasswordChange,
-            auth_workflow_id: ids::new_uuid(),
-            verified: vec!["PASSWORD".to_string()],
-            enrolled_device: false,
-            source_ip: client.source_ip.clone(),
-            user_agent: client.user_agent.clone(),
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + Duration::minutes(super::STEP_MINUTES),
-            pending: None,
-        };
+        let session = self.password_verified(&user, client, &ids::new_uuid());
         let mut events = Vec::new();
         let session = self.after_password(&mut tx, session, &user, client, login_to, &mut events).await?;
         let step = self.save_step(tx, session, events, true).await?;

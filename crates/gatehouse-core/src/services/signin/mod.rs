@@ -234,12 +234,25 @@ impl Services {
         };
         let must_change = record.is_some_and(|r| r.must_change);
         let mut events = vec![self.challenge_event(&attempt, "PASSWORD"), self.verification_event(&attempt, "PASSWORD", Outcome::Success)];
-        let session = PortalSession {
+        let session = self.password_verified(&user, client, &workflow);
+        let mut tx = self.store.begin().await?;
+        let session =
+            if must_change { session } else { self.after_password(&mut tx, session, &user, client, login_to, &mut events).await? };
+        let step = self.save_step(tx, session, events, true).await?;
+        self.clear_failures(user_name).await?;
+        self.send_email_code(step).await
+    }
+
+    /// A new sign-in whose password is verified, at its first stage (a forced change, until
+    /// `after_password` moves it on).
+    fn password_verified(&self, user: &User, client: &Client, workflow: &str) -> PortalSession {
+        let now = self.clock.now();
+        PortalSession {
             session_id: crate::ids::new_uuid(),
             token_hash: String::new(),
             user_id: user.user_id.clone(),
             stage: Stage::PasswordChange,
-            auth_workflow_id: workflow.clone(),
+            auth_workflow_id: workflow.to_string(),
             verified: vec!["PASSWORD".to_string()],
             enrolled_device: false,
             source_ip: client.source_ip.clone(),
@@ -248,13 +261,7 @@ impl Services {
             last_seen_at: now,
             expires_at: now + Duration::minutes(STEP_MINUTES),
             pending: None,
-        };
-        let mut tx = self.store.begin().await?;
-        let session =
-            if must_change { session } else { self.after_password(&mut tx, session, &user, client, login_to, &mut events).await? };
-        let step = self.save_step(tx, session, events, true).await?;
-        self.clear_failures(user_name).await?;
-        self.send_email_code(step).await
+        }
     }
 
     /// After the password (and any forced change): MFA, its registration, or signed in.
