@@ -386,3 +386,26 @@ async fn emailed_links_expire() {
         drop(db);
     }
 }
+
+/// User names as people type them: plain, `DOMAIN\user` and `user@domain` for a configured domain.
+#[tokio::test]
+async fn user_name_forms() {
+    for db in databases().await {
+        let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
+        let mut cfg = config();
+        cfg.signin.user_domains = vec!["corp.example.com".into()];
+        let svc = open_services_at(&db, cfg, clock.clone()).await;
+        svc.bootstrap().await.unwrap();
+        let ctx = svc.operator_ctx("tester").unwrap();
+        let b = browser("192.0.2.6");
+        user_with_password(&svc, &ctx, "gus", "Passw0rd!x").await;
+        for typed in ["gus", "GUS", "CORP\\gus", "corp.example.com\\gus", "gus@corp.example.com"] {
+            assert_eq!(svc.sign_in(&b, typed, "Passw0rd!x", "/start/").await.unwrap().stage, Stage::SignedIn, "{typed}");
+        }
+        for typed in ["OTHER\\gus", "gus@other.example.com"] {
+            let err = svc.sign_in(&b, typed, "Passw0rd!x", "/start/").await.unwrap_err();
+            assert!(matches!(err, SignInError::Incorrect), "{typed}: {err:?}");
+        }
+        drop(db);
+    }
+}
