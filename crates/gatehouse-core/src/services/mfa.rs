@@ -59,9 +59,7 @@ impl Services {
                 return Err(Error::validation("DeviceType", "Authenticator apps are not allowed by the MFA settings"));
             }
             let secret = totp::new_secret();
-            let uri = totp::provisioning_uri(&secret, "Gatehouse", &user.profile.user_name)?;
-            let qr_svg = totp::qr_svg(&uri)?;
-            Ok(TotpEnrollment { secret, uri, qr_svg })
+            totp::enrollment(secret, &user.profile.user_name)
         }
         .await;
         op.finish(result).await

@@ -463,12 +463,11 @@ impl Services {
             return Err(SignInError::Failed(Error::validation("DeviceType", "Authenticator apps are not allowed by the MFA settings")));
         }
         let secret = totp::new_secret();
-        let uri = totp::provisioning_uri(&secret, "Gatehouse", &user.profile.user_name)?;
-        let qr_svg = totp::qr_svg(&uri)?;
         session.pending = Some(self.key.encrypt_str(&secret));
+        let enrollment = totp::enrollment(secret, &user.profile.user_name)?;
         tx.update_session(&session).await?;
         tx.commit().await?;
-        Ok(crate::services::TotpEnrollment { secret, uri, qr_svg })
+        Ok(enrollment)
     }
 
     /// Finish the forced registration with the app's current code: the device is stored and the
@@ -539,9 +538,7 @@ impl Services {
         let user = tx.get_user(&self.store_id()?, &session.user_id).await?;
         tx.rollback().await?;
         let Some(user) = user else { return Ok(None) };
-        let uri = totp::provisioning_uri(&secret, "Gatehouse", &user.profile.user_name)?;
-        let qr_svg = totp::qr_svg(&uri)?;
-        Ok(Some(crate::services::TotpEnrollment { secret, uri, qr_svg }))
+        Ok(Some(totp::enrollment(secret, &user.profile.user_name)?))
     }
 
     /// A step that asks for an emailed code: make the code, keep its hash, send it.

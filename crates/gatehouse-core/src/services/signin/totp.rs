@@ -41,6 +41,13 @@ pub fn provisioning_uri(secret_base32: &str, issuer: &str, account: &str) -> Res
         .map_err(|e| Error::internal(format!("otpauth URI: {e}")))
 }
 
+/// What a user sees to register an app holding `secret`: the secret, its URI and QR code.
+pub fn enrollment(secret: String, user_name: &str) -> Result<crate::services::TotpEnrollment> {
+    let uri = provisioning_uri(&secret, "Gatehouse", user_name)?;
+    let qr_svg = qr_svg(&uri)?;
+    Ok(crate::services::TotpEnrollment { secret, uri, qr_svg })
+}
+
 /// The QR code of `uri` as an SVG image.
 pub fn qr_svg(uri: &str) -> Result<String> {
     let code = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| Error::internal(format!("QR code: {e}")))?;
