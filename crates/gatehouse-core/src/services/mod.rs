@@ -12,7 +12,7 @@ mod mfa;
 mod network;
 mod op;
 mod org;
-mod passwords;
+pub(crate) mod passwords;
 pub mod principal;
 mod quota;
 mod scim_tokens;

@@ -70,27 +70,39 @@ impl Services {
             return Err(disabled(user_id, "given a new password"));
         }
         let previous = op.tx.get_password(user_id).await?;
-        let mut history = Vec::new();
-        if let Some(prev) = previous {
-            // The current password and the ones before it, up to the last three in all.
-            let recent: Vec<String> = std::iter::once(prev.hash).chain(prev.history).take(password::HISTORY).collect();
-            if recent.iter().any(|h| password::verify(new_password, h)) {
-                return Err(Error::validation("Password", "The last three passwords cannot be reused"));
-            }
-            history = recent;
-            history.truncate(password::HISTORY - 1);
-        }
-        let record = PasswordRecord {
-            user_id: user_id.to_string(),
-            hash: password::hash(new_password)?,
-            must_change,
-            history,
-            updated_at: self.clock.now(),
-        };
+        let record = next_password(user_id, previous, new_password, must_change, self.clock.now()).await?;
         op.tx.put_password(&record).await?;
         // A password set for the user (reset or chosen by an administrator) ends their sessions.
         super::signin::end_sessions(&mut op.tx, user_id).await?;
         op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
         Ok(())
     }
+}
+
+/// The record that replaces `previous` with `new_password`: none of the last three passwords
+/// reused, the history kept. Every way of setting a password goes through here (administrators,
+/// the forced change at sign-in, emailed links). The hashing runs on a blocking thread.
+pub(crate) async fn next_password(
+    user_id: &str,
+    previous: Option<PasswordRecord>,
+    new_password: &str,
+    must_change: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<PasswordRecord> {
+    // The current password and the ones before it, up to the last three in all.
+    let recent: Vec<String> =
+        previous.map(|p| std::iter::once(p.hash).chain(p.history).take(password::HISTORY).collect()).unwrap_or_default();
+    let candidate = Zeroizing::new(new_password.to_string());
+    let (reused, hash, recent) = tokio::task::spawn_blocking(move || {
+        let reused = recent.iter().any(|h| password::verify(&candidate, h));
+        (reused, password::hash(&candidate), recent)
+    })
+    .await
+    .map_err(|e| Error::internal(format!("password hashing failed: {e}")))?;
+    if reused {
+        return Err(Error::validation("Password", "The last three passwords cannot be reused"));
+    }
+    let mut history = recent;
+    history.truncate(password::HISTORY - 1);
+    Ok(PasswordRecord { user_id: user_id.to_string(), hash: hash?, must_change, history, updated_at: now })
 }

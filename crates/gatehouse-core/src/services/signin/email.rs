@@ -8,7 +8,7 @@ use super::{Client, SignInError, SignInResult, Step, new_secret};
 use crate::crypto::token_hash;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::model::{EmailPurpose, EmailToken, PasswordRecord, User};
+use crate::model::{EmailPurpose, EmailToken, User};
 use crate::services::Services;
 use crate::services::op::Source;
 use crate::services::principal::Ctx;
@@ -134,7 +134,6 @@ impl Services {
     ) -> SignInResult<Option<Step>> {
         crate::password::check_policy("Password", new_password).map_err(SignInError::Invalid)?;
         let now = self.clock.now();
-        let hash = crate::password::hash(new_password)?;
         let mut tx = self.store.begin().await?;
         let found = tx.find_email_token(&token_hash(token)).await?;
         let Some(t) = found.filter(|t| t.purpose == purpose && t.used_at.is_none() && t.expires_at > now) else {
@@ -145,9 +144,10 @@ impl Services {
         }
         let user = tx.get_user(&self.store_id()?, &t.user_id).await?.filter(|u| u.active).ok_or(SignInError::Restart)?;
         let previous = tx.get_password(&user.user_id).await?;
-        let history =
-            previous.map(|p| std::iter::once(p.hash).chain(p.history).take(crate::password::HISTORY - 1).collect()).unwrap_or_default();
-        tx.put_password(&PasswordRecord { user_id: user.user_id.clone(), hash, must_change: false, history, updated_at: now }).await?;
+        let record = crate::services::passwords::next_password(&user.user_id, previous, new_password, false, now)
+            .await
+            .map_err(SignInError::from_input)?;
+        tx.put_password(&record).await?;
         super::end_sessions(&mut tx, &user.user_id).await?;
         if purpose != EmailPurpose::Invitation {
             tx.commit().await?;

@@ -83,6 +83,16 @@ pub enum SignInError {
     Failed(Error),
 }
 
+impl SignInError {
+    /// Bad input (a password the rules refuse) is the user's to correct; anything else failed.
+    pub(crate) fn from_input(e: Error) -> Self {
+        match e {
+            e @ Error::Validation { .. } => SignInError::Invalid(e),
+            other => SignInError::Failed(other),
+        }
+    }
+}
+
 impl From<Error> for SignInError {
     fn from(e: Error) -> Self {
         SignInError::Failed(e)
@@ -371,29 +381,10 @@ impl Services {
         let mut tx = self.store.begin().await?;
         let (session, user) = self.step_session(&mut tx, token, Stage::PasswordChange).await?;
         let record = tx.get_password(&user.user_id).await?.ok_or(SignInError::Restart)?;
-        let candidate = zeroize::Zeroizing::new(new_password.to_string());
-        let recent: Vec<String> =
-            std::iter::once(record.hash.clone()).chain(record.history.clone()).take(crate::password::HISTORY).collect();
-        let (reused, hash) = tokio::task::spawn_blocking(move || {
-            let reused = recent.iter().any(|h| crate::password::verify(&candidate, h));
-            (reused, crate::password::hash(&candidate))
-        })
-        .await
-        .map_err(|e| Error::internal(format!("password hashing failed: {e}")))?;
-        if reused {
-            return Err(SignInError::Invalid(Error::validation("Password", "The last three passwords cannot be reused")));
-        }
-        let mut history = vec![record.hash.clone()];
-        history.extend(record.history.iter().cloned());
-        history.truncate(crate::password::HISTORY - 1);
-        tx.put_password(&crate::model::PasswordRecord {
-            user_id: user.user_id.clone(),
-            hash: hash?,
-            must_change: false,
-            history,
-            updated_at: self.clock.now(),
-        })
-        .await?;
+        let record = crate::services::passwords::next_password(&user.user_id, Some(record), new_password, false, self.clock.now())
+            .await
+            .map_err(SignInError::from_input)?;
+        tx.put_password(&record).await?;
         let mut events = Vec::new();
         let session = self.after_password(&mut tx, session, &user, client, login_to, &mut events).await?;
         let step = self.save_step(tx, session, events, false).await?;
