@@ -16,7 +16,7 @@ use gatehouse_core::error::StoreError;
 use gatehouse_core::store::StoreResult;
 
 use crate::convert::db_err;
-use crate::sqlite_writer::WriterConn;
+use crate::sqlite_writer::LiteConn;
 
 /// Operations in one outer transaction at most: bounds the work a failed COMMIT loses.
 const MAX_GROUP: usize = 64;
@@ -24,7 +24,7 @@ const MAX_GROUP: usize = 64;
 type Outcome = Result<(), StoreError>;
 
 struct Group {
-    writer: WriterConn,
+    writer: LiteConn,
     /// Is the outer transaction open?
     open: bool,
     /// Operations whose savepoint is released, waiting for the outer COMMIT.
@@ -59,13 +59,13 @@ const RELEASE: &str = "RELEASE op";
 const ROLLBACK_TO: &str = "ROLLBACK TO op; RELEASE op";
 
 impl GroupCommit {
-    pub fn new(writer: WriterConn) -> Self {
+    pub fn new(writer: LiteConn) -> Self {
         let group = Group { writer, open: false, waiting_for_commit: Vec::new(), size: 0 };
         GroupCommit { group: Arc::new(Mutex::new(group)), queued: Default::default() }
     }
 
     /// Wait for the writer, then open the operation's savepoint in the group's transaction.
-    pub async fn begin(&self) -> StoreResult<(WriterConn, Slot)> {
+    pub async fn begin(&self) -> StoreResult<(LiteConn, Slot)> {
         self.queued.fetch_add(1, Ordering::SeqCst);
         let queued = Queued(self.queued.clone());
         let mut group = self.group.clone().lock_owned().await;

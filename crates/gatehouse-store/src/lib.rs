@@ -80,7 +80,7 @@ pub async fn connect(url: &str, options: &StoreOptions) -> StoreResult<Arc<SeaSt
     let backend = db.get_database_backend();
     let (sqlite_writer, sqlite_readers) = if sqlite {
         let path = sqlite_path(url)?;
-        let writer = sqlite_writer::WriterConn::open(&path, options.sqlite_synchronous_full).map_err(convert::db_err)?;
+        let writer = sqlite_writer::LiteConn::open(&path, options.sqlite_synchronous_full).map_err(convert::db_err)?;
         let readers = sqlite_writer::ReadPool::open(&path, READERS).map_err(convert::db_err)?;
         (Some(group_commit::GroupCommit::new(writer)), Some(readers))
     } else {

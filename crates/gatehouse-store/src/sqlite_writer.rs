@@ -27,18 +27,18 @@ use std::time::Duration;
 /// Connections that serve reads in place, as the writer serves writes: each statement borrows
 /// one for its few microseconds. WAL readers never wait for the writer.
 pub struct ReadPool {
-    conns: Vec<WriterConn>,
+    conns: Vec<LiteConn>,
     next: std::sync::atomic::AtomicUsize,
 }
 
 impl ReadPool {
     pub fn open(path: &Path, size: usize) -> Result<Self, DbErr> {
-        let conns = (0..size.max(1)).map(|_| WriterConn::open(path, true)).collect::<Result<_, _>>()?;
+        let conns = (0..size.max(1)).map(|_| LiteConn::open(path, true)).collect::<Result<_, _>>()?;
         Ok(ReadPool { conns, next: Default::default() })
     }
 
     /// A connection for the next read operation, round robin.
-    pub fn conn(&self) -> WriterConn {
+    pub fn conn(&self) -> LiteConn {
         let i = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) % self.conns.len();
         self.conns[i].clone()
     }
@@ -52,10 +52,11 @@ const STATEMENT_CACHE: usize = 256;
 /// longer WAL (16 MiB here) copies far fewer pages per write.
 const CHECKPOINT_PAGES: u32 = 4_000;
 
+/// One SQLite connection driven in place: the writer, or one of the read pool.
 #[derive(Clone)]
-pub struct WriterConn(Arc<Mutex<Connection>>);
+pub struct LiteConn(Arc<Mutex<Connection>>);
 
-impl WriterConn {
+impl LiteConn {
     /// Open `path` with the pool's settings: WAL, the chosen durability, foreign keys, the same
     /// page cache and the query planner stability guarantee.
     pub fn open(path: &Path, synchronous_full: bool) -> Result<Self, DbErr> {
@@ -82,7 +83,7 @@ impl WriterConn {
         if rc != libsqlite3_sys::SQLITE_OK {
             return Err(DbErr::Custom(format!("sqlite3_db_config(ENABLE_QPSG) failed with code {rc}")));
         }
-        Ok(WriterConn(Arc::new(Mutex::new(conn))))
+        Ok(LiteConn(Arc::new(Mutex::new(conn))))
     }
 
     fn with<T>(&self, f: impl FnOnce(&Connection) -> rusqlite::Result<T>) -> Result<T, DbErr> {

@@ -20,7 +20,7 @@ use crate::entity::{
     user_password,
 };
 use crate::group_commit::Slot;
-use crate::sqlite_writer::WriterConn;
+use crate::sqlite_writer::LiteConn;
 
 /// Where a unit of work runs: a transaction (writes), or the pool directly (reads: each
 /// statement on its own, without the BEGIN and ROLLBACK round trips around it).
@@ -28,7 +28,7 @@ pub enum Db {
     Txn(DatabaseTransaction),
     Pool(DatabaseConnection),
     /// SQLite: a savepoint on the writer connection (group_commit.rs), or a read connection.
-    Writer(WriterConn),
+    Writer(LiteConn),
 }
 
 #[async_trait]
@@ -84,7 +84,7 @@ impl SeaTx {
     }
 
     /// SQLite writes: a savepoint on the writer connection, within the commit group.
-    pub fn on_writer(writer: WriterConn, slot: Slot) -> Self {
+    pub fn on_writer(writer: LiteConn, slot: Slot) -> Self {
         SeaTx { txn: Some(Db::Writer(writer)), slot: Some(slot) }
     }
 
@@ -94,7 +94,7 @@ impl SeaTx {
     }
 
     /// SQLite reads on a connection of the read pool, statement by statement.
-    pub fn reads_in_place(conn: WriterConn) -> Self {
+    pub fn reads_in_place(conn: LiteConn) -> Self {
         SeaTx { txn: Some(Db::Writer(conn)), slot: None }
     }
 
