@@ -14,10 +14,12 @@ import uuid
 
 import boto3
 import botocore.config
+import botocore.session
 import pytest
 
 BIN = os.environ.get("GATEHOUSE_BIN", os.path.join(os.path.dirname(__file__), "../../target/debug/gatehouse"))
 PG = os.environ.get("GATEHOUSE_TEST_DATABASE_URL", "")
+MODELS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../clients/botocore")
 
 
 def backends():
@@ -71,8 +73,12 @@ class Server:
         if key is None:
             key, secret = self.secrets()
         cfg = botocore.config.Config(retries=retries or {"max_attempts": 0}, **config)
-        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
-                            aws_access_key_id=key, aws_secret_access_key=secret, config=cfg)
+        # Gatehouse's own operations come with a botocore model (clients/botocore), as users load it.
+        core = botocore.session.Session()
+        core.set_config_variable("data_path", MODELS)
+        return boto3.session.Session(botocore_session=core).client(
+            service, endpoint_url=self.endpoint, region_name="us-east-1",
+            aws_access_key_id=key, aws_secret_access_key=secret, config=cfg)
 
 
 def fresh_database(backend, workdir):

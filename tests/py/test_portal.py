@@ -171,6 +171,158 @@ def test_forced_registration_and_device_management_by_the_administrator(server, 
     expect(page).to_have_url(re.compile(r"/start/signin"))
 
 
+def virtual_authenticator(ctx, page, transport="usb"):
+    """Chromium's virtual WebAuthn authenticator (DevTools protocol), for this page's browser."""
+    cdp = ctx.new_cdp_session(page)
+    cdp.send("WebAuthn.enable", {"enableUI": False})
+    options = {"protocol": "ctap2", "transport": transport, "hasResidentKey": transport == "internal",
+               "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True}
+    authenticator = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": options})["authenticatorId"]
+    return cdp, authenticator
+
+
+def register_key(page, name, kind="security-key"):
+    page.click(f"#add-{kind}-submit")
+    page.fill("#device_name", name)
+    page.click("#register-key-submit")
+    expect(page.locator("#notice")).to_have_text(f"Registered {name}.")
+
+
+def test_security_key_registration_sign_in_and_limit(server, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    password = first_sign_in(page, server)
+    cdp, key = virtual_authenticator(ctx, page)
+    page.click("text=MFA devices")
+    register_key(page, "YubiKey")
+    expect(page.locator("#devices .type")).to_have_text(["Security key or built-in authenticator"])
+    # The same key twice: the browser refuses (excludeCredentials), nothing is stored.
+    page.click("#add-security-key-submit")
+    page.click("#register-key-submit")
+    expect(page.locator("#webauthn-error")).to_have_text("This device is already registered.")
+    page.goto(base(server) + "/start/mfa-devices")
+    expect(page.locator("#devices .name")).to_have_text(["YubiKey"])
+
+    # Sign out and in again: the key answers the challenge.
+    page.click("text=Applications")
+    page.click("#signout-submit")
+    sign_in(page, server, "Administrator", password)
+    expect(page.locator("h1")).to_have_text("Additional verification required")
+    # A forged answer is refused and counted as a failed WEBAUTHN verification.
+    page.evaluate("""() => { const f = document.getElementById('mfa-key');
+        f.querySelector('input[name=credential]').value = '{"id":"x","rawId":"eA","type":"public-key","response":{}}';
+        f.submit(); }""")
+    expect(page.locator("#error")).to_contain_text("security key's answer could not be verified")
+    page.click("#mfa-key-submit")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    creds = cdp.send("WebAuthn.getCredentials", {"authenticatorId": key})["credentials"]
+    assert len(creds) == 1 and creds[0]["signCount"] >= 2, creds
+
+    events = server.cli("-o", "json", "audit", "tail", "--event-name", "CredentialVerification")
+    assert '"WEBAUTHN"' in events and "Failure" in events, events
+    auth = server.cli("-o", "json", "audit", "tail", "--event-name", "UserAuthentication")
+    assert "PASSWORD,WEBAUTHN" in auth, auth
+    registered = server.cli("-o", "json", "audit", "tail", "--event-name", "CompleteWebAuthnDeviceRegistration")
+    assert "YubiKey" in registered, registered
+
+    # Six keys at most: five more, each on a new authenticator; the seventh is refused.
+    page.goto(base(server) + "/start/mfa-devices")
+    for i in range(2, 7):
+        cdp.send("WebAuthn.removeVirtualAuthenticator", {"authenticatorId": key})
+        key = cdp.send("WebAuthn.addVirtualAuthenticator", {"options": {
+            "protocol": "ctap2", "transport": "usb", "hasUserVerification": True, "isUserVerified": True,
+            "automaticPresenceSimulation": True}})["authenticatorId"]
+        register_key(page, f"key {i}")
+    page.click("#add-security-key-submit")
+    expect(page.locator("#error")).to_contain_text("at most 6")
+    listed = server.cli("-o", "json", "mfa", "device", "list", "Administrator")
+    assert listed.count('"WEBAUTHN"') == 6, listed
+    ctx.close()
+
+
+def test_forced_registration_of_a_built_in_authenticator(server, browser):
+    server.cli("mfa", "set", "--no-device", "require-registration")
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    virtual_authenticator(ctx, page, transport="internal")
+    sign_in(page, server, "Administrator", admin_otp(server))
+    page.fill("#new_password", "Portal-Passw0rd!")
+    page.fill("#confirm_password", "Portal-Passw0rd!")
+    page.click("#change-submit")
+    expect(page.locator("h1")).to_have_text("Register an authenticator app")
+    page.click("#enroll-built_in")
+    expect(page.locator("h1")).to_have_text("Register a built-in authenticator")
+    page.fill("#device_name", "Laptop")
+    page.click("#register-key-submit")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    auth = server.cli("-o", "json", "audit", "tail", "--event-name", "UserAuthentication")
+    assert '"DeviceEnrollmentRequired": "true"' in auth or '"DeviceEnrollmentRequired":"true"' in auth, auth
+    listed = server.cli("-o", "json", "mfa", "device", "list", "Administrator")
+    assert "Laptop" in listed and '"WEBAUTHN"' in listed, listed
+
+    # Only security keys allowed: the next sign-in offers no code box, just the key.
+    server.cli("mfa", "set", "--authenticator-apps", "false", "--mode", "always-on")
+    page.click("#signout-submit")
+    sign_in(page, server, "Administrator", "Portal-Passw0rd!")
+    expect(page.locator("#mfa-key-submit")).to_be_visible()
+    assert page.locator("#code").count() == 0
+    page.check("#trusted-key")
+    page.click("#mfa-key-submit")
+    expect(page.locator("#user-name")).to_have_text("Administrator")
+    ctx.close()
+
+
+def test_sessions_and_devices_through_the_api_and_sign_out_everywhere(server, browser):
+    """The API extension (boto3 and the AWS CLI with clients/botocore) and the user's own
+    "Sign out everywhere"."""
+    first = browser.new_context().new_page()
+    password = first_sign_in(first, server)
+    second = browser.new_context().new_page()
+    sign_in(second, server, "Administrator", password)
+    expect(second.locator("#user-name")).to_have_text("Administrator")
+
+    ids = server.client("identitystore")
+    store = ids.list_identity_stores()["IdentityStores"][0]["IdentityStoreId"]
+    user_id = ids.get_user_id(IdentityStoreId=store, AlternateIdentifier={
+        "UniqueAttribute": {"AttributePath": "userName", "AttributeValue": "Administrator"}})["UserId"]
+    gh = server.client("gatehouse")
+    sessions = gh.list_user_sessions(UserId=user_id)["Sessions"]
+    assert len(sessions) == 2 and all(s["Stage"] == "signed_in" for s in sessions), sessions
+    assert sessions[0]["ExpiresAt"] > sessions[0]["CreatedAt"]
+
+    # MFA settings and an authenticator app registered for the user by the administrator.
+    gh.put_mfa_device_management_for_directory(Settings={"Mode": "ALWAYS_ON"})
+    settings = gh.describe_mfa_device_management_for_directory()["Settings"]
+    assert settings["Mode"] == "ALWAYS_ON" and settings["NoDevice"] == "ALLOW" and settings["SecurityKeys"], settings
+    secret = gh.start_virtual_mfa_device_registration(UserId=user_id)["Secret"]
+    device = gh.complete_virtual_mfa_device_registration(UserId=user_id, Secret=secret, Code=pyotp.TOTP(secret).now(),
+                                                         DeviceName="given phone")
+    gh.update_mfa_device_for_user(UserId=user_id, DeviceId=device["DeviceId"], DeviceName="spare phone")
+    devices = gh.list_mfa_devices_for_user(UserId=user_id)["Devices"]
+    assert [(d["DeviceName"], d["DeviceType"]) for d in devices] == [("spare phone", "TOTP")]
+    with pytest.raises(gh.exceptions.ResourceNotFoundException):
+        gh.delete_mfa_device_for_user(UserId=user_id, DeviceId="no-such-device")
+    with pytest.raises(gh.exceptions.ValidationException):
+        gh.put_mfa_device_management_for_directory(Settings={"Mode": "SOMETIMES"})
+
+    # The AWS CLI, with the same model.
+    key, secret_key = server.secrets()
+    env = dict(os.environ, AWS_DATA_PATH=os.path.join(os.path.dirname(__file__), "../../clients/botocore"),
+               AWS_ACCESS_KEY_ID=key, AWS_SECRET_ACCESS_KEY=secret_key, AWS_DEFAULT_REGION="us-east-1")
+    aws = os.path.join(os.path.dirname(shutil.which("pytest") or ""), "aws")
+    out = subprocess.run([aws, "gatehouse", "list-mfa-devices-for-user", "--user-id", user_id,
+                          "--endpoint-url", server.endpoint], env=env, capture_output=True, text=True, check=True).stdout
+    assert "spare phone" in out
+
+    # The user signs out everywhere from one browser: the other is signed out too.
+    second.click("#signout-everywhere-submit")
+    expect(second.locator("#notice")).to_have_text("You are signed out everywhere (2 sessions).")
+    first.goto(base(server) + "/start/")
+    expect(first).to_have_url(re.compile(r"/start/signin"))
+    assert gh.list_user_sessions(UserId=user_id)["Sessions"] == []
+    assert gh.revoke_user_sessions(UserId=user_id)["SessionsRevoked"] == 0
+
+
 def test_lockout_then_release_and_the_same_answers_for_unknown_users(server, browser, monkeypatch):
     page = browser.new_context().new_page()
     password = first_sign_in(page, server)

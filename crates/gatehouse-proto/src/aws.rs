@@ -23,6 +23,9 @@ pub enum Service {
     Sso,
     SsoOidc,
     Sts,
+    /// Gatehouse's own operations (portal sessions, MFA devices and settings): the same JSON
+    /// protocol, with a model boto3 loads from `clients/botocore`.
+    Gatehouse,
 }
 
 impl Service {
@@ -34,13 +37,13 @@ impl Service {
             Service::Sso => include_str!("../models/sso.json"),
             Service::SsoOidc => include_str!("../models/sso-oidc.json"),
             Service::Sts => include_str!("../models/sts.json"),
+            Service::Gatehouse => include_str!("../../../clients/botocore/gatehouse/2026-11-01/service-2.json"),
         }
     }
 
     /// The compiled model, built on first use.
     pub fn model(self) -> &'static ServiceModel {
-        static MODELS: [OnceLock<ServiceModel>; 6] =
-            [OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static MODELS: [OnceLock<ServiceModel>; 7] = [const { OnceLock::new() }; 7];
         MODELS[self as usize].get_or_init(|| ServiceModel::parse(self.source()).unwrap_or_default())
     }
 }

@@ -17,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0005ScimTokens),
             Box::new(M0006WideIntegers),
             Box::new(M0007PortalSignIn),
+            Box::new(M0008UniqueCredentials),
         ]
     }
 }
@@ -487,5 +488,23 @@ impl MigrationTrait for M0007PortalSignIn {
 
     async fn down(&self, _m: &SchemaManager) -> Result<(), DbErr> {
         Err(DbErr::Migration("migrations are forward-only".into()))
+    }
+}
+
+struct M0008UniqueCredentials;
+
+impl MigrationName for M0008UniqueCredentials {
+    fn name(&self) -> &str {
+        "m0008_unique_credentials"
+    }
+}
+
+/// A WebAuthn credential belongs to one user only (the spec's "MUST assert that the credential id
+/// was not registered before"): the unique index settles a race that the service's check loses.
+/// TOTP devices have no credential id; NULLs never collide on either backend.
+#[async_trait::async_trait]
+impl MigrationTrait for M0008UniqueCredentials {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_index(index("mfa_devices", "ux_mfa_devices_credential", &["credential_id"], true)).await
     }
 }

@@ -65,7 +65,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Opened> {
             user_domains: config.signin_user_domains.clone(),
             ..Default::default()
         },
-        public_url: config.public_url.clone(),
+        public_url: config.public_url(),
         smtp: config.smtp(),
         ..ServiceConfig::default()
     };

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     /// Address to listen on.
     pub listen: String,
-    /// The URL people and clients use to reach this server (printed in sign-in instructions).
+    /// The URL people and clients use to reach this server: sign-in instructions, links in emails,
+    /// and the WebAuthn relying party (its host). Empty: `http://localhost:<port>` of `listen`.
     pub public_url: String,
     /// Holds the SQLite database and the master key file.
     pub data_dir: PathBuf,
@@ -66,7 +67,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             listen: "127.0.0.1:8080".into(),
-            public_url: "http://localhost:8080".into(),
+            public_url: String::new(),
             data_dir: PathBuf::from("./gatehouse-data"),
             database_url: String::new(),
             database_max_connections: 16,
@@ -162,6 +163,9 @@ impl Config {
     }
 
     fn check(&self) -> anyhow::Result<()> {
+        if !self.public_url.is_empty() && !self.public_url.starts_with("https://") && !self.public_url.starts_with("http://") {
+            anyhow::bail!("public_url must start with https:// (or http:// for localhost), not {:?}", self.public_url);
+        }
         if !matches!(self.sqlite_synchronous.as_str(), "full" | "normal") {
             anyhow::bail!("sqlite_synchronous must be \"full\" or \"normal\", not {:?}", self.sqlite_synchronous);
         }
@@ -189,6 +193,25 @@ impl Config {
             anyhow::bail!("database_url must start with postgres:// or sqlite: (got {:?})", redact_url(&self.database_url));
         }
         Ok(())
+    }
+
+    /// The public URL in effect: as configured, else this machine's own address for `listen`
+    /// (loopback and wildcard addresses become `localhost`, which browsers treat as secure).
+    pub fn public_url(&self) -> String {
+        if !self.public_url.is_empty() {
+            return self.public_url.trim_end_matches('/').to_string();
+        }
+        let (host, port) = self.listen.rsplit_once(':').unwrap_or((self.listen.as_str(), "80"));
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let local = ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost", ""].contains(&host);
+        let host = if local {
+            "localhost".to_string()
+        } else if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host.to_string()
+        };
+        format!("http://{host}:{port}")
     }
 
     /// The database URL in effect: PostgreSQL when configured, else SQLite in the data directory.
@@ -221,5 +244,19 @@ mod tests {
     fn redacts() {
         assert_eq!(redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
         assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn public_url_follows_listen_unless_set() {
+        let mut c = Config { listen: "127.0.0.1:43123".into(), ..Config::default() };
+        assert_eq!(c.public_url(), "http://localhost:43123");
+        c.listen = "0.0.0.0:8080".into();
+        assert_eq!(c.public_url(), "http://localhost:8080");
+        c.listen = "[::1]:9000".into();
+        assert_eq!(c.public_url(), "http://localhost:9000");
+        c.listen = "10.0.0.5:8080".into();
+        assert_eq!(c.public_url(), "http://10.0.0.5:8080");
+        c.public_url = "https://sso.example.com/".into();
+        assert_eq!(c.public_url(), "https://sso.example.com");
     }
 }

@@ -29,7 +29,7 @@ pub struct TotpEnrollment {
 
 impl Services {
     /// Users may manage their own devices only when the settings say so.
-    async fn check_self_service(&self, ctx: &Ctx) -> Result<()> {
+    pub(crate) async fn check_self_service(&self, ctx: &Ctx) -> Result<()> {
         if matches!(ctx.principal.kind, PrincipalKind::PortalUser { .. }) && !self.mfa_settings().await?.users_manage_devices {
             return Err(Error::AccessDenied { message: "Only administrators can manage MFA devices".into() });
         }
@@ -95,7 +95,7 @@ impl Services {
     }
 
     /// Store a new device within its limits: per kind, and unique names per user.
-    async fn add_device(&self, op: &mut Op<'_>, device: &MfaDevice) -> Result<()> {
+    pub(crate) async fn add_device(&self, op: &mut Op<'_>, device: &MfaDevice) -> Result<()> {
         let user = super::users::load_user(op, &self.store_id()?, &device.user_id).await?;
         if !user.active {
             return Err(super::users::disabled(&device.user_id, "given an MFA device"));
@@ -111,7 +111,11 @@ impl Services {
         if existing.iter().any(|d| d.name.eq_ignore_ascii_case(&device.name)) {
             return Err(Error::conflict(format!("An MFA device named '{}' is already registered", device.name)));
         }
-        op.tx.insert_mfa_device(device).await?;
+        op.tx.insert_mfa_device(device).await.map_err(|e| match e {
+            // Only a credential id can collide: a key belongs to one user.
+            crate::error::StoreError::Unique(_) => Error::conflict("This security key is already registered"),
+            other => other.into(),
+        })?;
         op.resource("AWS::IdentityStore::User", ids::user_arn(&device.user_id));
         op.respond(json!({"DeviceId": device.device_id, "DeviceName": device.name, "DeviceType": device.kind.as_str()}));
         Ok(())
@@ -152,6 +156,17 @@ impl Services {
         op.finish(result).await
     }
 
+    /// The instance's MFA settings, for an administrator.
+    pub async fn describe_mfa_settings(&self, ctx: &Ctx) -> Result<MfaSettings> {
+        let mut op = self.begin(ctx, Source::SsoDirectory, "DescribeMfaDeviceManagementForDirectory", true, json!({})).await?;
+        let result = async {
+            op.authorize(&self.identity_store_arn()?)?;
+            super::signin::parse_mfa_settings(op.tx.get_setting(MFA_SETTING).await?)
+        }
+        .await;
+        op.finish(result).await
+    }
+
     /// Change the instance's MFA settings.
     pub async fn put_mfa_settings(&self, ctx: &Ctx, settings: &MfaSettings) -> Result<()> {
         let params = serde_json::to_value(settings).unwrap_or_default();
@@ -180,7 +195,7 @@ fn no_device(device_id: &str) -> Error {
 }
 
 /// A device name: trimmed, 1 to 64 printable characters; empty means the kind's label.
-fn device_name(name: &str, kind: MfaKind) -> Result<String> {
+pub(crate) fn device_name(name: &str, kind: MfaKind) -> Result<String> {
     let name = name.trim();
     if name.is_empty() {
         return Ok(kind.label().to_string());

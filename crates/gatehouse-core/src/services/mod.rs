@@ -30,7 +30,7 @@ pub use op::Source;
 pub use org::{ChildType, Node};
 pub use principal::{Ctx, HeldPolicy, Principal, PrincipalKind};
 pub use scim_tokens::{MAX_ACTIVE_SCIM_TOKENS, NewScimToken, ScimAuthError};
-pub use signin::{Client, SessionInfo, SignInConfig, SignInError, Step};
+pub use signin::{Client, KeyAttachment, KeyCeremony, MfaChallenge, SessionInfo, SignInConfig, SignInError, Step};
 pub use users::UserChange;
 
 use crate::clock::Clock;
@@ -94,12 +94,15 @@ pub struct Services {
     pub(crate) user_count: quota::CountCache,
     pub(crate) group_count: quota::CountCache,
     pub(crate) mailer: Option<crate::mail::Mailer>,
+    /// WebAuthn: this server as browsers know it (the public URL).
+    pub(crate) relying_party: signin::RelyingParty,
 }
 
 impl Services {
     /// Build the services and load the instance if one exists (see [`Services::bootstrap`]).
     pub async fn open(store: Arc<dyn Store>, key: MasterKey, clock: Arc<dyn Clock>, config: ServiceConfig) -> Result<Self> {
         let mailer = config.smtp.as_ref().map(crate::mail::Mailer::new).transpose()?;
+        let relying_party = signin::RelyingParty::new(&config.public_url)?;
         let svc = Services {
             store: store.clone(),
             key,
@@ -113,6 +116,7 @@ impl Services {
             user_count: quota::CountCache::new(store.backend() != "sqlite"),
             group_count: quota::CountCache::new(store.backend() != "sqlite"),
             mailer,
+            relying_party,
         };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;

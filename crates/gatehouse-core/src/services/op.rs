@@ -18,6 +18,8 @@ pub enum Source {
     Sso,
     Organizations,
     CloudTrail,
+    /// Sign-in sessions (Identity Center's `identitystore-auth` actions).
+    IdentityStoreAuth,
     Gatehouse,
 }
 
@@ -29,6 +31,7 @@ impl Source {
             Source::Sso => "sso.amazonaws.com",
             Source::Organizations => "organizations.amazonaws.com",
             Source::CloudTrail => "cloudtrail.amazonaws.com",
+            Source::IdentityStoreAuth => "identitystore-auth.amazonaws.com",
             Source::Gatehouse => "gatehouse.amazonaws.com",
         }
     }
@@ -40,6 +43,7 @@ impl Source {
             Source::Sso => "sso",
             Source::Organizations => "organizations",
             Source::CloudTrail => "cloudtrail",
+            Source::IdentityStoreAuth => "identitystore-auth",
             Source::Gatehouse => "gatehouse",
         }
     }

@@ -126,6 +126,11 @@ impl Principal {
                     "sso-directory:UpdatePassword"
                 ],
                 "Resource": crate::ids::user_arn(user_id),
+            }, {
+                // "Sign out everywhere".
+                "Effect": "Allow",
+                "Action": ["identitystore-auth:ListSessions", "identitystore-auth:BatchDeleteSession"],
+                "Resource": crate::ids::user_arn(user_id),
             }]
         });
         let policies = Policy::parse(&document.to_string()).map(|p| vec![HeldPolicy::Inline(Arc::new(p))]).unwrap_or_default();

@@ -25,7 +25,7 @@ fn id_of(value: &str) -> String {
     }
 }
 
-fn string_member(input: &Value, name: &str) -> Result<String, ApiError> {
+pub(super) fn string_member(input: &Value, name: &str) -> Result<String, ApiError> {
     match input.get(name) {
         Some(Value::String(s)) => Ok(id_of(s)),
         Some(_) => Err(ApiError::validation(format!("{name}: must be a string"))),

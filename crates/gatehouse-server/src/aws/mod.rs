@@ -2,6 +2,7 @@
 //! SigV4 authentication, dispatch by target prefix, and errors in AWS's `__type` shape.
 
 mod attributes;
+mod gatehouse;
 mod identitystore;
 mod organizations;
 
@@ -125,6 +126,11 @@ pub fn paged<T>(state: &AppState, operation: &str, key: &str, page: Paged<T>, re
     out
 }
 
+/// A timestamp as AWS JSON protocols carry it: epoch seconds.
+pub(super) fn epoch(t: &chrono::DateTime<chrono::Utc>) -> f64 {
+    t.timestamp_micros() as f64 / 1e6
+}
+
 fn respond(status: StatusCode, body: Value, request_id: &str) -> Response {
     let mut response = (status, body.to_string()).into_response();
     let headers = response.headers_mut();
@@ -153,6 +159,7 @@ pub async fn handle(
     let (signing_name, service) = match prefix {
         "AWSIdentityStore" => ("identitystore", Service::IdentityStore),
         "AWSOrganizationsV20161128" => ("organizations", Service::Organizations),
+        "Gatehouse" => ("gatehouse", Service::Gatehouse),
         _ => {
             return ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", format!("Unknown service {prefix}"))
                 .into_response(&request_id);
@@ -192,6 +199,7 @@ pub async fn handle(
     let result = match prefix {
         "AWSIdentityStore" => identitystore::dispatch(&state, &ctx, operation, input).await,
         "AWSOrganizationsV20161128" => organizations::dispatch(&state, &ctx, operation, input).await,
+        "Gatehouse" => gatehouse::dispatch(&state, &ctx, operation, input).await,
         _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", target.clone())),
     };
     match result {

@@ -8,7 +8,7 @@ use gatehouse_core::services::{ChildType, Node};
 use gatehouse_core::{Ctx, Error};
 use serde_json::{Value, json};
 
-use super::{ApiError, page_args, paged};
+use super::{ApiError, epoch, page_args, paged};
 use crate::AppState;
 
 /// Organizations names its errors differently from identitystore.
@@ -34,10 +34,6 @@ pub fn error(e: Error) -> ApiError {
         ),
         _ => ApiError::from(e),
     }
-}
-
-fn epoch(t: &chrono::DateTime<chrono::Utc>) -> f64 {
-    t.timestamp_micros() as f64 / 1e6
 }
 
 fn required(input: &Value, name: &str) -> Result<String, ApiError> {

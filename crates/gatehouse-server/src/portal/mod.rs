@@ -1,9 +1,11 @@
 //! The user portal under `/start`: sign-in (password, forced change, MFA or its registration),
-//! the home page, MFA devices and sign-out. Server-rendered pages that work without JavaScript;
-//! every form carries a CSRF token, and every answer a strict Content-Security-Policy.
+//! the home page, MFA devices and sign-out. Server-rendered pages that work without JavaScript,
+//! except security keys (WebAuthn is a browser API); every form carries a CSRF token, and every
+//! answer a strict Content-Security-Policy.
 
 mod links;
 mod pages;
+mod security_keys;
 mod web;
 
 use axum::Router;
@@ -19,15 +21,21 @@ pub fn routes() -> Router<AppState> {
         .route("/start/signin/password", get(pages::password_form).post(pages::password))
         .route("/start/signin/mfa", get(pages::mfa_form).post(pages::mfa))
         .route("/start/signin/register", get(pages::enroll_form).post(pages::enroll))
+        .route("/start/signin/register/webauthn", post(security_keys::enroll))
+        .route("/start/signin/mfa/webauthn", post(security_keys::verify))
         .route("/start/signout", post(pages::signout))
+        .route("/start/signout-everywhere", post(pages::signout_everywhere))
         .route("/start/forgot", get(links::forgot_form).post(links::forgot))
         .route("/start/reset", get(links::reset_form).post(links::reset))
         .route("/start/invitation", get(links::invitation_form).post(links::invitation))
         .route("/start/mfa-devices", get(pages::devices))
         .route("/start/mfa-devices/totp", post(pages::add_totp))
         .route("/start/mfa-devices/totp/confirm", post(pages::confirm_totp))
+        .route("/start/mfa-devices/webauthn/start", post(security_keys::start))
+        .route("/start/mfa-devices/webauthn", post(security_keys::complete))
         .route("/start/mfa-devices/{id}/rename", post(pages::rename_device))
         .route("/start/mfa-devices/{id}/delete", post(pages::delete_device))
         .route("/static/portal.css", get(web::stylesheet))
+        .route("/static/webauthn.js", get(security_keys::script))
         .layer(axum::middleware::from_fn(web::security_headers))
 }

@@ -8,7 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use gatehouse_core::Ctx;
 use gatehouse_core::model::Stage;
-use gatehouse_core::services::{SessionInfo, SignInError, Step, TotpEnrollment};
+use gatehouse_core::services::{KeyAttachment, MfaChallenge, SessionInfo, SignInError, Step, TotpEnrollment};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -41,8 +41,7 @@ struct MfaPage<'a> {
     notice: Option<String>,
     csrf: &'a str,
     next: &'a str,
-    /// The code was sent by email (no MFA device, "one-time password sent by email").
-    emailed: bool,
+    challenge: MfaChallenge,
 }
 
 #[derive(Template)]
@@ -56,6 +55,8 @@ struct RegisterTotpPage<'a> {
     action: &'a str,
     secret: &'a str,
     qr_data_uri: String,
+    /// Other device types a forced registration may use: (type, label).
+    choices: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -83,12 +84,23 @@ struct DevicesPage<'a> {
     user_name: &'a str,
     devices: Vec<DeviceRow>,
     can_manage: bool,
+    apps_allowed: bool,
+    keys_allowed: bool,
 }
 
 #[derive(Deserialize, Default)]
 pub struct NextQuery {
     #[serde(default)]
     next: String,
+}
+
+#[derive(Deserialize, Default)]
+pub struct EnrollQuery {
+    #[serde(default)]
+    next: String,
+    /// "totp", "security_key" or "built_in"; empty: the first the settings allow.
+    #[serde(default, rename = "type")]
+    kind: String,
 }
 
 #[derive(Deserialize)]
@@ -137,9 +149,9 @@ pub struct CsrfForm {
     device_name: String,
 }
 
-const FORM_EXPIRED: &str = "Your form expired. Try again.";
+pub(super) const FORM_EXPIRED: &str = "Your form expired. Try again.";
 
-fn cookies(extra: Option<HeaderValue>) -> Vec<HeaderValue> {
+pub(super) fn cookies(extra: Option<HeaderValue>) -> Vec<HeaderValue> {
     extra.into_iter().collect()
 }
 
@@ -194,19 +206,19 @@ pub(super) fn after_step(state: &AppState, step: Step, next: &str) -> Response {
 }
 
 /// The signed-in session of this request, if any.
-async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(String, SessionInfo)> {
+pub(super) async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(String, SessionInfo)> {
     let token = cookie(headers, SESSION_COOKIE)?;
     let info = state.services.portal_session(&token).await.ok().flatten()?;
     Some((token, info))
 }
 
-fn user_ctx(state: &AppState, info: &SessionInfo, headers: &HeaderMap, peer: SocketAddr) -> Option<Ctx> {
+pub(super) fn user_ctx(state: &AppState, info: &SessionInfo, headers: &HeaderMap, peer: SocketAddr) -> Option<Ctx> {
     let account = state.services.instance().ok()?.management_account_id.clone();
     let c = client(headers, peer);
     Some(Ctx::new(info.principal(&account), c.source_ip, c.user_agent))
 }
 
-fn to_signin(next: &str) -> Response {
+pub(super) fn to_signin(next: &str) -> Response {
     see_other(&format!("/start/signin?next={}", urlencode(next)), vec![])
 }
 
@@ -251,7 +263,7 @@ pub async fn signin(
 }
 
 /// The session token of a sign-in in progress at `stage`, or the sign-in page.
-async fn step_token(state: &AppState, headers: &HeaderMap, stage: Stage, next: &str) -> Result<String, Response> {
+pub(super) async fn step_token(state: &AppState, headers: &HeaderMap, stage: Stage, next: &str) -> Result<String, Response> {
     let token = cookie(headers, SESSION_COOKIE);
     let at = match &token {
         Some(t) => state.services.step_of(t).await.ok().flatten(),
@@ -264,40 +276,49 @@ async fn step_token(state: &AppState, headers: &HeaderMap, stage: Stage, next: &
     }
 }
 
+/// Errors that end the sign-in go back to its first page.
+pub(super) fn ends_sign_in(e: &SignInError) -> bool {
+    matches!(e, SignInError::Restart | SignInError::Locked | SignInError::NoDeviceBlocked)
+}
+
 /// Errors that end the sign-in go back to its first page; others show on the step's page.
 fn step_error(headers: &HeaderMap, e: SignInError, next: &str, retry: impl FnOnce(String) -> Response) -> Response {
-    match e {
-        SignInError::Restart | SignInError::Locked | SignInError::NoDeviceBlocked => {
-            signin_page(headers, StatusCode::UNAUTHORIZED, next, "", Some(e.to_string()), None)
-        }
-        other => retry(other.to_string()),
+    if ends_sign_in(&e) {
+        signin_page(headers, StatusCode::UNAUTHORIZED, next, "", Some(e.to_string()), None)
+    } else {
+        retry(e.to_string())
     }
 }
 
-/// A sign-in step's own page (the password change or the MFA challenge), with an error or not.
-fn step_page(headers: &HeaderMap, stage: Stage, emailed: bool, status: StatusCode, next: &str, error: Option<String>) -> Response {
+fn password_page(headers: &HeaderMap, status: StatusCode, next: &str, error: Option<String>) -> Response {
     let (csrf, set) = csrf_token(headers);
-    let html = match stage {
-        Stage::PasswordChange => ChangePasswordPage { error, notice: None, csrf: &csrf, next }.render(),
-        _ => MfaPage { error, notice: None, csrf: &csrf, next, emailed }.render(),
-    };
-    page(status, html, cookies(set))
+    page(status, ChangePasswordPage { error, notice: None, csrf: &csrf, next }.render(), cookies(set))
 }
 
-/// Does this sign-in wait for a code sent by email?
-async fn emailed(state: &AppState, token: &str) -> bool {
-    matches!(state.services.step_of(token).await, Ok(Some(s)) if gatehouse_core::Services::expects_email_code(&s))
-}
-
-async fn show_step(state: &AppState, headers: &HeaderMap, stage: Stage, next: &str) -> Response {
-    match step_token(state, headers, stage, next).await {
-        Ok(token) => step_page(headers, stage, emailed(state, &token).await, StatusCode::OK, &safe_next(next), None),
-        Err(r) => r,
+/// The MFA challenge of a sign-in, with an error or not: a new security key challenge each time.
+pub(super) async fn mfa_page(
+    state: &AppState,
+    headers: &HeaderMap,
+    token: &str,
+    status: StatusCode,
+    next: &str,
+    error: Option<String>,
+) -> Response {
+    match state.services.mfa_challenge(token).await {
+        Ok(challenge) => {
+            let (csrf, set) = csrf_token(headers);
+            page(status, MfaPage { error, notice: None, csrf: &csrf, next, challenge }.render(), cookies(set))
+        }
+        Err(e) => signin_page(headers, StatusCode::UNAUTHORIZED, next, "", Some(e.to_string()), None),
     }
 }
 
 pub async fn password_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
-    show_step(&state, &headers, Stage::PasswordChange, &q.next).await
+    let next = safe_next(&q.next);
+    match step_token(&state, &headers, Stage::PasswordChange, &next).await {
+        Ok(_) => password_page(&headers, StatusCode::OK, &next, None),
+        Err(r) => r,
+    }
 }
 
 pub async fn password(
@@ -311,7 +332,7 @@ pub async fn password(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let retry = |error: String| step_page(&headers, Stage::PasswordChange, false, StatusCode::BAD_REQUEST, &next, Some(error));
+    let retry = |error: String| password_page(&headers, StatusCode::BAD_REQUEST, &next, Some(error));
     if !check_csrf(&headers, &f.csrf) {
         return retry(FORM_EXPIRED.into());
     }
@@ -325,7 +346,11 @@ pub async fn password(
 }
 
 pub async fn mfa_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
-    show_step(&state, &headers, Stage::Mfa, &q.next).await
+    let next = safe_next(&q.next);
+    match step_token(&state, &headers, Stage::Mfa, &next).await {
+        Ok(token) => mfa_page(&state, &headers, &token, StatusCode::OK, &next, None).await,
+        Err(r) => r,
+    }
 }
 
 pub async fn mfa(
@@ -339,19 +364,26 @@ pub async fn mfa(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let by_email = emailed(&state, &token).await;
-    let retry = |error: String| step_page(&headers, Stage::Mfa, by_email, StatusCode::UNAUTHORIZED, &next, Some(error));
     if !check_csrf(&headers, &f.csrf) {
-        return retry(FORM_EXPIRED.into());
+        return mfa_page(&state, &headers, &token, StatusCode::FORBIDDEN, &next, Some(FORM_EXPIRED.into())).await;
     }
     let trusted = f.trusted.is_some();
     match state.services.verify_totp_at_sign_in(&client(&headers, peer), &token, &f.code, trusted, &next).await {
         Ok(step) => after_step(&state, step, &next),
-        Err(e) => step_error(&headers, e, &next, retry),
+        Err(e) if ends_sign_in(&e) => signin_page(&headers, StatusCode::UNAUTHORIZED, &next, "", Some(e.to_string()), None),
+        Err(e) => mfa_page(&state, &headers, &token, StatusCode::UNAUTHORIZED, &next, Some(e.to_string())).await,
     }
 }
 
-fn register_page(headers: &HeaderMap, status: StatusCode, e: &TotpEnrollment, forced: bool, next: &str, error: Option<String>) -> Response {
+fn register_page(
+    headers: &HeaderMap,
+    status: StatusCode,
+    e: &TotpEnrollment,
+    forced: bool,
+    choices: Vec<(&'static str, &'static str)>,
+    next: &str,
+    error: Option<String>,
+) -> Response {
     let (csrf, set) = csrf_token(headers);
     let action = if forced { "/start/signin/register" } else { "/start/mfa-devices/totp/confirm" };
     let html = RegisterTotpPage {
@@ -363,19 +395,48 @@ fn register_page(headers: &HeaderMap, status: StatusCode, e: &TotpEnrollment, fo
         action,
         secret: &e.secret,
         qr_data_uri: svg_data_uri(&e.qr_svg),
+        choices,
     }
     .render();
     page(status, html, cookies(set))
 }
 
-pub async fn enroll_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
+/// The device types a forced registration may use, as the MFA settings allow: (type, label).
+pub(super) async fn enroll_choices(state: &AppState) -> Vec<(&'static str, &'static str)> {
+    let settings = state.services.mfa_settings().await.unwrap_or_default();
+    let mut choices = Vec::new();
+    if settings.authenticator_apps {
+        choices.push(("totp", "Authenticator app"));
+    }
+    if settings.security_keys {
+        for k in [KeyAttachment::SecurityKey, KeyAttachment::BuiltIn] {
+            choices.push((k.as_str(), k.label()));
+        }
+    }
+    choices
+}
+
+/// Forced registration at sign-in: the chosen device type's page (an authenticator app unless
+/// the settings allow only keys).
+pub async fn enroll_form(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<EnrollQuery>,
+) -> Response {
     let next = safe_next(&q.next);
     let token = match step_token(&state, &headers, Stage::MfaEnroll, &next).await {
         Ok(t) => t,
         Err(r) => return r,
     };
+    let choices = enroll_choices(&state).await;
+    let kind = choices.iter().map(|c| c.0).find(|c| *c == q.kind).or(choices.first().map(|c| c.0)).unwrap_or("totp");
+    let others = choices.iter().copied().filter(|c| c.0 != kind).collect();
+    if let Some(attachment) = KeyAttachment::parse(kind) {
+        return super::security_keys::enroll_page(&state, &headers, &client(&headers, peer), &token, attachment, others, &next, None).await;
+    }
     match state.services.start_enrollment_at_sign_in(&token).await {
-        Ok(e) => register_page(&headers, StatusCode::OK, &e, true, &next, None),
+        Ok(e) => register_page(&headers, StatusCode::OK, &e, true, others, &next, None),
         Err(e) => step_error(&headers, e, &next, |m| signin_page(&headers, StatusCode::FORBIDDEN, &next, "", Some(m), None)),
     }
 }
@@ -391,9 +452,10 @@ pub async fn enroll(
         Ok(t) => t,
         Err(r) => return r,
     };
+    let choices = enroll_choices(&state).await.into_iter().filter(|c| c.0 != "totp").collect();
     let retry = |error: String| async {
         match state.services.pending_registration(&token).await {
-            Ok(Some(e)) => register_page(&headers, StatusCode::BAD_REQUEST, &e, true, &next, Some(error)),
+            Ok(Some(e)) => register_page(&headers, StatusCode::BAD_REQUEST, &e, true, choices, &next, Some(error)),
             _ => signin_page(&headers, StatusCode::UNAUTHORIZED, &next, "", Some(SignInError::Restart.to_string()), None),
         }
     };
@@ -429,7 +491,34 @@ pub async fn signout(
     r
 }
 
-async fn devices_page(
+/// End every session of the user (another computer, a lost phone), this one included.
+pub async fn signout_everywhere(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/") };
+    if !check_csrf(&headers, &f.csrf) {
+        return see_other("/start/", vec![]);
+    }
+    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/") };
+    let notice = match state.services.revoke_user_sessions(&ctx, &info.user.user_id).await {
+        Ok(n) => format!("You are signed out everywhere ({n} session{}).", if n == 1 { "" } else { "s" }),
+        Err(e) => {
+            tracing::error!(error = %e, "signing out everywhere failed");
+            return see_other("/start/", vec![]);
+        }
+    };
+    let mut r = signin_page(&headers, StatusCode::OK, "/start/", "", None, Some(notice));
+    r.headers_mut().append(axum::http::header::SET_COOKIE, clear_cookie(SESSION_COOKIE));
+    r
+}
+
+/// The MFA devices page, where registrations outside sign-in return.
+pub(super) const DEVICES: &str = "/start/mfa-devices";
+
+pub(super) async fn devices_page(
     state: &AppState,
     headers: &HeaderMap,
     peer: SocketAddr,
@@ -440,13 +529,23 @@ async fn devices_page(
 ) -> Response {
     let Some(ctx) = user_ctx(state, info, headers, peer) else { return to_signin("/start/mfa-devices") };
     let devices = state.services.list_mfa_devices(&ctx, &info.user.user_id).await.unwrap_or_default();
-    let can_manage = state.services.mfa_settings().await.map(|s| s.users_manage_devices).unwrap_or(false);
+    let settings = state.services.mfa_settings().await.unwrap_or_default();
     let rows = devices
         .into_iter()
         .map(|d| DeviceRow { id: d.device_id, name: d.name, kind: d.kind.label(), created: d.created_at.format("%Y-%m-%d").to_string() })
         .collect();
     let (csrf, set) = csrf_token(headers);
-    let html = DevicesPage { error, notice, csrf: &csrf, user_name: &info.user.profile.user_name, devices: rows, can_manage }.render();
+    let html = DevicesPage {
+        error,
+        notice,
+        csrf: &csrf,
+        user_name: &info.user.profile.user_name,
+        devices: rows,
+        can_manage: settings.users_manage_devices,
+        apps_allowed: settings.authenticator_apps,
+        keys_allowed: settings.security_keys,
+    }
+    .render();
     page(status, html, cookies(set))
 }
 
@@ -467,7 +566,7 @@ pub async fn add_totp(
     }
     let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
     match state.services.start_device_registration(&ctx, &token).await {
-        Ok(e) => register_page(&headers, StatusCode::OK, &e, false, "/start/mfa-devices", None),
+        Ok(e) => register_page(&headers, StatusCode::OK, &e, false, Vec::new(), DEVICES, None),
         Err(e) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(e.to_string()), None).await,
     }
 }
@@ -488,7 +587,7 @@ pub async fn confirm_totp(
     match result {
         Ok(d) => devices_page(&state, &headers, peer, &info, StatusCode::OK, None, Some(format!("Registered {}.", d.name))).await,
         Err(error) => match state.services.pending_registration(&token).await {
-            Ok(Some(e)) => register_page(&headers, StatusCode::BAD_REQUEST, &e, false, "/start/mfa-devices", Some(error)),
+            Ok(Some(e)) => register_page(&headers, StatusCode::BAD_REQUEST, &e, false, Vec::new(), DEVICES, Some(error)),
             _ => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(error), None).await,
         },
     }

@@ -33,7 +33,7 @@ pub enum TokenCommand {
 }
 
 fn endpoint(config: &Config) -> String {
-    format!("{}/scim/v2", config.public_url.trim_end_matches('/'))
+    format!("{}/scim/v2", config.public_url())
 }
 
 fn print_token(out: OutputFormat, config: &Config, new: &NewScimToken) {

@@ -27,7 +27,7 @@ fn print_bootstrap(config: &Config, b: &Bootstrapped) {
         i.instance_arn,
         i.identity_store_id,
         i.management_account_id,
-        config.public_url.trim_end_matches('/'),
+        config.public_url(),
         b.admin_user_name,
         &*b.admin_one_time_password,
         b.access_key_id,
@@ -66,22 +66,24 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     if let Some(l) = args.listen {
         config.listen = l;
     }
+    // Bind first: with port 0 the port is known only now, and the public URL may follow it.
+    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
+    let local = listener.local_addr()?;
+    config.listen = local.to_string();
     let metrics = gatehouse_server::install_metrics_recorder();
     let opened = app::open(&config).await?;
     if let Some(b) = opened.services.bootstrap().await.map_err(app::service_error)? {
         print_bootstrap(&config, &b);
     }
-    let listener = tokio::net::TcpListener::bind(&config.listen).await.with_context(|| format!("cannot listen on {}", config.listen))?;
-    let local = listener.local_addr()?;
     tracing::info!(
         address = %local,
         database = %redact_url(&config.effective_database_url()),
         backend = opened.services.store().backend(),
         "Gatehouse listening"
     );
-    println!("Gatehouse listening on http://{local} (public URL {})", config.public_url);
+    println!("Gatehouse listening on http://{local} (public URL {})", config.public_url());
 
-    let state = gatehouse_server::AppState { services: opened.services.clone(), metrics, public_url: config.public_url.clone() };
+    let state = gatehouse_server::AppState { services: opened.services.clone(), metrics, public_url: config.public_url() };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     let server = tokio::spawn(gatehouse_server::serve(listener, state, async move {

@@ -7,9 +7,11 @@
 
 mod email;
 mod events;
+mod pending;
 mod sessions;
 mod throttle;
 pub(crate) mod totp;
+mod webauthn;
 
 use chrono::Duration;
 
@@ -19,9 +21,11 @@ use crate::error::{Error, Result};
 use crate::model::{MfaDevice, MfaKind, MfaMode, MfaSettings, NoDevice, PortalSession, Stage, TrustedDevice, User};
 use crate::store::Tx;
 use events::{Attempt, Outcome};
+use pending::Pending;
 
 pub use sessions::SessionInfo;
 pub(crate) use sessions::end_sessions;
+pub use webauthn::{KeyAttachment, KeyCeremony, MfaChallenge, RelyingParty};
 
 /// Sign-in settings from the configuration file.
 #[derive(Debug, Clone)]
@@ -76,6 +80,8 @@ pub enum SignInError {
     NoDeviceBlocked,
     /// The MFA code was wrong or already used.
     WrongCode,
+    /// The security key's answer did not verify (another key, a forged or replayed answer).
+    KeyRefused,
     /// The step's session is missing, expired or at another stage: sign in again.
     Restart,
     /// Input the user can correct (a password that breaks the policy, say).
@@ -114,6 +120,9 @@ impl std::fmt::Display for SignInError {
                 write!(f, "Your administrator requires an MFA device to sign in, and you have none registered. Contact your administrator.")
             }
             SignInError::WrongCode => write!(f, "The code is incorrect or was already used. Enter the current code."),
+            SignInError::KeyRefused => {
+                write!(f, "Your security key's answer could not be verified. Use a key registered to you and try again.")
+            }
             SignInError::Restart => write!(f, "Your sign-in expired. Sign in again."),
             SignInError::Invalid(e) | SignInError::Failed(e) => write!(f, "{e}"),
         }
@@ -169,10 +178,7 @@ impl Services {
         let mut tx = self.store.begin_read().await?;
         let value = tx.get_setting(MFA_SETTING).await?;
         tx.rollback().await?;
-        Ok(match value {
-            Some(text) => serde_json::from_str(&text).map_err(|e| Error::internal(format!("stored MFA settings do not parse: {e}")))?,
-            None => MfaSettings::default(),
-        })
+        parse_mfa_settings(value)
     }
 
     /// Find the user a typed name means: as typed, else without a configured `DOMAIN\` prefix or
@@ -313,7 +319,7 @@ impl Services {
                     }
                     events.push(self.challenge_event(&attempt, EMAIL_OTP));
                     // The code itself is made and sent once the step is stored (send_email_code).
-                    session.pending = Some(EMAIL_CODE_DUE.to_string());
+                    session.pending = Some(Pending::EmailCodeDue.encode());
                     Stage::Mfa
                 }
             }
@@ -391,7 +397,7 @@ impl Services {
         self.send_email_code(step).await
     }
 
-    /// Answer the MFA challenge with an authenticator app's code.
+    /// Answer the MFA challenge with an authenticator app's code (or the code sent by email).
     pub async fn verify_totp_at_sign_in(
         &self,
         client: &Client,
@@ -401,44 +407,60 @@ impl Services {
         login_to: &str,
     ) -> SignInResult<Step> {
         let mut tx = self.store.begin().await?;
-        let (mut session, user) = self.step_session(&mut tx, token, Stage::Mfa).await?;
-        let attempt = Attempt {
-            user_name: &user.profile.user_name,
-            source_ip: &client.source_ip,
-            user_agent: &client.user_agent,
-            workflow: &session.auth_workflow_id,
-        };
+        let (session, user) = self.step_session(&mut tx, token, Stage::Mfa).await?;
         if self.throttled(&mut tx, &user.profile.user_name, &client.source_ip, self.clock.now()).await? {
             return Err(SignInError::Locked);
         }
-        let emailed = session.pending.as_deref().and_then(|p| p.strip_prefix(EMAIL_CODE_PREFIX)).map(str::to_string);
-        let credential = if emailed.is_some() { EMAIL_OTP } else { "TOTP" };
-        let ok = match &emailed {
-            Some(hash) => crate::crypto::constant_time_eq(token_hash(code.trim()).as_bytes(), hash.as_bytes()),
-            None => {
+        let (credential, ok) = match Pending::of(&session) {
+            Some(Pending::EmailCode(hash)) => {
+                (EMAIL_OTP, crate::crypto::constant_time_eq(token_hash(code.trim()).as_bytes(), hash.as_bytes()))
+            }
+            _ => {
                 let settings = self.mfa_settings().await?;
                 let devices = tx.list_mfa_devices(&user.user_id).await?;
-                match if settings.authenticator_apps { self.match_totp(&devices, code)? } else { None } {
+                let ok = match if settings.authenticator_apps { self.match_totp(&devices, code)? } else { None } {
                     Some(mut device) => {
                         device.last_used_at = Some(self.clock.now());
                         tx.update_mfa_device(&device).await?;
                         true
                     }
                     None => false,
-                }
+                };
+                ("TOTP", ok)
             }
         };
-        if !ok {
+        let answer = MfaAnswer { credential, ok, trust_device };
+        self.finish_mfa(tx, session, user, client, answer, login_to).await
+    }
+
+    /// The end of an MFA challenge, whatever answered it: on success the user is signed in (and
+    /// the browser trusted if asked); on failure the attempt counts towards the lockout.
+    async fn finish_mfa(
+        &self,
+        mut tx: Box<dyn Tx>,
+        mut session: PortalSession,
+        user: User,
+        client: &Client,
+        answer: MfaAnswer,
+        login_to: &str,
+    ) -> SignInResult<Step> {
+        let attempt = Attempt {
+            user_name: &user.profile.user_name,
+            source_ip: &client.source_ip,
+            user_agent: &client.user_agent,
+            workflow: &session.auth_workflow_id,
+        };
+        if !answer.ok {
             tx.rollback().await?;
-            let failure = vec![self.verification_event(&attempt, credential, Outcome::Failure)];
+            let failure = vec![self.verification_event(&attempt, answer.credential, Outcome::Failure)];
             let failures = self.record_failure(&user.profile.user_name, &client.source_ip, failure).await?;
             self.failure_delay(failures).await;
-            return Err(SignInError::WrongCode);
+            return Err(if answer.credential == WEBAUTHN { SignInError::KeyRefused } else { SignInError::WrongCode });
         }
-        let mut events = vec![self.verification_event(&attempt, credential, Outcome::Success)];
-        session.verified.push(credential.to_string());
+        let mut events = vec![self.verification_event(&attempt, answer.credential, Outcome::Success)];
+        session.verified.push(answer.credential.to_string());
         self.complete(&mut session, &user.profile.user_name, client, login_to, &mut events);
-        let trusted = if trust_device { Some(self.trust_device(&mut tx, &user, client).await?) } else { None };
+        let trusted = if answer.trust_device { Some(self.trust_device(&mut tx, &user, client).await?) } else { None };
         let mut step = self.save_step(tx, session, events, false).await?;
         step.trusted_device_token = trusted;
         self.clear_failures(&user.profile.user_name).await?;
@@ -454,7 +476,7 @@ impl Services {
             return Err(SignInError::Failed(Error::validation("DeviceType", "Authenticator apps are not allowed by the MFA settings")));
         }
         let secret = totp::new_secret();
-        session.pending = Some(self.key.encrypt_str(&secret));
+        session.pending = Some(Pending::TotpSecret(self.key.encrypt_str(&secret)).encode());
         let enrollment = totp::enrollment(secret, &user.profile.user_name)?;
         tx.update_session(&session).await?;
         tx.commit().await?;
@@ -474,7 +496,7 @@ impl Services {
         let mut tx = self.store.begin_read().await?;
         let (session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
         tx.rollback().await?;
-        let sealed = session.pending.clone().ok_or(SignInError::Restart)?;
+        let Some(Pending::TotpSecret(sealed)) = Pending::of(&session) else { return Err(SignInError::Restart) };
         let secret = self.key.decrypt_string(&sealed)?;
         let ctx = crate::services::Ctx::new(session_principal(self, &user)?, client.source_ip.clone(), client.user_agent.clone());
         match self.complete_totp_registration(&ctx, &user.user_id, &secret, code, name).await {
@@ -485,6 +507,12 @@ impl Services {
             }
             Err(e) => return Err(e.into()),
         }
+        self.enrolled_at_sign_in(client, token, login_to).await
+    }
+
+    /// The forced registration's device is stored: the user is signed in (UserAuthentication
+    /// with DeviceEnrollmentRequired).
+    async fn enrolled_at_sign_in(&self, client: &Client, token: &str, login_to: &str) -> SignInResult<Step> {
         let mut tx = self.store.begin().await?;
         let (mut session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
         session.enrolled_device = true;
@@ -499,7 +527,7 @@ impl Services {
         let info = self.portal_session(token).await?.ok_or_else(|| Error::AccessDenied { message: "Sign in again".into() })?;
         let enrollment = self.start_totp_registration(ctx, &info.user.user_id).await?;
         let mut session = info.session;
-        session.pending = Some(self.key.encrypt_str(&enrollment.secret));
+        session.pending = Some(Pending::TotpSecret(self.key.encrypt_str(&enrollment.secret)).encode());
         let mut tx = self.store.begin().await?;
         tx.update_session(&session).await?;
         tx.commit().await?;
@@ -509,7 +537,9 @@ impl Services {
     /// The registration started by [`Services::start_device_registration`], with the app's code.
     pub async fn complete_device_registration(&self, ctx: &crate::services::Ctx, token: &str, code: &str, name: &str) -> Result<MfaDevice> {
         let info = self.portal_session(token).await?.ok_or_else(|| Error::AccessDenied { message: "Sign in again".into() })?;
-        let sealed = info.session.pending.clone().ok_or_else(|| Error::validation("Code", "Start the registration again"))?;
+        let Some(Pending::TotpSecret(sealed)) = Pending::of(&info.session) else {
+            return Err(Error::validation("Code", "Start the registration again"));
+        };
         let secret = self.key.decrypt_string(&sealed)?;
         let device = self.complete_totp_registration(ctx, &info.user.user_id, &secret, code, name).await?;
         let mut session = info.session;
@@ -523,7 +553,7 @@ impl Services {
     /// The pending registration's secret again (the page is shown anew after a wrong code).
     pub async fn pending_registration(&self, token: &str) -> Result<Option<crate::services::TotpEnrollment>> {
         let Some(session) = self.step_of(token).await? else { return Ok(None) };
-        let Some(sealed) = session.pending else { return Ok(None) };
+        let Some(Pending::TotpSecret(sealed)) = Pending::of(&session) else { return Ok(None) };
         let secret = self.key.decrypt_string(&sealed)?.to_string();
         let mut tx = self.store.begin_read().await?;
         let user = tx.get_user(&self.store_id()?, &session.user_id).await?;
@@ -534,12 +564,12 @@ impl Services {
 
     /// A step that asks for an emailed code: make the code, keep its hash, send it.
     pub(crate) async fn send_email_code(&self, mut step: Step) -> SignInResult<Step> {
-        if step.stage != Stage::Mfa || step.session.pending.as_deref() != Some(EMAIL_CODE_DUE) {
+        if step.stage != Stage::Mfa || Pending::of(&step.session) != Some(Pending::EmailCodeDue) {
             return Ok(step);
         }
         use rand::Rng;
         let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
-        step.session.pending = Some(format!("{EMAIL_CODE_PREFIX}{}", token_hash(&code)));
+        step.session.pending = Some(Pending::EmailCode(token_hash(&code)).encode());
         let mut tx = self.store.begin().await?;
         tx.update_session(&step.session).await?;
         let user = tx.get_user(&self.store_id()?, &step.session.user_id).await?.ok_or(SignInError::Restart)?;
@@ -554,7 +584,7 @@ impl Services {
 
     /// Is this sign-in step waiting for a code sent by email (rather than an app's)?
     pub fn expects_email_code(session: &PortalSession) -> bool {
-        session.pending.as_deref().is_some_and(|p| p.starts_with(EMAIL_CODE_PREFIX))
+        matches!(Pending::of(session), Some(Pending::EmailCode(_)))
     }
 
     /// Remember this browser: MFA is skipped here (context-aware mode) while it and its address
@@ -593,17 +623,33 @@ impl Services {
     }
 }
 
+/// The stored MFA settings, or the defaults when none were ever set.
+pub(crate) fn parse_mfa_settings(stored: Option<String>) -> Result<MfaSettings> {
+    match stored {
+        Some(text) => serde_json::from_str(&text).map_err(|e| Error::internal(format!("stored MFA settings do not parse: {e}"))),
+        None => Ok(MfaSettings::default()),
+    }
+}
+
 /// The principal a user acts as during their own sign-in (registering their first device).
 fn session_principal(svc: &Services, user: &User) -> Result<crate::services::Principal> {
     let account = &svc.instance()?.management_account_id;
     Ok(crate::services::Principal::portal_user(account, &user.user_id, &user.profile.user_name))
 }
 
+/// The credential type of a security key or built-in authenticator.
+pub(crate) const WEBAUTHN: &str = "WEBAUTHN";
 /// The credential type of a one-time code sent by email.
 const EMAIL_OTP: &str = "EMAIL_OTP";
-/// `pending` of a session whose emailed code is still to be sent; then `email:<hash of the code>`.
-const EMAIL_CODE_DUE: &str = "email";
-const EMAIL_CODE_PREFIX: &str = "email:";
+
+/// How an MFA challenge was answered.
+struct MfaAnswer {
+    /// The CredentialType of the audit events.
+    credential: &'static str,
+    ok: bool,
+    /// The user ticked "This is a trusted device".
+    trust_device: bool,
+}
 
 /// Sign-in steps that are not finished expire after this many minutes.
 const STEP_MINUTES: i64 = 15;

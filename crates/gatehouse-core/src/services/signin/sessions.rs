@@ -75,7 +75,7 @@ impl Services {
     /// A user's sessions (administrators; a user sees their own).
     pub async fn list_user_sessions(&self, ctx: &Ctx, user_id: &str) -> Result<Vec<PortalSession>> {
         let params = json!({"UserId": user_id});
-        let mut op = self.begin(ctx, Source::Gatehouse, "ListUserSessions", true, params).await?;
+        let mut op = self.begin(ctx, Source::IdentityStoreAuth, "ListSessions", true, params).await?;
         let result = async {
             op.authorize(&ids::user_arn(user_id))?;
             let now = self.clock.now();
@@ -88,7 +88,7 @@ impl Services {
     /// End every session of a user (an administrator, or the user signing out everywhere).
     pub async fn revoke_user_sessions(&self, ctx: &Ctx, user_id: &str) -> Result<u64> {
         let params = json!({"UserId": user_id});
-        let mut op = self.begin(ctx, Source::Gatehouse, "RevokeUserSessions", false, params).await?;
+        let mut op = self.begin(ctx, Source::IdentityStoreAuth, "BatchDeleteSession", false, params).await?;
         let result = async {
             op.authorize(&ids::user_arn(user_id))?;
             let n = op.tx.delete_sessions_of_user(user_id).await?;

@@ -1,0 +1,68 @@
+//! What a session waits for before its next step: kept with the session, never sent to the
+//! browser. Secrets in it are sealed with the master key.
+
+/// The step in progress of a session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Pending {
+    /// An authenticator app's secret (sealed), until the app's first code proves it.
+    TotpSecret(String),
+    /// A code to email once the step is stored (see `send_email_code`).
+    EmailCodeDue,
+    /// The hash of the code sent by email.
+    EmailCode(String),
+    /// A security key's registration ceremony (webauthn-rs state, sealed).
+    KeyRegistration(String),
+    /// A security key's sign-in challenge (webauthn-rs state, sealed).
+    KeyChallenge(String),
+}
+
+impl Pending {
+    pub(crate) fn encode(&self) -> String {
+        match self {
+            Pending::TotpSecret(s) => format!("totp:{s}"),
+            Pending::EmailCodeDue => "email".to_string(),
+            Pending::EmailCode(h) => format!("email:{h}"),
+            Pending::KeyRegistration(s) => format!("webauthn-reg:{s}"),
+            Pending::KeyChallenge(s) => format!("webauthn-auth:{s}"),
+        }
+    }
+
+    pub(crate) fn decode(text: &str) -> Option<Pending> {
+        if text == "email" {
+            return Some(Pending::EmailCodeDue);
+        }
+        let (kind, value) = text.split_once(':')?;
+        let value = value.to_string();
+        Some(match kind {
+            "totp" => Pending::TotpSecret(value),
+            "email" => Pending::EmailCode(value),
+            "webauthn-reg" => Pending::KeyRegistration(value),
+            "webauthn-auth" => Pending::KeyChallenge(value),
+            _ => return None,
+        })
+    }
+
+    /// The pending step of a session, if it has one this version understands.
+    pub(crate) fn of(session: &crate::model::PortalSession) -> Option<Pending> {
+        session.pending.as_deref().and_then(Pending::decode)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips() {
+        for p in [
+            Pending::TotpSecret("sealed".into()),
+            Pending::EmailCodeDue,
+            Pending::EmailCode("hash".into()),
+            Pending::KeyRegistration("a:b".into()),
+            Pending::KeyChallenge("c".into()),
+        ] {
+            assert_eq!(Pending::decode(&p.encode()), Some(p));
+        }
+        assert_eq!(Pending::decode("unknown:x"), None);
+    }
+}

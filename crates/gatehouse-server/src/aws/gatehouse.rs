@@ -1,0 +1,121 @@
+//! `Gatehouse.*`: operations Identity Center offers only in its console — a user's portal
+//! sessions and MFA devices, and the MFA settings — on the same JSON protocol and SigV4 keys.
+//! boto3 and the AWS CLI call them with the model in `clients/botocore` (see docs/api.md).
+
+use gatehouse_core::Ctx;
+use gatehouse_core::model::{MfaMode, MfaSettings, NoDevice};
+use serde_json::{Value, json};
+
+use super::identitystore::string_member;
+use super::{ApiError, epoch};
+use crate::AppState;
+
+pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value) -> Result<Value, ApiError> {
+    let svc = &state.services;
+    match operation {
+        "DescribeMfaDeviceManagementForDirectory" => Ok(json!({"Settings": settings_json(&svc.describe_mfa_settings(ctx).await?)})),
+        "PutMfaDeviceManagementForDirectory" => {
+            let mut settings = svc.mfa_settings().await?;
+            apply_settings(&mut settings, input.get("Settings").unwrap_or(&Value::Null))?;
+            svc.put_mfa_settings(ctx, &settings).await?;
+            Ok(json!({}))
+        }
+        _ => user_operation(state, ctx, operation, &input).await,
+    }
+}
+
+async fn user_operation(state: &AppState, ctx: &Ctx, operation: &str, input: &Value) -> Result<Value, ApiError> {
+    let svc = &state.services;
+    let user_id = string_member(input, "UserId")?;
+    let text = |name: &str| input.get(name).and_then(Value::as_str).unwrap_or_default().to_string();
+    match operation {
+        "ListUserSessions" => {
+            let sessions = svc.list_user_sessions(ctx, &user_id).await?;
+            let list: Vec<Value> = sessions
+                .iter()
+                .map(|s| {
+                    json!({"SessionId": s.session_id, "Stage": s.stage.as_str(), "SourceIp": s.source_ip, "UserAgent": s.user_agent,
+                           "CreatedAt": epoch(&s.created_at), "LastSeenAt": epoch(&s.last_seen_at), "ExpiresAt": epoch(&s.expires_at)})
+                })
+                .collect();
+            Ok(json!({"Sessions": list}))
+        }
+        "RevokeUserSessions" => Ok(json!({"SessionsRevoked": svc.revoke_user_sessions(ctx, &user_id).await?})),
+        "ListMfaDevicesForUser" => {
+            let devices = svc.list_mfa_devices(ctx, &user_id).await?;
+            let list: Vec<Value> = devices
+                .iter()
+                .map(|d| {
+                    let mut v = json!({"DeviceId": d.device_id, "DeviceName": d.name, "DeviceType": d.kind.as_str(), "CreatedAt": epoch(&d.created_at)});
+                    if let Some(t) = &d.last_used_at {
+                        v["LastUsedAt"] = json!(epoch(t));
+                    }
+                    v
+                })
+                .collect();
+            Ok(json!({"Devices": list}))
+        }
+        "StartVirtualMfaDeviceRegistration" => {
+            let e = svc.start_totp_registration(ctx, &user_id).await?;
+            Ok(json!({"Secret": e.secret, "OtpauthUri": e.uri}))
+        }
+        "CompleteVirtualMfaDeviceRegistration" => {
+            let d = svc.complete_totp_registration(ctx, &user_id, &text("Secret"), &text("Code"), &text("DeviceName")).await?;
+            Ok(json!({"DeviceId": d.device_id, "DeviceName": d.name, "DeviceType": d.kind.as_str()}))
+        }
+        "UpdateMfaDeviceForUser" => {
+            svc.rename_mfa_device(ctx, &user_id, &text("DeviceId"), &text("DeviceName")).await?;
+            Ok(json!({}))
+        }
+        "DeleteMfaDeviceForUser" => {
+            svc.delete_mfa_device(ctx, &user_id, &text("DeviceId")).await?;
+            Ok(json!({}))
+        }
+        other => Err(ApiError::new(axum::http::StatusCode::BAD_REQUEST, "UnknownOperationException", format!("Unknown operation {other}"))),
+    }
+}
+
+fn settings_json(s: &MfaSettings) -> Value {
+    let mode = match s.mode {
+        MfaMode::ContextAware => "CONTEXT_AWARE",
+        MfaMode::AlwaysOn => "ALWAYS_ON",
+        MfaMode::Never => "NEVER",
+    };
+    let no_device = match s.no_device {
+        NoDevice::RequireRegistration => "REQUIRE_REGISTRATION",
+        NoDevice::EmailCode => "EMAIL_CODE",
+        NoDevice::Block => "BLOCK",
+        NoDevice::Allow => "ALLOW",
+    };
+    json!({"Mode": mode, "AuthenticatorApps": s.authenticator_apps, "SecurityKeys": s.security_keys, "NoDevice": no_device,
+           "UsersManageDevices": s.users_manage_devices})
+}
+
+/// The members present change; the model has already checked their types and enum values.
+fn apply_settings(s: &mut MfaSettings, input: &Value) -> Result<(), ApiError> {
+    if let Some(mode) = input.get("Mode").and_then(Value::as_str) {
+        s.mode = match mode {
+            "ALWAYS_ON" => MfaMode::AlwaysOn,
+            "NEVER" => MfaMode::Never,
+            _ => MfaMode::ContextAware,
+        };
+    }
+    if let Some(v) = input.get("NoDevice").and_then(Value::as_str) {
+        s.no_device = match v {
+            "REQUIRE_REGISTRATION" => NoDevice::RequireRegistration,
+            "EMAIL_CODE" => NoDevice::EmailCode,
+            "BLOCK" => NoDevice::Block,
+            _ => NoDevice::Allow,
+        };
+    }
+    for (name, field) in [
+        ("AuthenticatorApps", &mut s.authenticator_apps),
+        ("SecurityKeys", &mut s.security_keys),
+        ("UsersManageDevices", &mut s.users_manage_devices),
+    ] {
+        if let Some(v) = input.get(name) {
+            *field = v.as_bool().ok_or_else(|| ApiError::validation(format!("Settings.{name}: must be a boolean")))?;
+        }
+    }
+    Ok(())
+}
