@@ -129,6 +129,20 @@ pub enum MfaMode {
     Never,
 }
 
+impl MfaMode {
+    /// The name in the API (`Gatehouse.PutMfaDeviceManagementForDirectory`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaMode::ContextAware => "CONTEXT_AWARE",
+            MfaMode::AlwaysOn => "ALWAYS_ON",
+            MfaMode::Never => "NEVER",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [MfaMode::ContextAware, MfaMode::AlwaysOn, MfaMode::Never].into_iter().find(|m| m.as_str() == s)
+    }
+}
+
 /// "If a user does not yet have a registered MFA device".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -142,6 +156,21 @@ pub enum NoDevice {
     /// "Allow them to sign in" (the default).
     #[default]
     Allow,
+}
+
+impl NoDevice {
+    /// The name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoDevice::RequireRegistration => "REQUIRE_REGISTRATION",
+            NoDevice::EmailCode => "EMAIL_CODE",
+            NoDevice::Block => "BLOCK",
+            NoDevice::Allow => "ALLOW",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [NoDevice::RequireRegistration, NoDevice::EmailCode, NoDevice::Block, NoDevice::Allow].into_iter().find(|m| m.as_str() == s)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

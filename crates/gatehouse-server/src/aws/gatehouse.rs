@@ -76,37 +76,17 @@ async fn user_operation(state: &AppState, ctx: &Ctx, operation: &str, input: &Va
 }
 
 fn settings_json(s: &MfaSettings) -> Value {
-    let mode = match s.mode {
-        MfaMode::ContextAware => "CONTEXT_AWARE",
-        MfaMode::AlwaysOn => "ALWAYS_ON",
-        MfaMode::Never => "NEVER",
-    };
-    let no_device = match s.no_device {
-        NoDevice::RequireRegistration => "REQUIRE_REGISTRATION",
-        NoDevice::EmailCode => "EMAIL_CODE",
-        NoDevice::Block => "BLOCK",
-        NoDevice::Allow => "ALLOW",
-    };
-    json!({"Mode": mode, "AuthenticatorApps": s.authenticator_apps, "SecurityKeys": s.security_keys, "NoDevice": no_device,
-           "UsersManageDevices": s.users_manage_devices})
+    json!({"Mode": s.mode.as_str(), "AuthenticatorApps": s.authenticator_apps, "SecurityKeys": s.security_keys,
+           "NoDevice": s.no_device.as_str(), "UsersManageDevices": s.users_manage_devices})
 }
 
 /// The members present change; the model has already checked their types and enum values.
 fn apply_settings(s: &mut MfaSettings, input: &Value) -> Result<(), ApiError> {
     if let Some(mode) = input.get("Mode").and_then(Value::as_str) {
-        s.mode = match mode {
-            "ALWAYS_ON" => MfaMode::AlwaysOn,
-            "NEVER" => MfaMode::Never,
-            _ => MfaMode::ContextAware,
-        };
+        s.mode = MfaMode::parse(mode).ok_or_else(|| ApiError::validation("Settings.Mode: unknown mode"))?;
     }
     if let Some(v) = input.get("NoDevice").and_then(Value::as_str) {
-        s.no_device = match v {
-            "REQUIRE_REGISTRATION" => NoDevice::RequireRegistration,
-            "EMAIL_CODE" => NoDevice::EmailCode,
-            "BLOCK" => NoDevice::Block,
-            _ => NoDevice::Allow,
-        };
+        s.no_device = NoDevice::parse(v).ok_or_else(|| ApiError::validation("Settings.NoDevice: unknown action"))?;
     }
     for (name, field) in [
         ("AuthenticatorApps", &mut s.authenticator_apps),

@@ -22,7 +22,6 @@ pub fn routes() -> Router<AppState> {
         .route("/start/signin/mfa", get(pages::mfa_form).post(pages::mfa))
         .route("/start/signin/register", get(pages::enroll_form).post(pages::enroll))
         .route("/start/signin/register/webauthn", post(security_keys::enroll))
-        .route("/start/signin/mfa/webauthn", post(security_keys::verify))
         .route("/start/signout", post(pages::signout))
         .route("/start/signout-everywhere", post(pages::signout_everywhere))
         .route("/start/forgot", get(links::forgot_form).post(links::forgot))

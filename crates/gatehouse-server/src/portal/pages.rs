@@ -135,6 +135,9 @@ pub struct CodeForm {
     next: String,
     #[serde(default)]
     code: String,
+    /// A security key's answer (JSON from webauthn.js) instead of a code.
+    #[serde(default)]
+    credential: String,
     #[serde(default)]
     trusted: Option<String>,
     #[serde(default)]
@@ -296,14 +299,7 @@ fn password_page(headers: &HeaderMap, status: StatusCode, next: &str, error: Opt
 }
 
 /// The MFA challenge of a sign-in, with an error or not: a new security key challenge each time.
-pub(super) async fn mfa_page(
-    state: &AppState,
-    headers: &HeaderMap,
-    token: &str,
-    status: StatusCode,
-    next: &str,
-    error: Option<String>,
-) -> Response {
+async fn mfa_page(state: &AppState, headers: &HeaderMap, token: &str, status: StatusCode, next: &str, error: Option<String>) -> Response {
     match state.services.mfa_challenge(token).await {
         Ok(challenge) => {
             let (csrf, set) = csrf_token(headers);
@@ -367,8 +363,13 @@ pub async fn mfa(
     if !check_csrf(&headers, &f.csrf) {
         return mfa_page(&state, &headers, &token, StatusCode::FORBIDDEN, &next, Some(FORM_EXPIRED.into())).await;
     }
-    let trusted = f.trusted.is_some();
-    match state.services.verify_totp_at_sign_in(&client(&headers, peer), &token, &f.code, trusted, &next).await {
+    let (c, trusted) = (client(&headers, peer), f.trusted.is_some());
+    let answered = if f.credential.is_empty() {
+        state.services.verify_totp_at_sign_in(&c, &token, &f.code, trusted, &next).await
+    } else {
+        state.services.verify_key_at_sign_in(&c, &token, &f.credential, trusted, &next).await
+    };
+    match answered {
         Ok(step) => after_step(&state, step, &next),
         Err(e) if ends_sign_in(&e) => signin_page(&headers, StatusCode::UNAUTHORIZED, &next, "", Some(e.to_string()), None),
         Err(e) => mfa_page(&state, &headers, &token, StatusCode::UNAUTHORIZED, &next, Some(e.to_string())).await,
@@ -549,8 +550,39 @@ pub(super) async fn devices_page(
     page(status, html, cookies(set))
 }
 
+/// A signed-in user changing their own MFA devices: their session token, session and principal.
+pub(super) struct Owner {
+    pub token: String,
+    pub info: SessionInfo,
+    pub ctx: Ctx,
+}
+
+/// The signed-in user of a devices form whose CSRF token is right; else the page to show instead.
+pub(super) async fn device_owner(state: &AppState, headers: &HeaderMap, peer: SocketAddr, csrf: &str) -> Result<Owner, Response> {
+    let Some((token, info)) = signed_in(state, headers).await else { return Err(to_signin(DEVICES)) };
+    if !check_csrf(headers, csrf) {
+        return Err(devices_page(state, headers, peer, &info, StatusCode::FORBIDDEN, Some(FORM_EXPIRED.into()), None).await);
+    }
+    let Some(ctx) = user_ctx(state, &info, headers, peer) else { return Err(to_signin(DEVICES)) };
+    Ok(Owner { token, info, ctx })
+}
+
+/// The devices page after a change: its notice, or its error.
+pub(super) async fn devices_after(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    o: &Owner,
+    result: Result<String, String>,
+) -> Response {
+    match result {
+        Ok(notice) => devices_page(state, headers, peer, &o.info, StatusCode::OK, None, Some(notice)).await,
+        Err(error) => devices_page(state, headers, peer, &o.info, StatusCode::BAD_REQUEST, Some(error), None).await,
+    }
+}
+
 pub async fn devices(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
+    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin(DEVICES) };
     devices_page(&state, &headers, peer, &info, StatusCode::OK, None, None).await
 }
 
@@ -560,14 +592,13 @@ pub async fn add_totp(
     headers: HeaderMap,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let Some((token, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
-    if !check_csrf(&headers, &f.csrf) {
-        return devices_page(&state, &headers, peer, &info, StatusCode::FORBIDDEN, Some(FORM_EXPIRED.into()), None).await;
-    }
-    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
-    match state.services.start_device_registration(&ctx, &token).await {
+    let o = match device_owner(&state, &headers, peer, &f.csrf).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
+    match state.services.start_device_registration(&o.ctx, &o.token).await {
         Ok(e) => register_page(&headers, StatusCode::OK, &e, false, Vec::new(), DEVICES, None),
-        Err(e) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(e.to_string()), None).await,
+        Err(e) => devices_after(&state, &headers, peer, &o, Err(e.to_string())).await,
     }
 }
 
@@ -577,18 +608,16 @@ pub async fn confirm_totp(
     headers: HeaderMap,
     Form(f): Form<CodeForm>,
 ) -> Response {
-    let Some((token, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
-    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
-    let result = if check_csrf(&headers, &f.csrf) {
-        state.services.complete_device_registration(&ctx, &token, &f.code, &f.device_name).await.map_err(|e| e.to_string())
-    } else {
-        Err(FORM_EXPIRED.to_string())
+    let o = match device_owner(&state, &headers, peer, &f.csrf).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
-    match result {
-        Ok(d) => devices_page(&state, &headers, peer, &info, StatusCode::OK, None, Some(format!("Registered {}.", d.name))).await,
-        Err(error) => match state.services.pending_registration(&token).await {
-            Ok(Some(e)) => register_page(&headers, StatusCode::BAD_REQUEST, &e, false, Vec::new(), DEVICES, Some(error)),
-            _ => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(error), None).await,
+    match state.services.complete_device_registration(&o.ctx, &o.token, &f.code, &f.device_name).await {
+        Ok(d) => devices_after(&state, &headers, peer, &o, Ok(format!("Registered {}.", d.name))).await,
+        // A wrong code: the same secret again, to try the next code.
+        Err(error) => match state.services.pending_registration(&o.token).await {
+            Ok(Some(e)) => register_page(&headers, StatusCode::BAD_REQUEST, &e, false, Vec::new(), DEVICES, Some(error.to_string())),
+            _ => devices_after(&state, &headers, peer, &o, Err(error.to_string())).await,
         },
     }
 }
@@ -600,22 +629,12 @@ pub async fn rename_device(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
-    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
-    let result = if check_csrf(&headers, &f.csrf) {
-        state
-            .services
-            .rename_mfa_device(&ctx, &info.user.user_id, &id, &f.device_name)
-            .await
-            .map(|d| format!("Renamed to {}.", d.name))
-            .map_err(|e| e.to_string())
-    } else {
-        Err(FORM_EXPIRED.to_string())
+    let o = match device_owner(&state, &headers, peer, &f.csrf).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
-    match result {
-        Ok(notice) => devices_page(&state, &headers, peer, &info, StatusCode::OK, None, Some(notice)).await,
-        Err(error) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(error), None).await,
-    }
+    let result = state.services.rename_mfa_device(&o.ctx, &o.info.user.user_id, &id, &f.device_name).await;
+    devices_after(&state, &headers, peer, &o, result.map(|d| format!("Renamed to {}.", d.name)).map_err(|e| e.to_string())).await
 }
 
 pub async fn delete_device(
@@ -625,15 +644,10 @@ pub async fn delete_device(
     Path(id): Path<String>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/mfa-devices") };
-    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/mfa-devices") };
-    let result = if check_csrf(&headers, &f.csrf) {
-        state.services.delete_mfa_device(&ctx, &info.user.user_id, &id).await.map_err(|e| e.to_string())
-    } else {
-        Err(FORM_EXPIRED.to_string())
+    let o = match device_owner(&state, &headers, peer, &f.csrf).await {
+        Ok(o) => o,
+        Err(r) => return r,
     };
-    match result {
-        Ok(()) => devices_page(&state, &headers, peer, &info, StatusCode::OK, None, Some("The device was deleted.".into())).await,
-        Err(error) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(error), None).await,
-    }
+    let result = state.services.delete_mfa_device(&o.ctx, &o.info.user.user_id, &id).await;
+    devices_after(&state, &headers, peer, &o, result.map(|()| "The device was deleted.".to_string()).map_err(|e| e.to_string())).await
 }

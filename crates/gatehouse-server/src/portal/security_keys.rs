@@ -13,8 +13,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 
 use super::pages::{
-    DEVICES, FORM_EXPIRED, after_step, cookies, devices_page, ends_sign_in, enroll_choices, mfa_page, signed_in, signin_page, step_token,
-    to_signin, user_ctx,
+    DEVICES, FORM_EXPIRED, after_step, cookies, device_owner, devices_after, ends_sign_in, enroll_choices, signin_page, step_token,
 };
 use super::web::*;
 use crate::AppState;
@@ -56,8 +55,6 @@ pub struct AnswerForm {
     device_name: String,
     #[serde(default)]
     attachment: String,
-    #[serde(default)]
-    trusted: Option<String>,
 }
 
 pub async fn script() -> impl IntoResponse {
@@ -147,18 +144,17 @@ pub async fn start(
     headers: HeaderMap,
     Form(f): Form<StartForm>,
 ) -> Response {
-    let Some((token, info)) = signed_in(&state, &headers).await else { return to_signin(DEVICES) };
-    if !check_csrf(&headers, &f.csrf) {
-        return devices_page(&state, &headers, peer, &info, StatusCode::FORBIDDEN, Some(FORM_EXPIRED.into()), None).await;
-    }
-    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin(DEVICES) };
+    let o = match device_owner(&state, &headers, peer, &f.csrf).await {
+        Ok(o) => o,
+        Err(r) => return r,
+    };
     let attachment = KeyAttachment::parse(&f.attachment).unwrap_or_default();
-    match state.services.start_key_registration_in_session(&ctx, &token, attachment).await {
+    match state.services.start_key_registration_in_session(&o.ctx, &o.token, attachment).await {
         Ok(ceremony) => {
             let p = KeyPage { ceremony: &ceremony, attachment, forced: false, choices: Vec::new(), next: DEVICES };
             key_page(&headers, StatusCode::OK, p, None)
         }
-        Err(e) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(e.to_string()), None).await,
+        Err(e) => devices_after(&state, &headers, peer, &o, Err(e.to_string())).await,
     }
 }
 
@@ -169,38 +165,10 @@ pub async fn complete(
     headers: HeaderMap,
     Form(f): Form<AnswerForm>,
 ) -> Response {
-    let Some((token, info)) = signed_in(&state, &headers).await else { return to_signin(DEVICES) };
-    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin(DEVICES) };
-    let result = if check_csrf(&headers, &f.csrf) {
-        state.services.complete_key_registration_in_session(&ctx, &token, &f.credential, &f.device_name).await.map_err(|e| e.to_string())
-    } else {
-        Err(FORM_EXPIRED.to_string())
-    };
-    match result {
-        Ok(d) => devices_page(&state, &headers, peer, &info, StatusCode::OK, None, Some(format!("Registered {}.", d.name))).await,
-        Err(error) => devices_page(&state, &headers, peer, &info, StatusCode::BAD_REQUEST, Some(error), None).await,
-    }
-}
-
-/// The MFA challenge answered with a key.
-pub async fn verify(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Form(f): Form<AnswerForm>,
-) -> Response {
-    let next = safe_next(&f.next);
-    let token = match step_token(&state, &headers, Stage::Mfa, &next).await {
-        Ok(t) => t,
+    let o = match device_owner(&state, &headers, peer, &f.csrf).await {
+        Ok(o) => o,
         Err(r) => return r,
     };
-    if !check_csrf(&headers, &f.csrf) {
-        return mfa_page(&state, &headers, &token, StatusCode::FORBIDDEN, &next, Some(FORM_EXPIRED.into())).await;
-    }
-    let trusted = f.trusted.is_some();
-    match state.services.verify_key_at_sign_in(&client(&headers, peer), &token, &f.credential, trusted, &next).await {
-        Ok(step) => after_step(&state, step, &next),
-        Err(e) if ends_sign_in(&e) => signin_page(&headers, StatusCode::UNAUTHORIZED, &next, "", Some(e.to_string()), None),
-        Err(e) => mfa_page(&state, &headers, &token, StatusCode::UNAUTHORIZED, &next, Some(e.to_string())).await,
-    }
+    let result = state.services.complete_key_registration_in_session(&o.ctx, &o.token, &f.credential, &f.device_name).await;
+    devices_after(&state, &headers, peer, &o, result.map(|d| format!("Registered {}.", d.name)).map_err(|e| e.to_string())).await
 }

@@ -86,17 +86,9 @@ pub enum DeviceManagement {
 }
 
 fn print_settings(out: OutputFormat, s: &MfaSettings) {
-    let mode = match s.mode {
-        MfaMode::ContextAware => "context-aware",
-        MfaMode::AlwaysOn => "always-on",
-        MfaMode::Never => "never",
-    };
-    let no_device = match s.no_device {
-        NoDevice::Allow => "allow",
-        NoDevice::RequireRegistration => "require-registration",
-        NoDevice::EmailCode => "email-code",
-        NoDevice::Block => "block",
-    };
+    // The CLI spells the API's names in lower case with hyphens.
+    let cli = |api: &str| api.to_lowercase().replace('_', "-");
+    let (mode, no_device) = (cli(s.mode.as_str()), cli(s.no_device.as_str()));
     let fields = vec![
         ("Prompt for MFA", mode.to_string()),
         ("Authenticator apps", s.authenticator_apps.to_string()),

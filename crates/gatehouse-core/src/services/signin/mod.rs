@@ -406,11 +406,7 @@ impl Services {
         trust_device: bool,
         login_to: &str,
     ) -> SignInResult<Step> {
-        let mut tx = self.store.begin().await?;
-        let (session, user) = self.step_session(&mut tx, token, Stage::Mfa).await?;
-        if self.throttled(&mut tx, &user.profile.user_name, &client.source_ip, self.clock.now()).await? {
-            return Err(SignInError::Locked);
-        }
+        let (mut tx, session, user) = self.mfa_step(client, token).await?;
         let (credential, ok) = match Pending::of(&session) {
             Some(Pending::EmailCode(hash)) => {
                 (EMAIL_OTP, crate::crypto::constant_time_eq(token_hash(code.trim()).as_bytes(), hash.as_bytes()))
@@ -431,6 +427,17 @@ impl Services {
         };
         let answer = MfaAnswer { credential, ok, trust_device };
         self.finish_mfa(tx, session, user, client, answer, login_to).await
+    }
+
+    /// An MFA challenge being answered: its transaction, session and user, unless the user or
+    /// address is locked out.
+    async fn mfa_step(&self, client: &Client, token: &str) -> SignInResult<(Box<dyn Tx>, PortalSession, User)> {
+        let mut tx = self.store.begin().await?;
+        let (session, user) = self.step_session(&mut tx, token, Stage::Mfa).await?;
+        if self.throttled(&mut tx, &user.profile.user_name, &client.source_ip, self.clock.now()).await? {
+            return Err(SignInError::Locked);
+        }
+        Ok((tx, session, user))
     }
 
     /// The end of an MFA challenge, whatever answered it: on success the user is signed in (and
@@ -493,13 +500,28 @@ impl Services {
         name: &str,
         login_to: &str,
     ) -> SignInResult<Step> {
+        let (session, user, ctx) = self.enrolling(token, client).await?;
+        let Some(Pending::TotpSecret(sealed)) = Pending::of(&session) else { return Err(SignInError::Restart) };
+        let secret = self.key.decrypt_string(&sealed)?;
+        let registered = self.complete_totp_registration(&ctx, &user.user_id, &secret, code, name).await;
+        self.after_enrollment(registered, client, token, login_to).await
+    }
+
+    /// A forced registration in progress: its session, its user, and that user as the principal
+    /// registering their own device.
+    async fn enrolling(&self, token: &str, client: &Client) -> SignInResult<(PortalSession, User, crate::services::Ctx)> {
         let mut tx = self.store.begin_read().await?;
         let (session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
         tx.rollback().await?;
-        let Some(Pending::TotpSecret(sealed)) = Pending::of(&session) else { return Err(SignInError::Restart) };
-        let secret = self.key.decrypt_string(&sealed)?;
         let ctx = crate::services::Ctx::new(session_principal(self, &user)?, client.source_ip.clone(), client.user_agent.clone());
-        match self.complete_totp_registration(&ctx, &user.user_id, &secret, code, name).await {
+        Ok((session, user, ctx))
+    }
+
+    /// A forced registration's outcome: with the device stored the user is signed in
+    /// (UserAuthentication with DeviceEnrollmentRequired); a refusal the user can correct keeps
+    /// them on the registration page.
+    async fn after_enrollment(&self, registered: Result<MfaDevice>, client: &Client, token: &str, login_to: &str) -> SignInResult<Step> {
+        match registered {
             Ok(_) => {}
             Err(Error::Validation { field, .. }) if field == "Code" => return Err(SignInError::WrongCode),
             Err(e @ (Error::Validation { .. } | Error::Conflict { .. } | Error::QuotaExceeded { .. })) => {
@@ -507,12 +529,6 @@ impl Services {
             }
             Err(e) => return Err(e.into()),
         }
-        self.enrolled_at_sign_in(client, token, login_to).await
-    }
-
-    /// The forced registration's device is stored: the user is signed in (UserAuthentication
-    /// with DeviceEnrollmentRequired).
-    async fn enrolled_at_sign_in(&self, client: &Client, token: &str, login_to: &str) -> SignInResult<Step> {
         let mut tx = self.store.begin().await?;
         let (mut session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
         session.enrolled_device = true;

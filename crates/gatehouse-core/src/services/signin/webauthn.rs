@@ -225,10 +225,7 @@ impl Services {
         token: &str,
         attachment: KeyAttachment,
     ) -> SignInResult<KeyCeremony> {
-        let mut tx = self.store.begin_read().await?;
-        let (session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
-        tx.rollback().await?;
-        let ctx = self.enrolling_ctx(&user, client)?;
+        let (session, user, ctx) = self.enrolling(token, client).await?;
         let (ceremony, sealed) = self.start_key_registration(&ctx, &user.user_id, attachment).await.map_err(SignInError::from_input)?;
         self.set_pending(session, Some(Pending::KeyRegistration(sealed))).await?;
         Ok(ceremony)
@@ -243,17 +240,11 @@ impl Services {
         name: &str,
         login_to: &str,
     ) -> SignInResult<Step> {
-        let mut tx = self.store.begin_read().await?;
-        let (session, user) = self.step_session(&mut tx, token, Stage::MfaEnroll).await?;
-        tx.rollback().await?;
+        let (session, user, ctx) = self.enrolling(token, client).await?;
         let Some(Pending::KeyRegistration(sealed)) = Pending::of(&session) else { return Err(SignInError::Restart) };
         self.set_pending(session, None).await?;
-        let ctx = self.enrolling_ctx(&user, client)?;
-        match self.complete_key_registration(&ctx, &user.user_id, &sealed, credential, name).await {
-            Ok(_) => self.enrolled_at_sign_in(client, token, login_to).await,
-            Err(e @ (Error::Validation { .. } | Error::Conflict { .. } | Error::QuotaExceeded { .. })) => Err(SignInError::Invalid(e)),
-            Err(e) => Err(e.into()),
-        }
+        let registered = self.complete_key_registration(&ctx, &user.user_id, &sealed, credential, name).await;
+        self.after_enrollment(registered, client, token, login_to).await
     }
 
     /// What the MFA page offers this sign-in. With security keys registered (and allowed), a new
@@ -291,11 +282,7 @@ impl Services {
         trust_device: bool,
         login_to: &str,
     ) -> SignInResult<Step> {
-        let mut tx = self.store.begin().await?;
-        let (session, user) = self.step_session(&mut tx, token, Stage::Mfa).await?;
-        if self.throttled(&mut tx, &user.profile.user_name, &client.source_ip, self.clock.now()).await? {
-            return Err(SignInError::Locked);
-        }
+        let (mut tx, session, user) = self.mfa_step(client, token).await?;
         // The challenge is cleared when the sign-in completes, so an answer is never replayed.
         let Some(Pending::KeyChallenge(sealed)) = Pending::of(&session) else { return Err(SignInError::Restart) };
         let ok = match self.check_key_answer(&mut tx, &user, &sealed, credential).await {
@@ -343,11 +330,6 @@ impl Services {
         tx.update_session(&session).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// The user registering their first device during their own sign-in.
-    fn enrolling_ctx(&self, user: &User, client: &Client) -> Result<Ctx> {
-        Ok(Ctx::new(super::session_principal(self, user)?, client.source_ip.clone(), client.user_agent.clone()))
     }
 }
 
