@@ -134,6 +134,20 @@ def test_authenticator_app_registration_and_sign_in(server, browser):
     fresh.fill("#code", totp.at(time.time() + 30))
     fresh.click("#mfa-submit")
     expect(fresh.locator("#user-name")).to_have_text("Administrator")
+
+    # A phone five minutes fast: its code is recognised as out of sync, and its next code
+    # resyncs it (CredentialType RESYNC_TOTP).
+    fresh.click("#signout-submit")
+    sign_in(fresh, server, "Administrator", password)
+    fresh.fill("#code", totp.at(time.time() + 300))
+    fresh.click("#mfa-submit")
+    expect(fresh.locator("#error")).to_contain_text("out of sync")
+    expect(fresh.locator("#resync")).to_be_visible()
+    fresh.fill("#code", totp.at(time.time() + 330))
+    fresh.click("#mfa-submit")
+    expect(fresh.locator("#user-name")).to_have_text("Administrator")
+    auth = server.cli("-o", "json", "audit", "tail", "--event-name", "UserAuthentication")
+    assert "PASSWORD,RESYNC_TOTP" in auth, auth
     ctx.close()
 
 

@@ -502,9 +502,11 @@ impl MigrationName for M0008UniqueCredentials {
 /// A WebAuthn credential belongs to one user only (the spec's "MUST assert that the credential id
 /// was not registered before"): the unique index settles a race that the service's check loses.
 /// TOTP devices have no credential id; NULLs never collide on either backend.
+/// `drift_steps` is how far an authenticator app's clock is off, learned when it is resynced.
 #[async_trait::async_trait]
 impl MigrationTrait for M0008UniqueCredentials {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        m.create_index(index("mfa_devices", "ux_mfa_devices_credential", &["credential_id"], true)).await
+        m.create_index(index("mfa_devices", "ux_mfa_devices_credential", &["credential_id"], true)).await?;
+        m.alter_table(Table::alter().table(a("mfa_devices")).add_column(big_integer(a("drift_steps")).default(0)).to_owned()).await
     }
 }

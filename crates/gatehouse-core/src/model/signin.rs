@@ -112,6 +112,10 @@ pub struct MfaDevice {
     /// TOTP: the last time step accepted, so a code works once.
     #[serde(skip)]
     pub last_step: Option<i64>,
+    /// TOTP: how many steps the app's clock is ahead (or, negative, behind), learned by a
+    /// resync; codes are expected around the server's step plus this.
+    #[serde(skip)]
+    pub drift_steps: i64,
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
 }

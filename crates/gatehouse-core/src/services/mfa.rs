@@ -84,6 +84,7 @@ impl Services {
                 secret: self.key.encrypt_str(secret),
                 credential_id: None,
                 last_step: Some(step),
+                drift_steps: 0,
                 created_at: now,
                 last_used_at: None,
             };

@@ -12,6 +12,7 @@ pub struct Model {
     pub secret: String,
     pub credential_id: Option<String>,
     pub last_step: Option<i64>,
+    pub drift_steps: i64,
     pub created_at: ChronoDateTimeUtc,
     pub last_used_at: Option<ChronoDateTimeUtc>,
 }

@@ -49,6 +49,7 @@ fn device_row(d: &MfaDevice) -> mfa_device::Model {
         secret: d.secret.clone(),
         credential_id: d.credential_id.clone(),
         last_step: d.last_step,
+        drift_steps: d.drift_steps,
         created_at: d.created_at,
         last_used_at: d.last_used_at,
     }
@@ -63,6 +64,7 @@ fn device_from(m: mfa_device::Model) -> StoreResult<MfaDevice> {
         secret: m.secret,
         credential_id: m.credential_id,
         last_step: m.last_step,
+        drift_steps: m.drift_steps,
         created_at: m.created_at,
         last_used_at: m.last_used_at,
     })

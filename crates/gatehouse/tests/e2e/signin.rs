@@ -147,6 +147,49 @@ async fn authenticator_apps_codes_once_at_most_two_and_mfa_modes() {
     }
 }
 
+#[tokio::test]
+async fn an_app_whose_clock_is_off_is_resynced_with_its_next_code() {
+    for db in databases().await {
+        let (clock, svc, ctx) = open(&db).await;
+        let b = browser("192.0.2.3");
+        let id = user_with_password(&svc, &ctx, "rita", "Passw0rd!x").await;
+        let e = svc.start_totp_registration(&ctx, &id).await.unwrap();
+        svc.complete_totp_registration(&ctx, &id, &e.secret, &code_at(&e.secret, &clock), "phone").await.unwrap();
+        svc.put_mfa_settings(&ctx, &MfaSettings { mode: MfaMode::AlwaysOn, ..MfaSettings::default() }).await.unwrap();
+
+        // The phone's clock is five minutes fast.
+        let phone = Arc::new(ManualClock::new(clock.now() + Duration::seconds(300)));
+        clock.advance(Duration::seconds(60));
+        phone.advance(Duration::seconds(60));
+        let step = svc.sign_in(&b, "rita", "Passw0rd!x", "/start/").await.unwrap();
+        let err = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &phone), false, "/start/").await.unwrap_err();
+        assert!(matches!(err, SignInError::OutOfSync), "{err:?}");
+        // A made-up code is no resync; the app's next code is.
+        let err = svc.verify_totp_at_sign_in(&b, &step.token, "000000", false, "/start/").await.unwrap_err();
+        assert!(matches!(err, SignInError::WrongCode), "{err:?}");
+        phone.advance(Duration::seconds(30));
+        clock.advance(Duration::seconds(30));
+        let done = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &phone), false, "/start/").await.unwrap();
+        assert_eq!(done.stage, Stage::SignedIn);
+        assert_eq!(done.session.verified, vec!["PASSWORD".to_string(), "RESYNC_TOTP".to_string()]);
+
+        // From now on the fast phone's codes are accepted at once.
+        clock.advance(Duration::seconds(90));
+        phone.advance(Duration::seconds(90));
+        let step = svc.sign_in(&b, "rita", "Passw0rd!x", "/start/").await.unwrap();
+        let done = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &phone), false, "/start/").await.unwrap();
+        assert_eq!(done.session.verified, vec!["PASSWORD".to_string(), "TOTP".to_string()]);
+
+        // An hour off is simply wrong.
+        clock.advance(Duration::seconds(60));
+        let step = svc.sign_in(&b, "rita", "Passw0rd!x", "/start/").await.unwrap();
+        let hour = ManualClock::new(clock.now() + Duration::seconds(3600));
+        let err = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &hour), false, "/start/").await.unwrap_err();
+        assert!(matches!(err, SignInError::WrongCode), "{err:?}");
+        drop(db);
+    }
+}
+
 /// The guide's four choices for a user without a device, when MFA is asked.
 #[tokio::test]
 async fn users_without_a_device() {
@@ -239,6 +282,14 @@ async fn sign_in_events_match_the_guide() {
         assert_eq!(all[2].additional_event_data["LoginTo"], "/start/");
         assert_eq!(all[0].user_identity["userName"], "eve");
         assert_eq!(all[0].user_identity["type"], "Unknown");
+        // Then the portal's own Authenticate, in the same workflow.
+        svc.flush_audit().await;
+        let mut tx = svc.store().begin().await.unwrap();
+        let rows = tx.list_audit(&gatehouse_core::model::AuditQuery { limit: 100_000, ..Default::default() }).await.unwrap();
+        tx.rollback().await.unwrap();
+        let portal: Vec<_> = rows.iter().map(|r| &r.record).filter(|r| r.event_name == "Authenticate").collect();
+        assert_eq!(portal.len(), 1, "{portal:?}");
+        assert_eq!((portal[0].event_source.as_str(), &portal[0].additional_event_data["AuthWorkflowID"]), ("sso.amazonaws.com", &flow));
 
         // Failed password.
         let before = all.len();

@@ -1,5 +1,6 @@
 //! Sign-in audit events as the guide shows them: CredentialChallenge, CredentialVerification and
-//! UserAuthentication from `signin.amazonaws.com`, correlated by AuthWorkflowID.
+//! UserAuthentication from `signin.amazonaws.com`, correlated by AuthWorkflowID; then the portal's
+//! Authenticate from `sso.amazonaws.com`.
 
 use serde_json::{Value, json};
 
@@ -62,6 +63,15 @@ impl Services {
     /// The user answered a challenge.
     pub(crate) fn verification_event(&self, a: &Attempt<'_>, credential: &str, outcome: Outcome) -> AuditRecord {
         self.signin_event(a, "CredentialVerification", json!({"AuthWorkflowID": a.workflow, "CredentialType": credential}), outcome)
+    }
+
+    /// The portal takes the finished sign-in (the SSO Portal's `Authenticate` action).
+    pub(crate) fn portal_authenticate_event(&self, a: &Attempt<'_>) -> AuditRecord {
+        let mut record = self.signin_event(a, "Authenticate", json!({"AuthWorkflowID": a.workflow}), Outcome::Success);
+        record.event_source = "sso.amazonaws.com".to_string();
+        record.event_type = "AwsApiCall".to_string();
+        record.service_event_details = Value::Null;
+        record
     }
 
     /// Every challenge is solved: the user is signed in.

@@ -82,6 +82,8 @@ pub enum SignInError {
     WrongCode,
     /// The security key's answer did not verify (another key, a forged or replayed answer).
     KeyRefused,
+    /// The authenticator app's code is genuine but its clock is off: the next code resyncs it.
+    OutOfSync,
     /// The step's session is missing, expired or at another stage: sign in again.
     Restart,
     /// Input the user can correct (a password that breaks the policy, say).
@@ -120,6 +122,10 @@ impl std::fmt::Display for SignInError {
                 write!(f, "Your administrator requires an MFA device to sign in, and you have none registered. Contact your administrator.")
             }
             SignInError::WrongCode => write!(f, "The code is incorrect or was already used. Enter the current code."),
+            SignInError::OutOfSync => write!(
+                f,
+                "Your authenticator app's clock is out of sync. Wait for the app to show its next code, then enter that code to resync it."
+            ),
             SignInError::KeyRefused => {
                 write!(f, "Your security key's answer could not be verified. Use a key registered to you and try again.")
             }
@@ -347,6 +353,7 @@ impl Services {
         let attempt =
             Attempt { user_name, source_ip: &client.source_ip, user_agent: &client.user_agent, workflow: &session.auth_workflow_id };
         events.push(self.authentication_event(&attempt, &session.verified, session.enrolled_device, login_to));
+        events.push(self.portal_authenticate_event(&attempt));
     }
 
     /// Store the session under a new token with the step's events, in one transaction.
@@ -407,26 +414,46 @@ impl Services {
         login_to: &str,
     ) -> SignInResult<Step> {
         let (mut tx, session, user) = self.mfa_step(client, token).await?;
-        let (credential, ok) = match Pending::of(&session) {
+        let now = self.clock.now();
+        let unix = now.timestamp().max(0) as u64;
+        let settings = self.mfa_settings().await?;
+        let devices = if settings.authenticator_apps { tx.list_mfa_devices(&user.user_id).await? } else { Vec::new() };
+        let mut out_of_sync = None;
+        let (credential, accepted) = match Pending::of(&session) {
             Some(Pending::EmailCode(hash)) => {
-                (EMAIL_OTP, crate::crypto::constant_time_eq(token_hash(code.trim()).as_bytes(), hash.as_bytes()))
+                let ok = crate::crypto::constant_time_eq(token_hash(code.trim()).as_bytes(), hash.as_bytes());
+                (EMAIL_OTP, ok.then_some(None))
             }
-            _ => {
-                let settings = self.mfa_settings().await?;
-                let devices = tx.list_mfa_devices(&user.user_id).await?;
-                let ok = match if settings.authenticator_apps { self.match_totp(&devices, code)? } else { None } {
-                    Some(mut device) => {
-                        device.last_used_at = Some(self.clock.now());
-                        tx.update_mfa_device(&device).await?;
-                        true
-                    }
-                    None => false,
+            Some(Pending::TotpResync { device_id, step }) => {
+                let device = devices.iter().find(|d| d.device_id == device_id);
+                let resynced = match device {
+                    Some(d) => totp::resync(&self.key, d, step, code, unix)?,
+                    None => None,
                 };
-                ("TOTP", ok)
+                (RESYNC_TOTP, resynced.map(Some))
             }
+            _ => match self.match_totp(&devices, code)? {
+                Some(device) => ("TOTP", Some(Some(device))),
+                None => {
+                    out_of_sync = totp::out_of_sync(&self.key, &devices, code, unix)?;
+                    ("TOTP", None)
+                }
+            },
         };
-        let answer = MfaAnswer { credential, ok, trust_device };
-        self.finish_mfa(tx, session, user, client, answer, login_to).await
+        if let Some(Some(mut device)) = accepted.clone() {
+            device.last_used_at = Some(now);
+            tx.update_mfa_device(&device).await?;
+        }
+        let answer = MfaAnswer { credential, ok: accepted.is_some(), trust_device };
+        let result = self.finish_mfa(tx, session.clone(), user, client, answer, login_to).await;
+        match (result, out_of_sync) {
+            // A genuine code from an app whose clock is off: its next code resyncs it.
+            (Err(SignInError::WrongCode), Some((device, step))) => {
+                self.set_pending(session, Some(Pending::TotpResync { device_id: device.device_id, step })).await?;
+                Err(SignInError::OutOfSync)
+            }
+            (result, _) => result,
+        }
     }
 
     /// An MFA challenge being answered: its transaction, session and user, unless the user or
@@ -655,6 +682,8 @@ fn session_principal(svc: &Services, user: &User) -> Result<crate::services::Pri
 
 /// The credential type of a security key or built-in authenticator.
 pub(crate) const WEBAUTHN: &str = "WEBAUTHN";
+/// The credential type of an authenticator app's code that resynced it.
+const RESYNC_TOTP: &str = "RESYNC_TOTP";
 /// The credential type of a one-time code sent by email.
 const EMAIL_OTP: &str = "EMAIL_OTP";
 

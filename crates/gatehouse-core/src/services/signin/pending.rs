@@ -14,6 +14,8 @@ pub(crate) enum Pending {
     KeyRegistration(String),
     /// A security key's sign-in challenge (webauthn-rs state, sealed).
     KeyChallenge(String),
+    /// An authenticator app gave a genuine code outside the window: its next code resyncs it.
+    TotpResync { device_id: String, step: i64 },
 }
 
 impl Pending {
@@ -24,6 +26,7 @@ impl Pending {
             Pending::EmailCode(h) => format!("email:{h}"),
             Pending::KeyRegistration(s) => format!("webauthn-reg:{s}"),
             Pending::KeyChallenge(s) => format!("webauthn-auth:{s}"),
+            Pending::TotpResync { device_id, step } => format!("resync:{step}:{device_id}"),
         }
     }
 
@@ -38,6 +41,10 @@ impl Pending {
             "email" => Pending::EmailCode(value),
             "webauthn-reg" => Pending::KeyRegistration(value),
             "webauthn-auth" => Pending::KeyChallenge(value),
+            "resync" => {
+                let (step, device_id) = value.split_once(':')?;
+                Pending::TotpResync { device_id: device_id.to_string(), step: step.parse().ok()? }
+            }
             _ => return None,
         })
     }
@@ -60,6 +67,7 @@ mod tests {
             Pending::EmailCode("hash".into()),
             Pending::KeyRegistration("a:b".into()),
             Pending::KeyChallenge("c".into()),
+            Pending::TotpResync { device_id: "0193-ab".into(), step: 56_666_667 },
         ] {
             assert_eq!(Pending::decode(&p.encode()), Some(p));
         }

@@ -104,6 +104,8 @@ pub struct MfaChallenge {
     pub app: bool,
     /// The code was sent by email (no device, "one-time password sent by email").
     pub emailed: bool,
+    /// The authenticator app is being resynced: the page asks for its next code.
+    pub resync: bool,
 }
 
 /// The user handle the authenticator stores: derived from the user id, so it names no one.
@@ -189,6 +191,7 @@ impl Services {
                 secret: self.key.encrypt_str(&to_json(&key)?),
                 credential_id: Some(URL_SAFE_NO_PAD.encode(key.cred_id())),
                 last_step: None,
+                drift_steps: 0,
                 created_at: self.clock.now(),
                 last_used_at: None,
             };
@@ -257,6 +260,9 @@ impl Services {
         if matches!(Pending::of(&session), Some(Pending::EmailCode(_) | Pending::EmailCodeDue)) {
             return Ok(MfaChallenge { emailed: true, ..Default::default() });
         }
+        if matches!(Pending::of(&session), Some(Pending::TotpResync { .. })) {
+            return Ok(MfaChallenge { app: true, resync: true, ..Default::default() });
+        }
         let settings = self.mfa_settings().await?;
         let app = settings.authenticator_apps && devices.iter().any(|d| d.kind == MfaKind::Totp);
         let keys = if settings.security_keys { self.security_keys(&devices)? } else { Vec::new() };
@@ -270,7 +276,7 @@ impl Services {
             .map_err(|e| Error::internal(format!("WebAuthn challenge could not start: {e}")))?;
         let sealed = self.key.encrypt_str(&to_json(&state)?);
         self.set_pending(session, Some(Pending::KeyChallenge(sealed))).await?;
-        Ok(MfaChallenge { key: Some(KeyCeremony { options: to_json(&options)? }), app, emailed: false })
+        Ok(MfaChallenge { key: Some(KeyCeremony { options: to_json(&options)? }), app, ..Default::default() })
     }
 
     /// Answer the MFA challenge with a security key or built-in authenticator.
@@ -324,7 +330,7 @@ impl Services {
     }
 
     /// Store a session's pending step (or clear it).
-    async fn set_pending(&self, mut session: PortalSession, pending: Option<Pending>) -> Result<()> {
+    pub(super) async fn set_pending(&self, mut session: PortalSession, pending: Option<Pending>) -> Result<()> {
         session.pending = pending.map(|p| p.encode());
         let mut tx = self.store.begin().await?;
         tx.update_session(&session).await?;
