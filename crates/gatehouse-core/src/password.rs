@@ -19,6 +19,16 @@ pub fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
+/// Run password hashing off the async threads, at most one hash per core at a time. Each argon2id
+/// hash holds 19 MiB: unbounded, a burst of sign-ins would thrash the caches (every hash slower)
+/// and let anyone who can reach the sign-in page make the server allocate without limit.
+pub async fn off_thread<R: Send + 'static>(work: impl FnOnce() -> R + Send + 'static) -> Result<R> {
+    static SLOTS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let slots = SLOTS.get_or_init(|| tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
+    let _slot = slots.acquire().await.map_err(|e| Error::internal(format!("password hashing stopped: {e}")))?;
+    tokio::task::spawn_blocking(work).await.map_err(|e| Error::internal(format!("password hashing failed: {e}")))
+}
+
 /// Check a new password against the guide's rules. The error names `field`.
 pub fn check_policy(field: &str, password: &str) -> Result<()> {
     let len = password.chars().count();

@@ -93,12 +93,11 @@ pub(crate) async fn next_password(
     let recent: Vec<String> =
         previous.map(|p| std::iter::once(p.hash).chain(p.history).take(password::HISTORY).collect()).unwrap_or_default();
     let candidate = Zeroizing::new(new_password.to_string());
-    let (reused, hash, recent) = tokio::task::spawn_blocking(move || {
+    let (reused, hash, recent) = password::off_thread(move || {
         let reused = recent.iter().any(|h| password::verify(&candidate, h));
         (reused, password::hash(&candidate), recent)
     })
-    .await
-    .map_err(|e| Error::internal(format!("password hashing failed: {e}")))?;
+    .await?;
     if reused {
         return Err(Error::validation("Password", "The last three passwords cannot be reused"));
     }

@@ -236,9 +236,7 @@ impl Services {
         // Hash even for unknown users, so timing does not tell them apart.
         let candidate = zeroize::Zeroizing::new(password.to_string());
         let stored = record.as_ref().map(|r| r.hash.clone());
-        let matches = tokio::task::spawn_blocking(move || crate::password::verify_or_burn(&candidate, stored.as_deref()))
-            .await
-            .map_err(|e| Error::internal(format!("password check failed: {e}")))?;
+        let matches = crate::password::off_thread(move || crate::password::verify_or_burn(&candidate, stored.as_deref())).await?;
 
         let user = match user {
             Some(u) if matches && u.active => u,
