@@ -1,0 +1,141 @@
+//! Enveloped XML signatures over SAML elements, and their verification with trusted keys only.
+
+use bergshamra::core::algorithm::{ENVELOPED_SIGNATURE, EXC_C14N};
+use bergshamra::dsig::sign::sign_document_node;
+use bergshamra::dsig::verify::verify_all_document_with_source;
+use bergshamra::keys::loader;
+use bergshamra::{DsigContext, KeysManager, VerifyResult};
+use uppsala::{Document, NodeId};
+
+use crate::cert::SignatureAlgorithm;
+use crate::dom::Tree;
+use crate::{ASSERTION_NS, DSIG_NS, Result, SamlError};
+
+/// Signs with one key; its certificate goes into each signature's KeyInfo. Build it once per
+/// certificate and reuse it: loading the key is the expensive part.
+pub struct Signer {
+    ctx: DsigContext,
+    algorithm: SignatureAlgorithm,
+}
+
+impl Signer {
+    /// From the PKCS#8 PEM key and the DER certificate.
+    pub fn new(key_pem: &str, cert_der: &[u8], algorithm: SignatureAlgorithm) -> Result<Self> {
+        let mut key = loader::load_rsa_private_pem(key_pem.as_bytes()).map_err(|e| SamlError::Crypto(format!("signing key: {e}")))?;
+        key.x509_chain = vec![cert_der.to_vec()];
+        let mut keys = KeysManager::new();
+        keys.add_key(key);
+        Ok(Signer { ctx: DsigContext::new(keys), algorithm })
+    }
+
+    /// Sign the element `target` (whose ID is `id`) with an enveloped signature placed right
+    /// after its child `after` (the Issuer), where SAML's schema wants it.
+    pub(crate) fn sign_after(&self, t: &mut Tree, target: NodeId, after: NodeId, id: &str) -> Result<()> {
+        let (signature_method, digest_method) = self.algorithm.uris();
+        let signature = t.detached(DSIG_NS, "ds", "Signature");
+        t.declare(signature, "ds", DSIG_NS);
+        let info = t.element(Some(signature), DSIG_NS, "ds", "SignedInfo");
+        let c14n = t.element(Some(info), DSIG_NS, "ds", "CanonicalizationMethod");
+        t.attr(c14n, "Algorithm", EXC_C14N);
+        let method = t.element(Some(info), DSIG_NS, "ds", "SignatureMethod");
+        t.attr(method, "Algorithm", signature_method);
+        let reference = t.element(Some(info), DSIG_NS, "ds", "Reference");
+        t.attr(reference, "URI", &format!("#{id}"));
+        let transforms = t.element(Some(reference), DSIG_NS, "ds", "Transforms");
+        for algorithm in [ENVELOPED_SIGNATURE, EXC_C14N] {
+            let transform = t.element(Some(transforms), DSIG_NS, "ds", "Transform");
+            t.attr(transform, "Algorithm", algorithm);
+        }
+        let digest = t.element(Some(reference), DSIG_NS, "ds", "DigestMethod");
+        t.attr(digest, "Algorithm", digest_method);
+        t.element(Some(reference), DSIG_NS, "ds", "DigestValue");
+        t.element(Some(signature), DSIG_NS, "ds", "SignatureValue");
+        let key_info = t.element(Some(signature), DSIG_NS, "ds", "KeyInfo");
+        t.element(Some(key_info), DSIG_NS, "ds", "X509Data");
+        t.doc.insert_after(target, signature, after);
+        sign_document_node(&self.ctx, &mut t.doc, signature).map_err(|e| SamlError::Crypto(format!("signing failed: {e}")))
+    }
+}
+
+/// What a verified Assertion says, read from the node its signature covers (and nothing else).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct VerifiedAssertion {
+    pub id: String,
+    pub issuer: String,
+    pub name_id: String,
+    pub name_id_format: String,
+    pub audiences: Vec<String>,
+    pub recipient: String,
+    pub in_response_to: Option<String>,
+    pub not_on_or_after: String,
+    /// Attribute name and values, in document order.
+    pub attributes: Vec<(String, Vec<String>)>,
+}
+
+/// Verify the signature over the Assertion in `xml` (directly, or through a signed Response that
+/// contains it) with the trusted certificates only (PEM; any of them may have signed, for
+/// rollover). KeyInfo in the document is never trusted.
+pub fn verify_assertion(xml: &str, trusted_cert_pems: &[&str]) -> Result<VerifiedAssertion> {
+    let mut keys = KeysManager::new();
+    for pem in trusted_cert_pems {
+        keys.add_key(loader::load_x509_cert_pem(pem.as_bytes()).map_err(|e| SamlError::Invalid(format!("trusted certificate: {e}")))?);
+    }
+    let ctx = DsigContext::new(keys);
+    let doc = crate::parse_untrusted(xml)?;
+    let results = verify_all_document_with_source(&ctx, &doc, Some(xml)).map_err(|e| SamlError::Signature(e.to_string()))?;
+    let mut covered = Vec::new();
+    for result in &results {
+        match result {
+            VerifyResult::Valid { references, .. } => {
+                covered.extend(references.iter().filter(|r| r.digest_verified).filter_map(|r| r.resolved_node));
+            }
+            VerifyResult::Invalid { reason } => return Err(SamlError::Signature(reason.to_string())),
+        }
+    }
+    // The assertion itself, or the one inside a signed Response: only ever a covered node.
+    let assertion = covered
+        .iter()
+        .find_map(|&n| if is(&doc, n, "Assertion") { Some(n) } else { child(&doc, n, "Assertion") })
+        .ok_or_else(|| SamlError::Signature("no signature covers an Assertion".into()))?;
+    Ok(read_assertion(&doc, assertion))
+}
+
+fn is(doc: &Document<'_>, node: NodeId, local: &str) -> bool {
+    doc.element(node).is_some_and(|e| e.name.matches(Some(ASSERTION_NS), local))
+}
+
+fn child(doc: &Document<'_>, node: NodeId, local: &str) -> Option<NodeId> {
+    doc.children(node).into_iter().find(|&c| is(doc, c, local))
+}
+
+fn descendant(doc: &Document<'_>, node: NodeId, local: &str) -> Option<NodeId> {
+    doc.descendants(node).into_iter().find(|&c| is(doc, c, local))
+}
+
+fn read_assertion(doc: &Document<'_>, a: NodeId) -> VerifiedAssertion {
+    let text = |n: Option<NodeId>| n.map(|n| doc.text_content_deep(n)).unwrap_or_default();
+    let attr = |n: Option<NodeId>, name: &str| n.and_then(|n| doc.get_attribute(n, name)).map(str::to_string);
+    let name_id = child(doc, a, "Subject").and_then(|s| child(doc, s, "NameID"));
+    let data = descendant(doc, a, "SubjectConfirmationData");
+    let audiences = doc.descendants(a).into_iter().filter(|&n| is(doc, n, "Audience")).map(|n| doc.text_content_deep(n)).collect();
+    let attributes = doc
+        .descendants(a)
+        .into_iter()
+        .filter(|&n| is(doc, n, "Attribute"))
+        .map(|n| {
+            let values = doc.children(n).into_iter().filter(|&v| is(doc, v, "AttributeValue")).map(|v| doc.text_content_deep(v)).collect();
+            (doc.get_attribute(n, "Name").unwrap_or_default().to_string(), values)
+        })
+        .collect();
+    VerifiedAssertion {
+        id: attr(Some(a), "ID").unwrap_or_default(),
+        issuer: text(child(doc, a, "Issuer")),
+        name_id: text(name_id),
+        name_id_format: attr(name_id, "Format").unwrap_or_default(),
+        audiences,
+        recipient: attr(data, "Recipient").unwrap_or_default(),
+        in_response_to: attr(data, "InResponseTo"),
+        not_on_or_after: attr(data, "NotOnOrAfter").unwrap_or_default(),
+        attributes,
+    }
+}
