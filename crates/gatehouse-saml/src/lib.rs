@@ -6,11 +6,13 @@
 //! only the keys it is given and hands back the node the signature covers; callers read claims
 //! from that node only, which defeats signature-wrapping attacks.
 
+pub mod authn_request;
 pub mod cert;
 mod dom;
 pub mod response;
 pub mod sign;
 
+pub use authn_request::AuthnRequest;
 pub use cert::{Certificate, ExpiryStatus, KeySize, SignatureAlgorithm};
 pub use response::{Attribute, NameId, ResponseSpec, SignWhat};
 pub use sign::{Signer, VerifiedAssertion, verify_assertion};

@@ -76,13 +76,25 @@ pub struct VerifiedAssertion {
 /// contains it) with the trusted certificates only (PEM; any of them may have signed, for
 /// rollover). KeyInfo in the document is never trusted.
 pub fn verify_assertion(xml: &str, trusted_cert_pems: &[&str]) -> Result<VerifiedAssertion> {
+    let doc = crate::parse_untrusted(xml)?;
+    let covered = covered_nodes(xml, &doc, trusted_cert_pems)?;
+    // The assertion itself, or the one inside a signed Response: only ever a covered node.
+    let assertion = covered
+        .iter()
+        .find_map(|&n| if is(&doc, n, "Assertion") { Some(n) } else { child(&doc, n, "Assertion") })
+        .ok_or_else(|| SamlError::Signature("no signature covers an Assertion".into()))?;
+    Ok(read_assertion(&doc, assertion))
+}
+
+/// The nodes that valid signatures in `doc` cover, checked with the trusted certificates only.
+/// Any invalid signature fails the whole document.
+pub(crate) fn covered_nodes(xml: &str, doc: &Document<'_>, trusted_cert_pems: &[&str]) -> Result<Vec<NodeId>> {
     let mut keys = KeysManager::new();
     for pem in trusted_cert_pems {
         keys.add_key(loader::load_x509_cert_pem(pem.as_bytes()).map_err(|e| SamlError::Invalid(format!("trusted certificate: {e}")))?);
     }
     let ctx = DsigContext::new(keys);
-    let doc = crate::parse_untrusted(xml)?;
-    let results = verify_all_document_with_source(&ctx, &doc, Some(xml)).map_err(|e| SamlError::Signature(e.to_string()))?;
+    let results = verify_all_document_with_source(&ctx, doc, Some(xml)).map_err(|e| SamlError::Signature(e.to_string()))?;
     let mut covered = Vec::new();
     for result in &results {
         match result {
@@ -92,12 +104,7 @@ pub fn verify_assertion(xml: &str, trusted_cert_pems: &[&str]) -> Result<Verifie
             VerifyResult::Invalid { reason } => return Err(SamlError::Signature(reason.to_string())),
         }
     }
-    // The assertion itself, or the one inside a signed Response: only ever a covered node.
-    let assertion = covered
-        .iter()
-        .find_map(|&n| if is(&doc, n, "Assertion") { Some(n) } else { child(&doc, n, "Assertion") })
-        .ok_or_else(|| SamlError::Signature("no signature covers an Assertion".into()))?;
-    Ok(read_assertion(&doc, assertion))
+    Ok(covered)
 }
 
 fn is(doc: &Document<'_>, node: NodeId, local: &str) -> bool {
