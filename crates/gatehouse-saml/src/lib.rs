@@ -9,6 +9,7 @@
 pub mod authn_request;
 pub mod cert;
 mod dom;
+pub mod mapping;
 pub mod metadata;
 pub mod response;
 pub mod sign;
