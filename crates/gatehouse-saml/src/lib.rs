@@ -7,6 +7,7 @@
 //! from that node only, which defeats signature-wrapping attacks.
 
 pub mod authn_request;
+pub mod catalog;
 pub mod cert;
 mod dom;
 pub mod mapping;
