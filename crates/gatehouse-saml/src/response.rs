@@ -269,7 +269,8 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         for (size, alg) in [(KeySize::Rsa1024, SignatureAlgorithm::Sha1), (KeySize::Rsa2048, SignatureAlgorithm::Sha256)] {
             let c = certificate(size, alg);
-            let built = spec(SignWhat::Assertion).build(&signer(&c)).unwrap();
+            // RSA-2048/SHA-256 is signed by the ring path, RSA-1024/SHA-1 by bergshamra's own.
+            assert_eq!(signer(&c).fast.is_some(), size == KeySize::Rsa2048);
             let (xml, pem) = (dir.join(format!("{size:?}.xml")), dir.join(format!("{size:?}.pem")));
             std::fs::write(&pem, &c.cert_pem).unwrap();
             let xmlsec1 = |document: &str| {
@@ -278,14 +279,19 @@ mod tests {
                     .args(["--verify", "--pubkey-cert-pem"])
                     .arg(&pem)
                     .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:assertion:Assertion"])
+                    .args(["--id-attr:ID", "urn:oasis:names:tc:SAML:2.0:protocol:Response"])
                     .arg(&xml)
                     .output()
                     .unwrap()
             };
-            let out = xmlsec1(&built.xml);
-            assert!(out.status.success(), "{size:?}: {}", String::from_utf8_lossy(&out.stderr));
-            let changed = built.xml.replace("jane@example.com</saml:NameID>", "joe@example.com</saml:NameID>");
-            assert!(!xmlsec1(&changed).status.success(), "{size:?}: a changed assertion must fail");
+            // xmlsec1 checks the first signature: the assertion's, then (both signed) the response's.
+            for what in [SignWhat::Assertion, SignWhat::Both] {
+                let built = spec(what).build(&signer(&c)).unwrap();
+                let out = xmlsec1(&built.xml);
+                assert!(out.status.success(), "{size:?} {what:?}: {}", String::from_utf8_lossy(&out.stderr));
+                let changed = built.xml.replace("jane@example.com</saml:NameID>", "joe@example.com</saml:NameID>");
+                assert!(!xmlsec1(&changed).status.success(), "{size:?} {what:?}: a changed assertion must fail");
+            }
         }
         let _ = std::fs::remove_dir_all(&dir);
     }

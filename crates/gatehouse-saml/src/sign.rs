@@ -16,6 +16,9 @@ use crate::{ASSERTION_NS, DSIG_NS, Result, SamlError};
 pub struct Signer {
     ctx: DsigContext,
     algorithm: SignatureAlgorithm,
+    /// RSA ≥ 2048 bits with SHA-256: the signature value comes from ring (docs/design/0014).
+    pub(crate) fast: Option<ring::signature::RsaKeyPair>,
+    cert_base64: String,
 }
 
 impl Signer {
@@ -25,7 +28,18 @@ impl Signer {
         key.x509_chain = vec![cert_der.to_vec()];
         let mut keys = KeysManager::new();
         keys.add_key(key);
-        Ok(Signer { ctx: DsigContext::new(keys), algorithm })
+        // ring takes RSA keys of 2048 bits and more only; others stay on the RustCrypto path.
+        let fast = match algorithm {
+            SignatureAlgorithm::Sha256 => {
+                let (_, der) =
+                    x509_cert::der::pem::decode_vec(key_pem.as_bytes()).map_err(|e| SamlError::Crypto(format!("signing key: {e}")))?;
+                ring::signature::RsaKeyPair::from_pkcs8(&der).ok()
+            }
+            SignatureAlgorithm::Sha1 => None,
+        };
+        use base64::Engine;
+        let cert_base64 = base64::engine::general_purpose::STANDARD.encode(cert_der);
+        Ok(Signer { ctx: DsigContext::new(keys), algorithm, fast, cert_base64 })
     }
 
     /// Sign the element `target` (whose ID is `id`) with an enveloped signature placed right
@@ -53,7 +67,45 @@ impl Signer {
         let key_info = t.element(Some(signature), DSIG_NS, "ds", "KeyInfo");
         t.element(Some(key_info), DSIG_NS, "ds", "X509Data");
         t.doc.insert_after(target, signature, after);
-        sign_document_node(&self.ctx, &mut t.doc, signature).map_err(|e| SamlError::Crypto(format!("signing failed: {e}")))
+        match &self.fast {
+            Some(key) => self.sign_fast(t, key, target, signature),
+            None => sign_document_node(&self.ctx, &mut t.doc, signature).map_err(|e| SamlError::Crypto(format!("signing failed: {e}"))),
+        }
+    }
+
+    /// The same enveloped signature, assembled from bergshamra's exclusive C14N, SHA-256 and
+    /// ring's RSA: the reference's digest (the target without its Signature), then the
+    /// signature over the canonical SignedInfo.
+    fn sign_fast(&self, t: &mut Tree, key: &ring::signature::RsaKeyPair, target: NodeId, signature: NodeId) -> Result<()> {
+        use base64::Engine;
+        use bergshamra::c14n::{C14nMode, canonicalize_doc};
+        use bergshamra::xml::nodeset::NodeSet;
+        use sha2::Digest;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let c14n = |doc: &Document<'_>, set: &NodeSet| {
+            canonicalize_doc(doc, C14nMode::Exclusive, Some(set), &[] as &[&str])
+                .map_err(|e| SamlError::Crypto(format!("canonicalization: {e}")))
+        };
+        let referenced = NodeSet::tree_without_comments(target, &t.doc).subtract(&NodeSet::tree_with_comments(signature, &t.doc));
+        let digest = b64.encode(sha2::Sha256::digest(c14n(&t.doc, &referenced)?));
+        let find = |doc: &Document<'_>, from: NodeId, local: &str| {
+            doc.descendants(from).into_iter().find(|&n| doc.element(n).is_some_and(|e| e.name.matches(Some(DSIG_NS), local)))
+        };
+        let missing = || SamlError::Crypto("signature template incomplete".into());
+        let digest_value = find(&t.doc, signature, "DigestValue").ok_or_else(missing)?;
+        let text = t.doc.create_text(digest);
+        t.doc.append_child(digest_value, text);
+        let signed_info = find(&t.doc, signature, "SignedInfo").ok_or_else(missing)?;
+        let message = c14n(&t.doc, &NodeSet::tree_without_comments(signed_info, &t.doc))?;
+        let mut value = vec![0u8; key.public().modulus_len()];
+        key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), &message, &mut value)
+            .map_err(|_| SamlError::Crypto("RSA signing failed".into()))?;
+        let signature_value = find(&t.doc, signature, "SignatureValue").ok_or_else(missing)?;
+        let text = t.doc.create_text(b64.encode(value));
+        t.doc.append_child(signature_value, text);
+        let data = find(&t.doc, signature, "X509Data").ok_or_else(missing)?;
+        t.text_element(data, DSIG_NS, "ds", "X509Certificate", &self.cert_base64);
+        Ok(())
     }
 }
 
