@@ -269,7 +269,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         for (size, alg) in [(KeySize::Rsa1024, SignatureAlgorithm::Sha1), (KeySize::Rsa2048, SignatureAlgorithm::Sha256)] {
             let c = certificate(size, alg);
-            // RSA-2048/SHA-256 is signed by the ring path, RSA-1024/SHA-1 by bergshamra's own.
+            // RSA-2048/SHA-256 is signed by the AWS-LC path, RSA-1024/SHA-1 by bergshamra's own.
             assert_eq!(signer(&c).fast.is_some(), size == KeySize::Rsa2048);
             let (xml, pem) = (dir.join(format!("{size:?}.xml")), dir.join(format!("{size:?}.pem")));
             std::fs::write(&pem, &c.cert_pem).unwrap();

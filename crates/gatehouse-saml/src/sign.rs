@@ -16,8 +16,8 @@ use crate::{ASSERTION_NS, DSIG_NS, Result, SamlError};
 pub struct Signer {
     ctx: DsigContext,
     algorithm: SignatureAlgorithm,
-    /// RSA ≥ 2048 bits with SHA-256: the signature value comes from ring (docs/design/0014).
-    pub(crate) fast: Option<ring::signature::RsaKeyPair>,
+    /// RSA ≥ 2048 bits with SHA-256: the signature value comes from AWS-LC (docs/design/0014).
+    pub(crate) fast: Option<aws_lc_rs::signature::RsaKeyPair>,
     cert_base64: String,
 }
 
@@ -28,12 +28,12 @@ impl Signer {
         key.x509_chain = vec![cert_der.to_vec()];
         let mut keys = KeysManager::new();
         keys.add_key(key);
-        // ring takes RSA keys of 2048 bits and more only; others stay on the RustCrypto path.
+        // AWS-LC signs with RSA keys of 2048 bits and more only; others stay on the RustCrypto path.
         let fast = match algorithm {
             SignatureAlgorithm::Sha256 => {
                 let (_, der) =
                     x509_cert::der::pem::decode_vec(key_pem.as_bytes()).map_err(|e| SamlError::Crypto(format!("signing key: {e}")))?;
-                ring::signature::RsaKeyPair::from_pkcs8(&der).ok()
+                aws_lc_rs::signature::RsaKeyPair::from_pkcs8(&der).ok()
             }
             SignatureAlgorithm::Sha1 => None,
         };
@@ -74,9 +74,9 @@ impl Signer {
     }
 
     /// The same enveloped signature, assembled from bergshamra's exclusive C14N, SHA-256 and
-    /// ring's RSA: the reference's digest (the target without its Signature), then the
+    /// AWS-LC's RSA: the reference's digest (the target without its Signature), then the
     /// signature over the canonical SignedInfo.
-    fn sign_fast(&self, t: &mut Tree, key: &ring::signature::RsaKeyPair, target: NodeId, signature: NodeId) -> Result<()> {
+    fn sign_fast(&self, t: &mut Tree, key: &aws_lc_rs::signature::RsaKeyPair, target: NodeId, signature: NodeId) -> Result<()> {
         use base64::Engine;
         use bergshamra::c14n::{C14nMode, canonicalize_doc};
         use bergshamra::xml::nodeset::NodeSet;
@@ -97,8 +97,8 @@ impl Signer {
         t.doc.append_child(digest_value, text);
         let signed_info = find(&t.doc, signature, "SignedInfo").ok_or_else(missing)?;
         let message = c14n(&t.doc, &NodeSet::tree_without_comments(signed_info, &t.doc))?;
-        let mut value = vec![0u8; key.public().modulus_len()];
-        key.sign(&ring::signature::RSA_PKCS1_SHA256, &ring::rand::SystemRandom::new(), &message, &mut value)
+        let mut value = vec![0u8; key.public_modulus_len()];
+        key.sign(&aws_lc_rs::signature::RSA_PKCS1_SHA256, &aws_lc_rs::rand::SystemRandom::new(), &message, &mut value)
             .map_err(|_| SamlError::Crypto("RSA signing failed".into()))?;
         let signature_value = find(&t.doc, signature, "SignatureValue").ok_or_else(missing)?;
         let text = t.doc.create_text(b64.encode(value));
