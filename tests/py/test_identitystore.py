@@ -276,7 +276,9 @@ def test_temporary_credentials(server, ids):
                         aws_session_token=out["SessionToken"],
                         config=botocore.config.Config(retries={"max_attempts": 0}))
     assert temp.list_users(IdentityStoreId=store_id)["Users"] is not None
-    for token in [None, out["SessionToken"][:-1] + "x"]:
+    # A changed token: its last character replaced by another (never by itself).
+    changed = out["SessionToken"][:-1] + ("y" if out["SessionToken"].endswith("x") else "x")
+    for token in [None, changed]:
         bad = server.client(key=out["AccessKeyId"], secret=out["SecretAccessKey"]) if token is None else boto3.client(
             "identitystore", endpoint_url=server.endpoint, region_name="us-east-1",
             aws_access_key_id=out["AccessKeyId"], aws_secret_access_key=out["SecretAccessKey"], aws_session_token=token,
