@@ -210,6 +210,44 @@ impl MfaSettings {
     }
 }
 
+/// A change to some of the MFA settings; the members left out keep their value.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MfaSettingsChange {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mode: Option<MfaMode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authenticator_apps: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_keys: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub no_device: Option<NoDevice>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub users_manage_devices: Option<bool>,
+}
+
+impl MfaSettingsChange {
+    pub fn apply(&self, s: &mut MfaSettings) {
+        s.mode = self.mode.unwrap_or(s.mode);
+        s.authenticator_apps = self.authenticator_apps.unwrap_or(s.authenticator_apps);
+        s.security_keys = self.security_keys.unwrap_or(s.security_keys);
+        s.no_device = self.no_device.unwrap_or(s.no_device);
+        s.users_manage_devices = self.users_manage_devices.unwrap_or(s.users_manage_devices);
+    }
+}
+
+impl From<&MfaSettings> for MfaSettingsChange {
+    /// Every member: the whole settings replaced.
+    fn from(s: &MfaSettings) -> Self {
+        MfaSettingsChange {
+            mode: Some(s.mode),
+            authenticator_apps: Some(s.authenticator_apps),
+            security_keys: Some(s.security_keys),
+            no_device: Some(s.no_device),
+            users_manage_devices: Some(s.users_manage_devices),
+        }
+    }
+}
+
 /// A browser the user marked "This is a trusted device": MFA is skipped there while the browser
 /// and its IP address stay the same (context-aware mode).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -11,7 +11,7 @@ use super::signin::MFA_SETTING;
 use super::signin::totp;
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::model::{MfaDevice, MfaKind, MfaSettings};
+use crate::model::{MfaDevice, MfaKind, MfaSettings, MfaSettingsChange};
 
 /// The guide: at most two authenticator apps per user.
 pub const MAX_AUTHENTICATOR_APPS: usize = 2;
@@ -170,16 +170,25 @@ impl Services {
 
     /// Change the instance's MFA settings.
     pub async fn put_mfa_settings(&self, ctx: &Ctx, settings: &MfaSettings) -> Result<()> {
-        let params = serde_json::to_value(settings).unwrap_or_default();
-        let mut op = self.begin(ctx, Source::SsoDirectory, "PutMfaDeviceManagementForDirectory", false, params).await?;
+        self.update_mfa_settings(ctx, MfaSettingsChange::from(settings)).await.map(|_| ())
+    }
+
+    /// Change some of the MFA settings (read and written in one transaction): the result.
+    pub async fn update_mfa_settings(&self, ctx: &Ctx, change: MfaSettingsChange) -> Result<MfaSettings> {
+        let mut op = self
+            .begin(ctx, Source::SsoDirectory, "PutMfaDeviceManagementForDirectory", false, serde_json::to_value(change).unwrap_or_default())
+            .await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
+            let mut settings = super::signin::parse_mfa_settings(op.tx.get_setting(MFA_SETTING).await?)?;
+            change.apply(&mut settings);
             if settings.mode != crate::model::MfaMode::Never && !settings.authenticator_apps && !settings.security_keys {
                 return Err(Error::validation("MfaTypes", "Choose at least one MFA type, or set MFA to never"));
             }
-            let text = serde_json::to_string(settings).map_err(|e| Error::internal(e.to_string()))?;
+            let text = serde_json::to_string(&settings).map_err(|e| Error::internal(e.to_string()))?;
             op.tx.put_setting(MFA_SETTING, &text, self.clock.now()).await?;
-            Ok(())
+            op.respond(serde_json::to_value(&settings).unwrap_or_default());
+            Ok(settings)
         }
         .await;
         op.finish(result).await

@@ -3,7 +3,7 @@
 //! boto3 and the AWS CLI call them with the model in `clients/botocore` (see docs/api.md).
 
 use gatehouse_core::Ctx;
-use gatehouse_core::model::{MfaMode, MfaSettings, NoDevice};
+use gatehouse_core::model::{MfaMode, MfaSettings, MfaSettingsChange, NoDevice};
 use serde_json::{Value, json};
 
 use super::identitystore::string_member;
@@ -15,9 +15,7 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
     match operation {
         "DescribeMfaDeviceManagementForDirectory" => Ok(json!({"Settings": settings_json(&svc.describe_mfa_settings(ctx).await?)})),
         "PutMfaDeviceManagementForDirectory" => {
-            let mut settings = svc.mfa_settings().await?;
-            apply_settings(&mut settings, input.get("Settings").unwrap_or(&Value::Null))?;
-            svc.put_mfa_settings(ctx, &settings).await?;
+            svc.update_mfa_settings(ctx, settings_change(input.get("Settings").unwrap_or(&Value::Null))?).await?;
             Ok(json!({}))
         }
         _ => user_operation(state, ctx, operation, &input).await,
@@ -81,21 +79,19 @@ fn settings_json(s: &MfaSettings) -> Value {
 }
 
 /// The members present change; the model has already checked their types and enum values.
-fn apply_settings(s: &mut MfaSettings, input: &Value) -> Result<(), ApiError> {
-    if let Some(mode) = input.get("Mode").and_then(Value::as_str) {
-        s.mode = MfaMode::parse(mode).ok_or_else(|| ApiError::validation("Settings.Mode: unknown mode"))?;
-    }
-    if let Some(v) = input.get("NoDevice").and_then(Value::as_str) {
-        s.no_device = NoDevice::parse(v).ok_or_else(|| ApiError::validation("Settings.NoDevice: unknown action"))?;
-    }
-    for (name, field) in [
-        ("AuthenticatorApps", &mut s.authenticator_apps),
-        ("SecurityKeys", &mut s.security_keys),
-        ("UsersManageDevices", &mut s.users_manage_devices),
-    ] {
-        if let Some(v) = input.get(name) {
-            *field = v.as_bool().ok_or_else(|| ApiError::validation(format!("Settings.{name}: must be a boolean")))?;
-        }
-    }
-    Ok(())
+fn settings_change(input: &Value) -> Result<MfaSettingsChange, ApiError> {
+    let text = |name: &str| input.get(name).and_then(Value::as_str);
+    let flag = |name: &str| match input.get(name) {
+        None => Ok(None),
+        Some(v) => v.as_bool().map(Some).ok_or_else(|| ApiError::validation(format!("Settings.{name}: must be a boolean"))),
+    };
+    Ok(MfaSettingsChange {
+        mode: text("Mode").map(|m| MfaMode::parse(m).ok_or_else(|| ApiError::validation("Settings.Mode: unknown mode"))).transpose()?,
+        no_device: text("NoDevice")
+            .map(|v| NoDevice::parse(v).ok_or_else(|| ApiError::validation("Settings.NoDevice: unknown action")))
+            .transpose()?,
+        authenticator_apps: flag("AuthenticatorApps")?,
+        security_keys: flag("SecurityKeys")?,
+        users_manage_devices: flag("UsersManageDevices")?,
+    })
 }

@@ -1,7 +1,7 @@
 //! `gatehouse mfa …`: the instance's MFA settings and users' MFA devices, as an administrator.
 
 use clap::{Subcommand, ValueEnum};
-use gatehouse_core::model::{MfaMode, MfaSettings, NoDevice};
+use gatehouse_core::model::{MfaMode, MfaSettings, MfaSettingsChange, NoDevice};
 use serde_json::json;
 use std::io::BufRead;
 
@@ -107,28 +107,23 @@ pub async fn run(config: Config, out: OutputFormat, command: MfaCommand) -> anyh
         match command {
             MfaCommand::Show => print_settings(out, &svc.mfa_settings().await.map_err(service_error)?),
             MfaCommand::Set { mode, authenticator_apps, security_keys, no_device, device_management } => {
-                let mut s = svc.mfa_settings().await.map_err(service_error)?;
-                if let Some(m) = mode {
-                    s.mode = match m {
+                let change = MfaSettingsChange {
+                    mode: mode.map(|m| match m {
                         Mode::ContextAware => MfaMode::ContextAware,
                         Mode::AlwaysOn => MfaMode::AlwaysOn,
                         Mode::Never => MfaMode::Never,
-                    };
-                }
-                s.authenticator_apps = authenticator_apps.unwrap_or(s.authenticator_apps);
-                s.security_keys = security_keys.unwrap_or(s.security_keys);
-                if let Some(n) = no_device {
-                    s.no_device = match n {
+                    }),
+                    authenticator_apps,
+                    security_keys,
+                    no_device: no_device.map(|n| match n {
                         NoDeviceChoice::Allow => NoDevice::Allow,
                         NoDeviceChoice::RequireRegistration => NoDevice::RequireRegistration,
                         NoDeviceChoice::EmailCode => NoDevice::EmailCode,
                         NoDeviceChoice::Block => NoDevice::Block,
-                    };
-                }
-                if let Some(d) = device_management {
-                    s.users_manage_devices = matches!(d, DeviceManagement::Users);
-                }
-                svc.put_mfa_settings(&ctx, &s).await.map_err(service_error)?;
+                    }),
+                    users_manage_devices: device_management.map(|d| matches!(d, DeviceManagement::Users)),
+                };
+                let s = svc.update_mfa_settings(&ctx, change).await.map_err(service_error)?;
                 print_settings(out, &s);
             }
             MfaCommand::Device(DeviceCommand::List { user }) => {

@@ -32,6 +32,13 @@ fn code_at(secret: &str, clock: &ManualClock) -> String {
     totp.generate(clock.now().timestamp() as u64).to_string()
 }
 
+/// An authenticator app registered for `user_id`, proven by its current code: its secret.
+async fn register_app(svc: &Services, ctx: &Ctx, user_id: &str, clock: &ManualClock, name: &str) -> String {
+    let e = svc.start_totp_registration(ctx, user_id).await.unwrap();
+    svc.complete_totp_registration(ctx, user_id, &e.secret, &code_at(&e.secret, clock), name).await.unwrap();
+    e.secret
+}
+
 async fn open(db: &TestDb) -> (Arc<ManualClock>, Arc<Services>, Ctx) {
     let clock = Arc::new(ManualClock::new(chrono::Utc::now()));
     let svc = open_services_at(db, config(), clock.clone()).await;
@@ -133,8 +140,7 @@ async fn authenticator_apps_codes_once_at_most_two_and_mfa_modes() {
         assert_eq!(svc.sign_in(&b, "ben", "Passw0rd!x", "/start/").await.unwrap().stage, Stage::SignedIn);
 
         // A second app is allowed, a third is not.
-        let e2 = svc.start_totp_registration(&ctx, &id).await.unwrap();
-        svc.complete_totp_registration(&ctx, &id, &e2.secret, &code_at(&e2.secret, &clock), "tablet").await.unwrap();
+        register_app(&svc, &ctx, &id, &clock, "tablet").await;
         let e3 = svc.start_totp_registration(&ctx, &id).await.unwrap();
         let err = svc.complete_totp_registration(&ctx, &id, &e3.secret, &code_at(&e3.secret, &clock), "laptop").await.unwrap_err();
         assert!(matches!(err, Error::QuotaExceeded { .. }), "{err:?}");
@@ -153,8 +159,7 @@ async fn an_app_whose_clock_is_off_is_resynced_with_its_next_code() {
         let (clock, svc, ctx) = open(&db).await;
         let b = browser("192.0.2.3");
         let id = user_with_password(&svc, &ctx, "rita", "Passw0rd!x").await;
-        let e = svc.start_totp_registration(&ctx, &id).await.unwrap();
-        svc.complete_totp_registration(&ctx, &id, &e.secret, &code_at(&e.secret, &clock), "phone").await.unwrap();
+        let secret = register_app(&svc, &ctx, &id, &clock, "phone").await;
         svc.put_mfa_settings(&ctx, &MfaSettings { mode: MfaMode::AlwaysOn, ..MfaSettings::default() }).await.unwrap();
 
         // The phone's clock is five minutes fast.
@@ -162,14 +167,14 @@ async fn an_app_whose_clock_is_off_is_resynced_with_its_next_code() {
         clock.advance(Duration::seconds(60));
         phone.advance(Duration::seconds(60));
         let step = svc.sign_in(&b, "rita", "Passw0rd!x", "/start/").await.unwrap();
-        let err = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &phone), false, "/start/").await.unwrap_err();
+        let err = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&secret, &phone), false, "/start/").await.unwrap_err();
         assert!(matches!(err, SignInError::OutOfSync), "{err:?}");
         // A made-up code is no resync; the app's next code is.
         let err = svc.verify_totp_at_sign_in(&b, &step.token, "000000", false, "/start/").await.unwrap_err();
         assert!(matches!(err, SignInError::WrongCode), "{err:?}");
         phone.advance(Duration::seconds(30));
         clock.advance(Duration::seconds(30));
-        let done = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &phone), false, "/start/").await.unwrap();
+        let done = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&secret, &phone), false, "/start/").await.unwrap();
         assert_eq!(done.stage, Stage::SignedIn);
         assert_eq!(done.session.verified, vec!["PASSWORD".to_string(), "RESYNC_TOTP".to_string()]);
 
@@ -177,14 +182,14 @@ async fn an_app_whose_clock_is_off_is_resynced_with_its_next_code() {
         clock.advance(Duration::seconds(90));
         phone.advance(Duration::seconds(90));
         let step = svc.sign_in(&b, "rita", "Passw0rd!x", "/start/").await.unwrap();
-        let done = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &phone), false, "/start/").await.unwrap();
+        let done = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&secret, &phone), false, "/start/").await.unwrap();
         assert_eq!(done.session.verified, vec!["PASSWORD".to_string(), "TOTP".to_string()]);
 
         // An hour off is simply wrong.
         clock.advance(Duration::seconds(60));
         let step = svc.sign_in(&b, "rita", "Passw0rd!x", "/start/").await.unwrap();
         let hour = ManualClock::new(clock.now() + Duration::seconds(3600));
-        let err = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&e.secret, &hour), false, "/start/").await.unwrap_err();
+        let err = svc.verify_totp_at_sign_in(&b, &step.token, &code_at(&secret, &hour), false, "/start/").await.unwrap_err();
         assert!(matches!(err, SignInError::WrongCode), "{err:?}");
         drop(db);
     }

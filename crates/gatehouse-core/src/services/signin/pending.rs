@@ -55,6 +55,17 @@ impl Pending {
     }
 }
 
+impl crate::services::Services {
+    /// Store a session's pending step (or clear it).
+    pub(super) async fn set_pending(&self, mut session: crate::model::PortalSession, pending: Option<Pending>) -> crate::error::Result<()> {
+        session.pending = pending.map(|p| p.encode());
+        let mut tx = self.store.begin().await?;
+        tx.update_session(&session).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

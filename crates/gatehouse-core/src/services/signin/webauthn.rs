@@ -18,7 +18,7 @@ use super::pending::Pending;
 use super::{Client, MfaAnswer, SignInError, SignInResult, Step};
 use crate::error::{Error, Result};
 use crate::ids;
-use crate::model::{MfaDevice, MfaKind, PortalSession, Stage, User};
+use crate::model::{MfaDevice, MfaKind, Stage, User};
 use crate::services::op::Source;
 use crate::services::{Ctx, MAX_SECURITY_KEYS, Services};
 
@@ -327,15 +327,6 @@ impl Services {
     /// The user's registered keys, unsealed.
     fn security_keys(&self, devices: &[MfaDevice]) -> Result<Vec<SecurityKey>> {
         devices.iter().filter(|d| d.kind == MfaKind::WebAuthn).map(|d| from_json(&self.key.decrypt_string(&d.secret)?)).collect()
-    }
-
-    /// Store a session's pending step (or clear it).
-    pub(super) async fn set_pending(&self, mut session: PortalSession, pending: Option<Pending>) -> Result<()> {
-        session.pending = pending.map(|p| p.encode());
-        let mut tx = self.store.begin().await?;
-        tx.update_session(&session).await?;
-        tx.commit().await?;
-        Ok(())
     }
 }
 
