@@ -39,6 +39,10 @@ pub enum ResourceType {
     Parent,
     /// An account or organizational unit named as a child.
     Child,
+    Application,
+    ApplicationProvider,
+    ApplicationAssignment,
+    Certificate,
 }
 
 impl ResourceType {
@@ -57,6 +61,10 @@ impl ResourceType {
             ResourceType::MfaDevice => "MFA_DEVICE",
             ResourceType::Parent => "PARENT",
             ResourceType::Child => "CHILD",
+            ResourceType::Application => "APPLICATION",
+            ResourceType::ApplicationProvider => "APPLICATION_PROVIDER",
+            ResourceType::ApplicationAssignment => "APPLICATION_ASSIGNMENT",
+            ResourceType::Certificate => "CERTIFICATE",
         }
     }
     fn noun(self) -> &'static str {
@@ -73,6 +81,10 @@ impl ResourceType {
             ResourceType::MfaDevice => "MFA device",
             ResourceType::Parent => "Parent",
             ResourceType::Child => "Child",
+            ResourceType::Application => "Application",
+            ResourceType::ApplicationProvider => "Application provider",
+            ResourceType::ApplicationAssignment => "Application assignment",
+            ResourceType::Certificate => "Certificate",
         }
     }
 }

@@ -21,6 +21,21 @@ fn lower_alnum(n: usize) -> String {
 pub fn new_instance_id() -> String {
     format!("ssoins-{}", hex(16))
 }
+/// `apl-` + 16 hex, as sso-admin's application ids.
+pub fn new_application_id() -> String {
+    format!("apl-{}", hex(16))
+}
+pub fn application_arn(account_id: &str, instance_id: &str, application_id: &str) -> String {
+    format!("arn:aws:sso::{account_id}:application/{instance_id}/{application_id}")
+}
+/// Catalog templates are `catalog/<id>`, the custom application is `custom-saml`.
+pub fn application_provider_arn(template_id: &str) -> String {
+    if template_id == "custom-saml" {
+        "arn:aws:sso::aws:applicationProvider/custom-saml".to_string()
+    } else {
+        format!("arn:aws:sso::aws:applicationProvider/catalog/{template_id}")
+    }
+}
 /// `d-` + 10 hex, as identitystore's IdentityStoreId.
 pub fn new_identity_store_id() -> String {
     format!("d-{}", hex(10))

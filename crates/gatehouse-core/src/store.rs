@@ -47,6 +47,7 @@ pub trait Tx:
     + AuditRepo
     + JobRepo
     + SignInRepo
+    + ApplicationRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -195,4 +196,34 @@ pub trait SignInRepo {
     async fn get_throttle(&mut self, key: &str) -> StoreResult<Option<Throttle>>;
     async fn put_throttle(&mut self, throttle: &Throttle) -> StoreResult<()>;
     async fn delete_throttle(&mut self, key: &str) -> StoreResult<bool>;
+}
+
+/// Applications, their signing certificates and assignments.
+#[async_trait]
+pub trait ApplicationRepo {
+    async fn insert_application(&mut self, app: &Application) -> StoreResult<()>;
+    async fn update_application(&mut self, app: &Application) -> StoreResult<()>;
+    async fn get_application(&mut self, application_id: &str) -> StoreResult<Option<Application>>;
+    /// Ordered by id; `provider` narrows to one catalog template.
+    async fn list_applications(&mut self, provider: Option<&str>, page: &Page) -> StoreResult<Paged<Application>>;
+    /// Deletes its certificates and assignments too.
+    async fn delete_application(&mut self, application_id: &str) -> StoreResult<bool>;
+
+    async fn insert_app_certificate(&mut self, cert: &AppCertificate) -> StoreResult<()>;
+    /// Oldest first.
+    async fn list_app_certificates(&mut self, application_id: &str) -> StoreResult<Vec<AppCertificate>>;
+    /// Make this certificate the only active one of its application.
+    async fn activate_app_certificate(&mut self, application_id: &str, certificate_id: &str) -> StoreResult<bool>;
+    async fn delete_app_certificate(&mut self, application_id: &str, certificate_id: &str) -> StoreResult<bool>;
+
+    /// Fails with `StoreError::Unique` when the principal is already assigned.
+    async fn insert_app_assignment(&mut self, assignment: &AppAssignment) -> StoreResult<()>;
+    async fn delete_app_assignment(&mut self, application_id: &str, principal_type: PrincipalType, principal_id: &str)
+    -> StoreResult<bool>;
+    /// Ordered by (type, id); the cursor is `<TYPE>/<id>`.
+    async fn list_app_assignments(&mut self, application_id: &str, page: &Page) -> StoreResult<Paged<AppAssignment>>;
+    /// Every assignment of these principals (a user and their groups), across applications.
+    async fn find_app_assignments_of(&mut self, principals: &[(PrincipalType, String)]) -> StoreResult<Vec<AppAssignment>>;
+    /// Remove a deleted user's or group's assignments; returns how many went.
+    async fn delete_app_assignments_of(&mut self, principal_type: PrincipalType, principal_id: &str) -> StoreResult<u64>;
 }

@@ -176,6 +176,18 @@ pub fn generate(
     })
 }
 
+/// The DER inside a certificate PEM (an SP's, or one we stored).
+pub fn pem_to_der(pem: &str) -> Result<Vec<u8>> {
+    let (label, der) = x509_cert::der::pem::decode_vec(pem.trim().as_bytes())
+        .map_err(|e| SamlError::Invalid(format!("not a PEM certificate: {e}")))?;
+    if label != "CERTIFICATE" {
+        return Err(SamlError::Invalid(format!("expected a CERTIFICATE, got {label}")));
+    }
+    use x509_cert::der::Decode;
+    x509_cert::Certificate::from_der(&der).map_err(|e| SamlError::Invalid(format!("not an X.509 certificate: {e}")))?;
+    Ok(der)
+}
+
 impl Certificate {
     /// The certificate's DER in base64, as `<ds:X509Certificate>` and metadata carry it.
     pub fn base64(&self) -> String {

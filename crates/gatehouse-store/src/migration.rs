@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0006WideIntegers),
             Box::new(M0007PortalSignIn),
             Box::new(M0008UniqueCredentials),
+            Box::new(M0009Applications),
         ]
     }
 }
@@ -508,5 +509,65 @@ impl MigrationTrait for M0008UniqueCredentials {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
         m.create_index(index("mfa_devices", "ux_mfa_devices_credential", &["credential_id"], true)).await?;
         m.alter_table(Table::alter().table(a("mfa_devices")).add_column(big_integer(a("drift_steps")).default(0)).to_owned()).await
+    }
+}
+
+struct M0009Applications;
+
+impl MigrationName for M0009Applications {
+    fn name(&self) -> &str {
+        "m0009_applications"
+    }
+}
+
+/// SAML applications, their signing certificates (private keys sealed) and assignments.
+#[async_trait::async_trait]
+impl MigrationTrait for M0009Applications {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("applications"))
+                .col(string(a("application_id")).primary_key())
+                .col(string(a("provider")))
+                .col(string(a("name")))
+                .col(string_null(a("description")))
+                .col(boolean(a("enabled")))
+                .col(boolean(a("visible")))
+                .col(string(a("sign_in_origin")))
+                .col(text_null(a("application_url")))
+                .col(text(a("saml")))
+                .col(ts("created_at"))
+                .col(ts("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(a("app_certificates"))
+                .col(string(a("certificate_id")).primary_key())
+                .col(string(a("application_id")))
+                .col(text(a("certificate_pem")))
+                .col(text(a("sealed_key")))
+                .col(big_integer(a("key_size")))
+                .col(string(a("algorithm")))
+                .col(boolean(a("active")))
+                .col(ts("not_before"))
+                .col(ts("not_after"))
+                .col(ts("created_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("app_certificates", "ix_app_certificates_app", &["application_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("app_assignments"))
+                .col(string(a("application_id")))
+                .col(string(a("principal")))
+                .col(ts("created_at"))
+                .primary_key(Index::create().col(a("application_id")).col(a("principal")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("app_assignments", "ix_app_assignments_principal", &["principal"], false)).await
     }
 }

@@ -1,5 +1,6 @@
 //! One transaction implementing every repository.
 
+mod applications;
 mod signin;
 
 use async_trait::async_trait;

@@ -76,6 +76,10 @@ enum Command {
     /// Multi-factor authentication: the settings, and users' MFA devices.
     #[command(subcommand)]
     Mfa(cmd::mfa::MfaCommand),
+    /// Applications that sign in through Gatehouse (SAML 2.0): catalog, configuration,
+    /// attribute mappings, certificates and assignments.
+    #[command(subcommand)]
+    App(cmd::apps::AppCommand),
 }
 
 fn main() -> ExitCode {
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
             Command::Admin(c) => cmd::access_keys::run(config, out, c).await,
             Command::Scim(c) => cmd::scim::run(config, out, c).await,
             Command::Mfa(c) => cmd::mfa::run(config, out, c).await,
+            Command::App(c) => cmd::apps::run(config, out, c).await,
         }
     });
     match result {

@@ -16,3 +16,5 @@ pub use scim_token::*;
 pub mod condition;
 pub mod signin;
 pub use signin::*;
+pub mod application;
+pub use application::*;

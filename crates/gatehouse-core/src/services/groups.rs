@@ -159,7 +159,7 @@ impl Services {
         op.finish(result).await
     }
 
-    /// Delete a group and its memberships.
+    /// Delete a group with its memberships and application assignments.
     pub async fn delete_group(&self, ctx: &Ctx, group_id: &str) -> Result<()> {
         let store_id = self.store_id()?;
         let params = json!({"identityStoreId": store_id, "groupId": group_id});
@@ -169,8 +169,10 @@ impl Services {
             op.authorize(&ids::group_arn(group_id))?;
             load_group(&mut op, &store_id, group_id).await?;
             let removed = op.tx.delete_memberships_of_group(&store_id, group_id).await?;
+            let assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::Group, group_id).await?;
             op.tx.delete_group(&store_id, group_id).await?;
             op.additional("membershipsRemoved", json!(removed));
+            op.additional("applicationAssignmentsRemoved", json!(assignments));
             op.resource("AWS::IdentityStore::Group", ids::group_arn(group_id));
             Ok(())
         }

@@ -2,10 +2,12 @@
 //! CLI). Each validates, authorizes, writes in one transaction and records its audit event.
 
 mod access_keys;
+pub mod applications;
 mod audit;
 mod audit_sink;
 mod bootstrap;
 mod groups;
+mod instance;
 mod lookups;
 mod memberships;
 mod mfa;
@@ -96,6 +98,8 @@ pub struct Services {
     pub(crate) mailer: Option<crate::mail::Mailer>,
     /// WebAuthn: this server as browsers know it (the public URL).
     pub(crate) relying_party: signin::RelyingParty,
+    /// Application signing keys, parsed once per node.
+    pub(crate) signers: applications::SignerCache,
 }
 
 impl Services {
@@ -117,6 +121,7 @@ impl Services {
             group_count: quota::CountCache::new(store.backend() != "sqlite"),
             mailer,
             relying_party,
+            signers: applications::SignerCache::default(),
         };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;

@@ -60,6 +60,8 @@ pub(crate) struct Op<'s> {
     response: Value,
     resources: Vec<AuditResource>,
     extra: Value,
+    /// Recorded as a write although it changes nothing stored (a sign-in to an application).
+    event_write: bool,
 }
 
 impl Services {
@@ -85,6 +87,7 @@ impl Services {
             response: Value::Null,
             resources: Vec::new(),
             extra: Value::Null,
+            event_write: false,
         })
     }
 }
@@ -94,6 +97,12 @@ impl Op<'_> {
     pub fn authorize(&self, resource: &str) -> Result<()> {
         let action = format!("{}:{}", self.source.action_prefix(), self.name);
         self.ctx.principal.authorize(&action, resource, &[])
+    }
+
+    /// The record says readOnly false, but like a read it goes to the batched writer: for events
+    /// such as Federate that write nothing else.
+    pub fn record_as_write(&mut self) {
+        self.event_write = true;
     }
 
     pub fn respond(&mut self, response: Value) {
@@ -131,7 +140,7 @@ impl Op<'_> {
             response_elements: if error.is_some() { Value::Null } else { self.response.clone() },
             request_id: self.ctx.request_id.clone(),
             event_id: crate::ids::new_uuid(),
-            read_only: self.read_only,
+            read_only: self.read_only && !self.event_write,
             resources: self.resources.clone(),
             event_type: "AwsApiCall".to_string(),
             management_event: true,

@@ -18,6 +18,9 @@ pub enum PrincipalKind {
     System,
     /// A user signed in to the portal, acting on their own account (MFA devices, password).
     PortalUser { user_id: String, user_name: String },
+    /// A browser not signed in (a service provider's AuthnRequest before sign-in). Holds no
+    /// policy; its events are recorded so refused requests are audited.
+    Anonymous,
 }
 
 /// A policy the principal holds: built-in (static) or its own document.
@@ -142,6 +145,15 @@ impl Principal {
         }
     }
 
+    pub fn anonymous(management_account: &str) -> Self {
+        Principal {
+            kind: PrincipalKind::Anonymous,
+            arn: String::new(),
+            account_id: management_account.to_string(),
+            policies: Vec::new(),
+        }
+    }
+
     pub fn display_name(&self) -> String {
         match &self.kind {
             PrincipalKind::PortalUser { user_name, .. } => user_name.clone(),
@@ -149,6 +161,7 @@ impl Principal {
             PrincipalKind::AccessKey { user_name, .. } => user_name.clone(),
             PrincipalKind::ScimToken { .. } => "SCIM".to_string(),
             PrincipalKind::System => "gatehouse".to_string(),
+            PrincipalKind::Anonymous => "anonymous".to_string(),
         }
     }
 
@@ -182,6 +195,10 @@ impl Principal {
             PrincipalKind::System => json!({
                 "type": "AWSService",
                 "invokedBy": "gatehouse.internal",
+            }),
+            PrincipalKind::Anonymous => json!({
+                "type": "Unknown",
+                "accountId": self.account_id,
             }),
             // As Identity Center records its portal users.
             PrincipalKind::PortalUser { user_id, user_name } => json!({

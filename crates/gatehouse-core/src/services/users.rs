@@ -309,7 +309,7 @@ impl Services {
         op.finish(result).await
     }
 
-    /// Delete a user with its memberships and password.
+    /// Delete a user with its memberships, password, MFA devices and application assignments.
     pub async fn delete_user(&self, ctx: &Ctx, user_id: &str) -> Result<()> {
         let store_id = self.store_id()?;
         let params = json!({"identityStoreId": store_id, "userId": user_id});
@@ -321,8 +321,10 @@ impl Services {
             let removed = op.tx.delete_memberships_of_user(&store_id, user_id).await?;
             super::signin::end_sessions(&mut op.tx, user_id).await?;
             op.tx.delete_mfa_devices_of_user(user_id).await?;
+            let assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::User, user_id).await?;
             op.tx.delete_user(&store_id, user_id).await?;
             op.additional("membershipsRemoved", json!(removed));
+            op.additional("applicationAssignmentsRemoved", json!(assignments));
             op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
             Ok(())
         }

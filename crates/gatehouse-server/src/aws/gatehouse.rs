@@ -18,7 +18,10 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
             svc.update_mfa_settings(ctx, settings_change(input.get("Settings").unwrap_or(&Value::Null))?).await?;
             Ok(json!({}))
         }
-        _ => user_operation(state, ctx, operation, &input).await,
+        _ => match super::gatehouse_apps::dispatch(state, ctx, operation, &input).await? {
+            Some(out) => Ok(out),
+            None => user_operation(state, ctx, operation, &input).await,
+        },
     }
 }
 

@@ -3,8 +3,10 @@
 
 mod attributes;
 mod gatehouse;
+mod gatehouse_apps;
 mod identitystore;
 mod organizations;
+mod sso_admin;
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -31,6 +33,10 @@ pub struct ApiError {
 impl ApiError {
     fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
         ApiError { status, code, message: message.into(), extra: Value::Null }
+    }
+
+    pub fn unknown_operation(operation: &str) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", format!("{operation} is not implemented by Gatehouse yet"))
     }
 
     pub fn validation(message: impl Into<String>) -> Self {
@@ -160,6 +166,7 @@ pub async fn handle(
         "AWSIdentityStore" => ("identitystore", Service::IdentityStore),
         "AWSOrganizationsV20161128" => ("organizations", Service::Organizations),
         "Gatehouse" => ("gatehouse", Service::Gatehouse),
+        "SWBExternalService" => ("sso", Service::SsoAdmin),
         _ => {
             return ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", format!("Unknown service {prefix}"))
                 .into_response(&request_id);
@@ -200,6 +207,7 @@ pub async fn handle(
         "AWSIdentityStore" => identitystore::dispatch(&state, &ctx, operation, input).await,
         "AWSOrganizationsV20161128" => organizations::dispatch(&state, &ctx, operation, input).await,
         "Gatehouse" => gatehouse::dispatch(&state, &ctx, operation, input).await,
+        "SWBExternalService" => sso_admin::dispatch(&state, &ctx, operation, input).await,
         _ => Err(ApiError::new(StatusCode::BAD_REQUEST, "UnknownOperationException", target.clone())),
     };
     match result {

@@ -3,6 +3,7 @@
 //! except security keys (WebAuthn is a browser API); every form carries a CSRF token, and every
 //! answer a strict Content-Security-Policy.
 
+mod apps;
 mod links;
 mod pages;
 mod security_keys;
@@ -34,7 +35,13 @@ pub fn routes() -> Router<AppState> {
         .route("/start/mfa-devices/webauthn", post(security_keys::complete))
         .route("/start/mfa-devices/{id}/rename", post(pages::rename_device))
         .route("/start/mfa-devices/{id}/delete", post(pages::delete_device))
+        .route("/start/applications/{id}", get(apps::tile))
+        .route("/saml/{id}/sso", get(apps::sso_redirect).post(apps::sso_post))
+        .route("/saml/{id}/continue", get(apps::sso_continue))
+        .route("/saml/{id}/metadata", get(apps::metadata))
+        .route("/saml/{id}/certificate", get(apps::certificate))
         .route("/static/portal.css", get(web::stylesheet))
+        .route("/static/portal.js", get(apps::script))
         .route("/static/webauthn.js", get(security_keys::script))
         .layer(axum::middleware::from_fn(web::security_headers))
 }

@@ -66,6 +66,21 @@ struct HomePage<'a> {
     notice: Option<String>,
     csrf: &'a str,
     user_name: &'a str,
+    apps: Vec<Tile>,
+    query: &'a str,
+}
+
+/// An application on the portal home.
+struct Tile {
+    id: String,
+    name: String,
+    description: String,
+}
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    #[serde(default)]
+    q: String,
 }
 
 struct DeviceRow {
@@ -225,14 +240,35 @@ pub(super) fn to_signin(next: &str) -> Response {
     see_other(&format!("/start/signin?next={}", urlencode(next)), vec![])
 }
 
-pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// The applications assigned to the user, filtered by the search box (it works without
+/// JavaScript; portal.js filters as you type).
+pub async fn home(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<HomeQuery>,
+) -> Response {
     let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin("/start/") };
     let (csrf, set) = csrf_token(&headers);
-    page(
-        StatusCode::OK,
-        HomePage { error: None, notice: None, csrf: &csrf, user_name: &info.user.profile.user_name }.render(),
-        cookies(set),
-    )
+    let query = q.q.trim();
+    let needle = query.to_lowercase();
+    let (apps, error) = match user_ctx(&state, &info, &headers, peer) {
+        Some(ctx) => match state.services.my_applications(&ctx, &info).await {
+            Ok(apps) => (apps, None),
+            Err(e) => {
+                tracing::error!(error = %e, "listing a user's applications failed");
+                (Vec::new(), Some("Your applications could not be listed. Try again later.".to_string()))
+            }
+        },
+        None => (Vec::new(), None),
+    };
+    let apps = apps
+        .into_iter()
+        .filter(|a| needle.is_empty() || a.name.to_lowercase().contains(&needle))
+        .map(|a| Tile { id: a.application_id, name: a.name, description: a.description.unwrap_or_default() })
+        .collect();
+    let html = HomePage { error, notice: None, csrf: &csrf, user_name: &info.user.profile.user_name, apps, query }.render();
+    page(StatusCode::OK, html, cookies(set))
 }
 
 pub async fn signin_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {

@@ -3,6 +3,9 @@
 
 pub mod access_key;
 pub mod account;
+pub mod app_assignment;
+pub mod app_certificate;
+pub mod application;
 pub mod audit_event;
 pub mod email_token;
 pub mod external_id;

@@ -83,7 +83,7 @@ fn email_token_from(m: email_token::Model) -> StoreResult<EmailToken> {
 }
 
 /// Replace a row by its primary key (every column set).
-async fn replace<A>(db: &Db, am: A) -> StoreResult<()>
+pub(super) async fn replace<A>(db: &Db, am: A) -> StoreResult<()>
 where
     A: ActiveModelTrait + sea_orm::ActiveModelBehavior + Send,
     <A::Entity as EntityTrait>::Model: IntoActiveModel<A>,

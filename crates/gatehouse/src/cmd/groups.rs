@@ -34,7 +34,7 @@ pub enum GroupCommand {
     Delete { group: String },
 }
 
-async fn resolve(svc: &Services, ctx: &Ctx, group: &str) -> anyhow::Result<Group> {
+pub async fn resolve(svc: &Services, ctx: &Ctx, group: &str) -> anyhow::Result<Group> {
     let found =
         if uuid::Uuid::parse_str(group).is_ok() { svc.describe_group(ctx, group).await } else { svc.find_group_by_name(ctx, group).await };
     found.map_err(service_error)

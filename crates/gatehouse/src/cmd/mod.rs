@@ -1,4 +1,5 @@
 pub mod access_keys;
+pub mod apps;
 pub mod audit;
 pub mod groups;
 pub mod mfa;

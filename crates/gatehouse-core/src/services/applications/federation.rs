@@ -1,0 +1,371 @@
+//! Signing in to an application: SP-initiated (an AuthnRequest over HTTP-Redirect or HTTP-POST,
+//! checked before the user signs in) and IdP-initiated (a portal tile). Each issued Response is a
+//! `Federate` event; each refusal is a failed one, naming why.
+
+use base64::Engine;
+use gatehouse_saml::mapping::{Mapping, UserValues};
+use gatehouse_saml::{AuthnRequest, ResponseSpec, SignWhat, authn_request};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::super::Services;
+use super::super::op::Source;
+use super::super::principal::Ctx;
+use super::super::signin::SessionInfo;
+use super::validate_mappings;
+use crate::error::{Error, Result};
+use crate::model::{Application, Page, PrincipalType, SignedParts, User};
+
+/// How long a checked AuthnRequest waits for the user to sign in.
+const PENDING_MINUTES: i64 = 15;
+/// An AuthnRequest's IssueInstant may be this far from our clock.
+const REQUEST_SKEW_MINUTES: i64 = 10;
+
+/// An AuthnRequest as it arrived.
+#[derive(Debug, Clone)]
+pub enum SamlBinding<'a> {
+    /// HTTP-Redirect: the decoded SAMLRequest and RelayState, and the raw query (the signature
+    /// covers its exact bytes).
+    Redirect { saml_request: &'a str, relay_state: Option<&'a str>, raw_query: &'a str },
+    /// HTTP-POST: the form fields.
+    Post { saml_request: &'a str, relay_state: Option<&'a str> },
+}
+
+/// A checked AuthnRequest, carried (sealed) through the user's sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingRequest {
+    pub application_id: String,
+    pub request_id: String,
+    pub relay_state: Option<String>,
+    pub issued_at: i64,
+}
+
+/// A Response ready for the browser to post to the application.
+#[derive(Debug, Clone)]
+pub struct SamlSignIn {
+    pub application_name: String,
+    pub acs_url: String,
+    /// Base64 of the XML, the SAMLResponse form field.
+    pub saml_response: String,
+    pub relay_state: Option<String>,
+    /// The XML itself (administrator mode shows it).
+    pub xml: String,
+}
+
+/// The NameID Format URI of a mapping format name.
+fn name_id_uri(format: &str) -> &'static str {
+    match format {
+        "emailAddress" => "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress",
+        "persistent" => "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent",
+        "transient" => "urn:oasis:names:tc:SAML:2.0:nameid-format:transient",
+        _ => "urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified",
+    }
+}
+
+fn refused(message: impl Into<String>) -> Error {
+    Error::validation("SAMLRequest", message)
+}
+
+impl Services {
+    /// This IdP as an application knows it: `<public url>/saml/<id>`.
+    pub fn idp_entity_id(&self, app_id: &str) -> String {
+        format!("{}/saml/{app_id}", self.config.public_url.trim_end_matches('/'))
+    }
+
+    pub fn idp_sso_url(&self, app_id: &str) -> String {
+        format!("{}/sso", self.idp_entity_id(app_id))
+    }
+
+    /// The IdP metadata of an application: its entity ID, SSO endpoints and every certificate
+    /// (the inactive one too, so an SP can trust both while a rotation is under way).
+    pub async fn idp_metadata(&self, app_id: &str) -> Result<String> {
+        let mut tx = self.store.begin_read().await?;
+        let _app = self.load_application(&mut tx, app_id).await?;
+        let certs = tx.list_app_certificates(app_id).await?;
+        tx.rollback().await?;
+        let mut ordered: Vec<_> = certs.iter().filter(|c| c.active).chain(certs.iter().filter(|c| !c.active)).collect();
+        ordered.dedup_by_key(|c| c.certificate_id.clone());
+        let b64 = ordered
+            .iter()
+            .map(|c| gatehouse_saml::cert::pem_to_der(&c.certificate_pem).map(|d| base64::engine::general_purpose::STANDARD.encode(d)))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|e| Error::internal(e.to_string()))?;
+        Ok(gatehouse_saml::metadata::idp_metadata(&self.idp_entity_id(app_id), &self.idp_sso_url(app_id), &b64))
+    }
+
+    /// The active certificate (PEM), for the "Download certificate" link.
+    pub async fn idp_certificate(&self, app_id: &str) -> Result<String> {
+        let mut tx = self.store.begin_read().await?;
+        self.load_application(&mut tx, app_id).await?;
+        let certs = tx.list_app_certificates(app_id).await?;
+        tx.rollback().await?;
+        certs.into_iter().find(|c| c.active).map(|c| c.certificate_pem).ok_or_else(|| Error::internal("no active certificate"))
+    }
+
+    /// Check an AuthnRequest before the user signs in: a bad one is refused at once, with the
+    /// reason, and recorded as a failed Federate event. A good one yields no event yet.
+    pub async fn check_authn_request(&self, ctx: &Ctx, app_id: &str, binding: SamlBinding<'_>) -> Result<PendingRequest> {
+        let binding_name = if matches!(binding, SamlBinding::Redirect { .. }) { "HTTP-Redirect" } else { "HTTP-POST" };
+        let mut op = self.begin(ctx, Source::Sso, "Federate", true, json!({"applicationId": app_id, "binding": binding_name})).await?;
+        op.record_as_write();
+        let result = async {
+            let app = self.load_application(&mut op.tx, app_id).await?;
+            let (request, relay_state) = match &binding {
+                SamlBinding::Redirect { saml_request, relay_state, .. } => (authn_request::from_redirect(saml_request), relay_state),
+                SamlBinding::Post { saml_request, relay_state } => (authn_request::from_post(saml_request), relay_state),
+            };
+            let request = request.map_err(|e| refused(e.to_string()))?;
+            op.additional("authnRequestId", json!(request.id));
+            op.additional("issuer", json!(request.issuer));
+            self.check_request(&app, &request, &binding)?;
+            Ok(PendingRequest {
+                application_id: app.application_id.clone(),
+                request_id: request.id,
+                relay_state: relay_state.map(str::to_string),
+                issued_at: self.clock.now().timestamp(),
+            })
+        }
+        .await;
+        match result {
+            // Nothing to record until the Response is issued.
+            Ok(pending) => Ok(pending),
+            Err(e) => op.finish(Err(e)).await,
+        }
+    }
+
+    fn check_request(&self, app: &Application, request: &AuthnRequest, binding: &SamlBinding<'_>) -> Result<()> {
+        if !app.enabled {
+            return Err(disabled(app));
+        }
+        let saml = &app.saml;
+        if saml.acs_url.is_empty() {
+            return Err(refused(format!("The application '{}' has no ACS URL configured yet", app.name)));
+        }
+        if !saml.audience.is_empty() && request.issuer != saml.audience {
+            return Err(refused(format!(
+                "The AuthnRequest's issuer '{}' is not this application's SAML audience '{}'",
+                request.issuer, saml.audience
+            )));
+        }
+        if let Some(acs) = &request.acs_url
+            && acs != &saml.acs_url
+        {
+            return Err(refused(format!(
+                "The AuthnRequest asks for the response at '{acs}', which is not the application's registered ACS URL"
+            )));
+        }
+        if let Some(b) = &request.protocol_binding
+            && b != gatehouse_saml::metadata::POST_BINDING
+        {
+            return Err(refused(format!("Responses are sent with the HTTP-POST binding only, not {b}")));
+        }
+        if let Some(d) = &request.destination
+            && d != &self.idp_sso_url(&app.application_id)
+        {
+            return Err(refused(format!("The AuthnRequest is addressed to '{d}', not to this application's sign-in URL")));
+        }
+        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(&request.issue_instant) {
+            if (self.clock.now() - at.with_timezone(&chrono::Utc)).num_minutes().abs() > REQUEST_SKEW_MINUTES {
+                return Err(refused("The AuthnRequest's IssueInstant is more than 10 minutes from now"));
+            }
+        } else {
+            return Err(refused("The AuthnRequest has no valid IssueInstant"));
+        }
+        if let Some(asked) = request.name_id_format.as_deref().filter(|f| !f.ends_with(":unspecified")) {
+            let format = super::subject_format(&saml.mappings).unwrap_or("persistent");
+            if format != "unspecified" && name_id_uri(format) != asked {
+                return Err(refused(format!(
+                    "The application asks for NameID format {asked}, but its Subject mapping gives {}",
+                    name_id_uri(format)
+                )));
+            }
+        }
+        let certs: Vec<&str> = saml.sp_certificates.iter().map(String::as_str).collect();
+        let signed = match binding {
+            SamlBinding::Redirect { raw_query, .. } => authn_request::verify_redirect_signature(raw_query, &certs),
+            SamlBinding::Post { .. } => authn_request::verify_post_signature(request, &certs),
+        }
+        .map_err(|e| refused(format!("The AuthnRequest's signature is not valid: {e}")))?;
+        if saml.require_signed_requests && !signed {
+            return Err(refused("This application must sign its AuthnRequests, and this one is not signed"));
+        }
+        Ok(())
+    }
+
+    /// Seal a checked request into a URL-safe token (authenticated encryption under the master
+    /// key), for the trip through sign-in.
+    pub fn seal_pending(&self, pending: &PendingRequest) -> String {
+        let json = serde_json::to_string(pending).unwrap_or_default();
+        self.key.encrypt_str(&json).replace('+', "-").replace('/', "_").replace('=', "")
+    }
+
+    pub fn open_pending(&self, app_id: &str, token: &str) -> Result<PendingRequest> {
+        let bad = || refused("This sign-in request is invalid or expired; start again from the application");
+        let mut b64 = token.replace('-', "+").replace('_', "/");
+        while b64.len() % 4 != 0 {
+            b64.push('=');
+        }
+        let text = self.key.decrypt_string(&b64).map_err(|_| bad())?;
+        let pending: PendingRequest = serde_json::from_str(&text).map_err(|_| bad())?;
+        let age = self.clock.now().timestamp() - pending.issued_at;
+        if pending.application_id != app_id || !(0..=PENDING_MINUTES * 60).contains(&age) {
+            return Err(bad());
+        }
+        Ok(pending)
+    }
+
+    /// Issue a signed Response for the signed-in user: IdP-initiated when `request` is None.
+    pub async fn federate(&self, ctx: &Ctx, session: &SessionInfo, app_id: &str, request: Option<&PendingRequest>) -> Result<SamlSignIn> {
+        let initiated = if request.is_some() { "SP" } else { "IdP" };
+        let params = json!({"applicationId": app_id, "initiatedBy": initiated, "authnRequestId": request.map(|r| &r.request_id)});
+        let mut op = self.begin(ctx, Source::Sso, "Federate", true, params).await?;
+        op.record_as_write();
+        let result = async {
+            let app = self.load_application(&mut op.tx, app_id).await?;
+            op.resource("AWS::SSO::Application", self.application_arn(app_id)?);
+            if !app.enabled {
+                return Err(disabled(&app));
+            }
+            if app.saml.acs_url.is_empty() {
+                return Err(refused(format!("The application '{}' has no ACS URL configured yet", app.name)));
+            }
+            let user = &session.user;
+            let groups = self.groups_of(&mut op.tx, &user.user_id).await?;
+            let mut principals = vec![(PrincipalType::User, user.user_id.clone())];
+            principals.extend(groups.iter().map(|(id, _)| (PrincipalType::Group, id.clone())));
+            let assigned = op.tx.find_app_assignments_of(&principals).await?.iter().any(|a| a.application_id == app_id);
+            if !assigned {
+                return Err(Error::AccessDenied {
+                    message: format!(
+                        "You are not assigned to the application '{}'. Ask your administrator to assign you or one of your groups to it.",
+                        app.name
+                    ),
+                });
+            }
+            let mappings: Vec<Mapping> = validate_mappings(&app.saml.mappings)?;
+            let values = user_values(user, groups.into_iter().map(|(_, name)| name).collect());
+            let (name_id, attributes) = gatehouse_saml::mapping::evaluate(&mappings, &values).map_err(|e| {
+                Error::validation(
+                    e.attribute.clone(),
+                    format!(
+                        "The application '{}' needs ${{user:{}}} for its attribute '{}', and your user has no value for it. Ask your administrator to fill it in.",
+                        app.name, e.user_attribute, e.attribute
+                    ),
+                )
+            })?;
+            let cert = op
+                .tx
+                .list_app_certificates(app_id)
+                .await?
+                .into_iter()
+                .find(|c| c.active)
+                .ok_or_else(|| Error::internal("the application has no active certificate"))?;
+            let signer = self.signer_of(&cert)?;
+            let now = self.clock.now();
+            let spec = ResponseSpec {
+                issuer: self.idp_entity_id(app_id),
+                acs_url: app.saml.acs_url.clone(),
+                audience: if app.saml.audience.is_empty() { app.saml.acs_url.clone() } else { app.saml.audience.clone() },
+                in_response_to: request.map(|r| r.request_id.clone()),
+                name_id: name_id.clone(),
+                attributes,
+                now,
+                not_before: now,
+                not_on_or_after: now + chrono::Duration::minutes(i64::from(app.saml.session_minutes)),
+                authn_instant: session.session.created_at,
+                session_index: session.session.session_id.clone(),
+                sign: match app.saml.signed_parts {
+                    SignedParts::Assertion => SignWhat::Assertion,
+                    SignedParts::Response => SignWhat::Response,
+                    SignedParts::Both => SignWhat::Both,
+                },
+            };
+            let built = spec.build(&signer).map_err(|e| Error::internal(format!("signing the response: {e}")))?;
+            op.respond(json!({"responseId": built.response_id, "assertionId": built.assertion_id,
+                              "nameIdFormat": name_id.format, "certificateId": cert.certificate_id}));
+            let relay_state = match request {
+                Some(r) => r.relay_state.clone(),
+                None => app.saml.relay_state.clone(),
+            };
+            Ok(SamlSignIn {
+                application_name: app.name.clone(),
+                acs_url: app.saml.acs_url.clone(),
+                saml_response: base64::engine::general_purpose::STANDARD.encode(built.xml.as_bytes()),
+                relay_state,
+                xml: built.xml,
+            })
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// The groups a user belongs to directly: (id, display name).
+    async fn groups_of(&self, tx: &mut Box<dyn crate::store::Tx>, user_id: &str) -> Result<Vec<(String, String)>> {
+        let store = self.store_id()?;
+        let mut out = Vec::new();
+        let mut page = Page { after: None, limit: 1000 };
+        loop {
+            let batch = tx.list_memberships_of_user(&store, user_id, &page).await?;
+            for m in &batch.items {
+                if let Some(g) = tx.get_group(&store, &m.group_id).await? {
+                    out.push((g.group_id.clone(), g.profile.display_name.clone()));
+                }
+            }
+            match batch.next {
+                Some(next) => page.after = Some(next),
+                None => return Ok(out),
+            }
+        }
+    }
+
+    /// The applications shown on a user's portal home: enabled, visible, and assigned to the
+    /// user or one of their groups. Sorted by name.
+    pub async fn my_applications(&self, ctx: &Ctx, session: &SessionInfo) -> Result<Vec<Application>> {
+        let mut op = self.begin(ctx, Source::Sso, "ListApplications", true, json!({})).await?;
+        let result = async {
+            let user_id = &session.user.user_id;
+            let groups = self.groups_of(&mut op.tx, user_id).await?;
+            let mut principals = vec![(PrincipalType::User, user_id.clone())];
+            principals.extend(groups.into_iter().map(|(id, _)| (PrincipalType::Group, id)));
+            let mut ids: Vec<String> =
+                op.tx.find_app_assignments_of(&principals).await?.into_iter().map(|a| a.application_id).collect();
+            ids.sort();
+            ids.dedup();
+            let mut apps = Vec::new();
+            for id in ids {
+                if let Some(app) = op.tx.get_application(&id).await?.filter(|a| a.enabled && a.visible) {
+                    apps.push(app);
+                }
+            }
+            apps.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            Ok(apps)
+        }
+        .await;
+        op.finish(result).await
+    }
+}
+
+fn disabled(app: &Application) -> Error {
+    Error::AccessDenied { message: format!("The application '{}' is disabled. Ask your administrator to enable it.", app.name) }
+}
+
+/// The values `${user:…}` references resolve to.
+fn user_values(user: &User, groups: Vec<String>) -> UserValues {
+    let p = &user.profile;
+    let mut v = UserValues::new();
+    let mut put = |key: &'static str, value: Option<&String>| {
+        if let Some(s) = value.filter(|s| !s.is_empty()) {
+            v.insert(key, vec![s.clone()]);
+        }
+    };
+    put("subject", Some(&user.user_id));
+    put("preferredUsername", Some(&p.user_name));
+    put("name", p.display_name.as_ref());
+    put("givenName", p.name.given_name.as_ref());
+    put("familyName", p.name.family_name.as_ref());
+    put("middleName", p.name.middle_name.as_ref());
+    put("email", p.emails.iter().find(|e| e.primary).and_then(|e| e.value.as_ref()));
+    put("AD_GUID", p.external_ids.first().map(|e| &e.id));
+    v.insert("groups", groups);
+    v
+}
