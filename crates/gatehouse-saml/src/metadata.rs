@@ -22,15 +22,15 @@ pub const NAME_ID_FORMATS: [&str; 4] = [
 ];
 
 /// The IdP's metadata for one application: its entity ID, the certificates (base64 DER) that
-/// may sign, and the sign-in endpoint for both bindings.
-pub fn idp_metadata(entity_id: &str, sso_url: &str, certificates_base64: &[String]) -> String {
+/// may sign, the sign-in endpoint for both bindings, and whether AuthnRequests must be signed.
+pub fn idp_metadata(entity_id: &str, sso_url: &str, certificates_base64: &[String], want_requests_signed: bool) -> String {
     let mut t = Tree::new();
     let entity = t.element(None, METADATA_NS, "md", "EntityDescriptor");
     t.declare(entity, "md", METADATA_NS);
     t.declare(entity, "ds", DSIG_NS);
     t.attr(entity, "entityID", entity_id);
     let idp = t.element(Some(entity), METADATA_NS, "md", "IDPSSODescriptor");
-    t.attr(idp, "WantAuthnRequestsSigned", "false");
+    t.attr(idp, "WantAuthnRequestsSigned", if want_requests_signed { "true" } else { "false" });
     t.attr(idp, "protocolSupportEnumeration", PROTOCOL_NS);
     for cert in certificates_base64 {
         let descriptor = t.element(Some(idp), METADATA_NS, "md", "KeyDescriptor");
@@ -171,7 +171,7 @@ mod tests {
     fn our_metadata_read_back_as_an_sp_would() {
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let c = cert::generate("app", KeySize::Rsa2048, SignatureAlgorithm::Sha256, 60, now).unwrap();
-        let xml = idp_metadata("https://sso.example.com/saml/app-1?a=1&b=2", "https://sso.example.com/saml/app-1/sso", &[c.base64()]);
+        let xml = idp_metadata("https://sso.example.com/saml/app-1?a=1&b=2", "https://sso.example.com/saml/app-1/sso", &[c.base64()], false);
         assert!(xml.contains("entityID=\"https://sso.example.com/saml/app-1?a=1&amp;b=2\""), "{xml}");
         let doc = uppsala::parse(&xml).unwrap();
         let services: Vec<_> = doc.descendants(doc.root()).into_iter().filter(|&n| is(&doc, n, "SingleSignOnService")).collect();

@@ -100,8 +100,11 @@ fn validate_profile(p: &UserProfile) -> Result<()> {
     if p.emails.iter().filter(|e| e.primary).count() > 1 {
         return Err(Error::validation("Emails", "only one email can be primary"));
     }
-    if p.primary_email().is_none() {
-        return Err(Error::validation("Emails", "a primary email address is required"));
+    // No email at all is allowed, as the identitystore API and SCIM allow it ("if you are
+    // provisioning a primary email address"); applications that map ${user:email} then refuse
+    // such a user clearly. Emails given must name their primary one.
+    if !p.emails.is_empty() && p.primary_email().is_none() {
+        return Err(Error::validation("Emails", "one email address must be primary"));
     }
     for (list, field) in [(&p.phone_numbers, "PhoneNumbers"), (&p.photos, "Photos"), (&p.roles, "Roles")] {
         for (i, v) in list.iter().enumerate() {

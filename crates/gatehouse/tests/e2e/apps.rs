@@ -144,6 +144,7 @@ async fn assignments_refusals_and_federate_events() {
         svc.update_application(&ctx, &app, enable).await.unwrap();
         let nomail = signed_in(&svc, &ctx, "noemail", false).await;
         svc.create_app_assignment(&ctx, &app, PrincipalType::User, &nomail.user.user_id).await.unwrap();
+        svc.flush_audit().await; // successful Federate records are batched; write them first
         let e = svc.federate(&user_ctx(&svc, &nomail), &nomail, &app, None).await.unwrap_err();
         assert!(e.to_string().contains("${user:email}"), "{e}");
         assert_eq!(last_event(&svc, "Federate").await.error_code.as_deref(), Some("ValidationException"));
@@ -189,6 +190,7 @@ async fn authn_requests_are_checked_before_sign_in() {
         assert_eq!(answer.relay_state.as_deref(), Some("deep/link"));
         assert!(answer.xml.contains("InResponseTo=\"_req1\""), "{}", answer.xml);
 
+        svc.flush_audit().await; // successful Federate records are batched; write them first
         let foreign = authn_request(&svc, &app, "https://evil.example.com/acs", clock.now());
         let e = svc.check_authn_request(&anon, &app, SamlBinding::Post { saml_request: &foreign, relay_state: None }).await.unwrap_err();
         assert!(e.to_string().contains("registered ACS URL"), "{e}");

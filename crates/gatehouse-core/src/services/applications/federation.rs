@@ -80,7 +80,7 @@ impl Services {
     /// (the inactive one too, so an SP can trust both while a rotation is under way).
     pub async fn idp_metadata(&self, app_id: &str) -> Result<String> {
         let mut tx = self.store.begin_read().await?;
-        let _app = self.load_application(&mut tx, app_id).await?;
+        let app = self.load_application(&mut tx, app_id).await?;
         let certs = tx.list_app_certificates(app_id).await?;
         tx.rollback().await?;
         let mut ordered: Vec<_> = certs.iter().filter(|c| c.active).chain(certs.iter().filter(|c| !c.active)).collect();
@@ -90,7 +90,12 @@ impl Services {
             .map(|c| gatehouse_saml::cert::pem_to_der(&c.certificate_pem).map(|d| base64::engine::general_purpose::STANDARD.encode(d)))
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| Error::internal(e.to_string()))?;
-        Ok(gatehouse_saml::metadata::idp_metadata(&self.idp_entity_id(app_id), &self.idp_sso_url(app_id), &b64))
+        Ok(gatehouse_saml::metadata::idp_metadata(
+            &self.idp_entity_id(app_id),
+            &self.idp_sso_url(app_id),
+            &b64,
+            app.saml.require_signed_requests,
+        ))
     }
 
     /// The active certificate (PEM), for the "Download certificate" link.
