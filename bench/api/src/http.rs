@@ -19,6 +19,8 @@ pub struct Response {
     pub status: u16,
     pub keep_alive: bool,
     pub body: Vec<u8>,
+    /// `name=value` of each Set-Cookie (attributes dropped).
+    pub cookies: Vec<String>,
 }
 
 /// Send `head` (request line and headers, ending with the blank line) and `body`; read the
@@ -34,6 +36,7 @@ pub async fn send(conn: &mut Conn, head: &str, body: &[u8]) -> anyhow::Result<Re
     let http10 = line.starts_with("HTTP/1.0");
     let status: u16 = line.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
     let (mut length, mut close) = (None, http10);
+    let mut cookies = Vec::new();
     loop {
         line.clear();
         conn.reader.read_line(&mut line).await?;
@@ -42,6 +45,9 @@ pub async fn send(conn: &mut Conn, head: &str, body: &[u8]) -> anyhow::Result<Re
             break;
         }
         if let Some((k, v)) = l.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("set-cookie") {
+                cookies.extend(v.trim().split(';').next().map(str::to_string));
+            }
             let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
             if k == "content-length" {
                 length = v.parse::<usize>().ok();
@@ -62,5 +68,5 @@ pub async fn send(conn: &mut Conn, head: &str, body: &[u8]) -> anyhow::Result<Re
             close = true;
         }
     }
-    Ok(Response { status, keep_alive: !close, body })
+    Ok(Response { status, keep_alive: !close, body, cookies })
 }

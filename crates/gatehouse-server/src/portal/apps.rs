@@ -7,7 +7,7 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Path, Query, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use gatehouse_core::services::applications::{PendingRequest, SamlBinding, SamlSignIn};
+use gatehouse_core::services::applications::{Federation, PendingRequest, SamlBinding, SamlSignIn};
 use gatehouse_core::services::{Principal, SessionInfo};
 use gatehouse_core::{Ctx, Error};
 use serde::Deserialize;
@@ -142,12 +142,11 @@ pub async fn tile(
     let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin(&format!("/start/applications/{app_id}")) };
     let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return error_page(Error::internal("no instance")) };
     let admin = q.admin.is_some_and(|a| a == "1" || a == "true");
-    if !admin && let Ok(apps) = state.services.my_applications(&ctx, &info).await
-        && let Some(url) = apps.iter().find(|a| a.application_id == app_id).and_then(|a| a.application_url.as_deref())
-    {
-        return see_other(url, vec![]);
+    match state.services.open_tile(&ctx, &info, &app_id, admin).await {
+        Ok(Federation::StartUrl(url)) => see_other(&url, vec![]),
+        Ok(Federation::Response(signin)) => post_page(&signin, admin),
+        Err(e) => error_page(e),
     }
-    answer(&state, &ctx, &info, &app_id, None, admin).await
 }
 
 fn anonymous_ctx(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Ctx {

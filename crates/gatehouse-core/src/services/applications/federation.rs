@@ -40,6 +40,15 @@ pub struct PendingRequest {
     pub issued_at: i64,
 }
 
+/// Where a sign-in sends the browser.
+#[derive(Debug, Clone)]
+pub enum Federation {
+    /// The application's start URL: it sends its own AuthnRequest (SP-initiated).
+    StartUrl(String),
+    /// A signed Response to post to the ACS.
+    Response(SamlSignIn),
+}
+
 /// A Response ready for the browser to post to the application.
 #[derive(Debug, Clone)]
 pub struct SamlSignIn {
@@ -221,6 +230,27 @@ impl Services {
 
     /// Issue a signed Response for the signed-in user: IdP-initiated when `request` is None.
     pub async fn federate(&self, ctx: &Ctx, session: &SessionInfo, app_id: &str, request: Option<&PendingRequest>) -> Result<SamlSignIn> {
+        match self.sign_in_to(ctx, session, app_id, request, false).await? {
+            Federation::Response(r) => Ok(r),
+            Federation::StartUrl(_) => Err(Error::internal("a start URL where a response was asked for")),
+        }
+    }
+
+    /// A portal tile: the start URL when the application has one (unless `show_response`, the
+    /// administrator mode), else an IdP-initiated Response. Either way only for assigned users
+    /// of an enabled application.
+    pub async fn open_tile(&self, ctx: &Ctx, session: &SessionInfo, app_id: &str, show_response: bool) -> Result<Federation> {
+        self.sign_in_to(ctx, session, app_id, None, !show_response).await
+    }
+
+    async fn sign_in_to(
+        &self,
+        ctx: &Ctx,
+        session: &SessionInfo,
+        app_id: &str,
+        request: Option<&PendingRequest>,
+        follow_start_url: bool,
+    ) -> Result<Federation> {
         let initiated = if request.is_some() { "SP" } else { "IdP" };
         let params = json!({"applicationId": app_id, "initiatedBy": initiated, "authnRequestId": request.map(|r| &r.request_id)});
         let mut op = self.begin(ctx, Source::Sso, "Federate", true, params).await?;
@@ -246,6 +276,10 @@ impl Services {
                         app.name
                     ),
                 });
+            }
+            if follow_start_url && let Some(url) = &app.application_url {
+                op.respond(json!({"startUrl": url}));
+                return Ok(Federation::StartUrl(url.clone()));
             }
             let mappings: Vec<Mapping> = validate_mappings(&app.saml.mappings)?;
             let values = user_values(user, groups.into_iter().map(|(_, name)| name).collect());
@@ -292,13 +326,13 @@ impl Services {
                 Some(r) => r.relay_state.clone(),
                 None => app.saml.relay_state.clone(),
             };
-            Ok(SamlSignIn {
+            Ok(Federation::Response(SamlSignIn {
                 application_name: app.name.clone(),
                 acs_url: app.saml.acs_url.clone(),
                 saml_response: base64::engine::general_purpose::STANDARD.encode(built.xml.as_bytes()),
                 relay_state,
                 xml: built.xml,
-            })
+            }))
         }
         .await;
         op.finish(result).await

@@ -9,7 +9,7 @@ mod federation;
 
 pub(crate) use certificates::SignerCache;
 pub use certificates::{MAX_APP_CERTIFICATES, expiry_status};
-pub use federation::{PendingRequest, SamlBinding, SamlSignIn};
+pub use federation::{Federation, PendingRequest, SamlBinding, SamlSignIn};
 
 use gatehouse_saml::catalog::{self, Template};
 use gatehouse_saml::mapping::{Format, Mapping, SUBJECT};

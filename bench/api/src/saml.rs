@@ -1,0 +1,115 @@
+//! IdP-initiated SAML sign-ins per second (a portal tile: session lookup, assignment check,
+//! attribute mappings, a signed Response, the Federate event) next to the limit that signing
+//! sets: `openssl speed rsa2048` signs per second on every core, measured in the same run, before
+//! and after, and averaged.
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use gatehouse_bench_api::{http, stats};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+#[derive(Parser, Clone)]
+struct Args {
+    /// host:port of the Gatehouse server
+    #[arg(long)]
+    endpoint: String,
+    #[arg(long)]
+    user: String,
+    #[arg(long)]
+    password: String,
+    /// The application id (apl-…) whose tile is opened.
+    #[arg(long)]
+    app: String,
+    /// Browsers at once.
+    #[arg(long, default_value_t = 8)]
+    concurrency: usize,
+    /// Seconds of sign-ins.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+}
+
+/// RSA-2048 signs per second on every core, as `openssl speed -multi <cores> rsa2048` reports.
+fn openssl_signs(seconds: u64) -> anyhow::Result<f64> {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", &seconds.to_string(), "-multi", &cores.to_string(), "rsa2048"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .context("run `openssl speed` (apt-get install openssl)")?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "rsa 2048 bits 0.000408s 0.000026s   2451.5  37876.8": sign/s is the second number from the end.
+    let line = text.lines().rev().find(|l| l.starts_with("rsa") && l.contains("2048 bits")).context("no rsa 2048 line from openssl")?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    fields.get(fields.len().saturating_sub(2)).and_then(|f| f.parse().ok()).context("openssl's sign/s")
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Sign in once: the session cookie every browser then uses (one user, many tabs).
+async fn session_cookie(args: &Args) -> anyhow::Result<String> {
+    let body = format!("csrf=bench-csrf&next=%2Fstart%2F&username={}&password={}", form_encode(&args.user), form_encode(&args.password));
+    let head = format!(
+        "POST /start/signin HTTP/1.1\r\nHost: {}\r\nCookie: gh_csrf=bench-csrf\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        args.endpoint,
+        body.len()
+    );
+    let mut conn = http::connect(&args.endpoint).await?;
+    let r = http::send(&mut conn, &head, body.as_bytes()).await?;
+    match r.cookies.into_iter().find(|c| c.starts_with("gh_session=")) {
+        Some(c) if r.status == 303 => Ok(c),
+        _ => bail!("sign-in failed with status {}", r.status),
+    }
+}
+
+async fn browser(args: Arc<Args>, cookie: Arc<String>, deadline: Instant) -> anyhow::Result<(Vec<Duration>, u64)> {
+    let head = format!("GET /start/applications/{} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n", args.app, args.endpoint);
+    let mut conn = http::connect(&args.endpoint).await?;
+    let (mut latencies, mut errors) = (Vec::new(), 0u64);
+    while Instant::now() < deadline {
+        let t = Instant::now();
+        let r = http::send(&mut conn, &head, b"").await?;
+        let answered = r.status == 200 && r.body.windows(12).any(|w| w == b"SAMLResponse");
+        if answered {
+            latencies.push(t.elapsed());
+        } else {
+            errors += 1;
+        }
+        if !r.keep_alive {
+            conn = http::connect(&args.endpoint).await?;
+        }
+    }
+    Ok((latencies, errors))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Arc::new(Args::parse());
+    let probe = (args.seconds / 4).max(2);
+    let before = tokio::task::spawn_blocking(move || openssl_signs(probe)).await??;
+    let cookie = Arc::new(session_cookie(&args).await?);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(args.seconds);
+    let tasks: Vec<_> = (0..args.concurrency).map(|_| tokio::spawn(browser(args.clone(), cookie.clone(), deadline))).collect();
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (l, e) = t.await??;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    let after = tokio::task::spawn_blocking(move || openssl_signs(probe)).await??;
+    let rate = latencies.len() as f64 / elapsed;
+    let limit = (before + after) / 2.0;
+    println!("{}", stats::line("gatehouse", "IdP-initiated responses", &mut latencies, errors, elapsed, args.concurrency));
+    println!("openssl speed rsa2048, all cores: {before:.1} signs/s before, {after:.1} after");
+    println!("signed responses/s ÷ openssl RSA-2048 signs/s = {:.2} (target >= 0.50)", rate / limit);
+    Ok(())
+}
