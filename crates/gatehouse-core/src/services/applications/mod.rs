@@ -172,7 +172,7 @@ impl SamlConfigChange {
                 .ok_or_else(|| Error::validation("MetadataXml", "the metadata has no HTTP-POST AssertionConsumerService"))?;
             saml.acs_url = acs.location.clone();
             saml.audience = md.entity_id.clone();
-            saml.sp_certificates = md.signing_certs.iter().map(|b64| pem_of_base64(b64)).collect();
+            saml.sp_certificates = md.signing_certs.clone();
             if md.authn_requests_signed {
                 saml.require_signed_requests = true;
             }
@@ -219,12 +219,6 @@ impl SamlConfigChange {
         }
         Ok(())
     }
-}
-
-fn pem_of_base64(b64: &str) -> String {
-    let body: String = b64.chars().filter(|c| !c.is_whitespace()).collect();
-    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|c| std::str::from_utf8(c).unwrap_or_default()).collect();
-    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
 }
 
 impl Services {
