@@ -23,7 +23,7 @@ import requests
 from botocore.exceptions import ClientError
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 
@@ -76,7 +76,8 @@ def mappings(*rows):
 
 
 def make_user(server, ids, name, email="", given=None, family="Tester"):
-    """A user with a password (not one-time), who can sign in to the portal right away."""
+    """A user with a password (not one-time), who can sign in to the portal right away. The email
+    is name@example.com unless given; email=None: no email at all."""
     client, store_id = ids
     kwargs = dict(IdentityStoreId=store_id, UserName=name, DisplayName=f"{(given or name.title())} {family}",
                   Name={"GivenName": given or name.title(), "FamilyName": family})
@@ -170,7 +171,7 @@ class Portal:
 
 def posted(r, acs):
     """The auto-post page: (SAMLResponse, RelayState), after checking it posts to `acs`."""
-    assert r.status_code == 200, (r.status_code, r.text[:2000])
+    assert r.status_code == 200, (r.status_code, Page(r.text).error or r.text[:2000])
     form = Page(r.text).forms.get("saml-post")
     assert form, r.text[:2000]
     assert form["method"] == "post" and form["action"] == acs, form
@@ -218,6 +219,17 @@ def federate_events(server):
 
 def der(pem):
     return x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
+
+
+def ders(pems):
+    """The DER of each PEM certificate, or the text itself when it is not one (for the message)."""
+    out = []
+    for pem in pems:
+        try:
+            out.append(der(pem))
+        except ValueError:
+            out.append(pem)
+    return out
 
 
 def metadata_certs(xml):
@@ -406,7 +418,6 @@ class OneLoginSP:
 
 def sign_redirect_with(url, key_pem):
     """Re-sign a Redirect-binding URL with another key: a request whose signature is not the SP's."""
-    from cryptography.hazmat.primitives.asymmetric import padding
     parts = urllib.parse.urlsplit(url)
     pairs = [p for p in parts.query.split("&") if not p.startswith("Signature=")]
     signed = "&".join(pairs).encode()
@@ -460,7 +471,7 @@ def test_pysaml2_sp_idp_and_sp_initiated_with_unsigned_and_signed_requests(serve
                                           SignedParts="RESPONSE")
     config = gh.describe_application_saml_configuration(ApplicationArn=arn)
     assert (config["AcsUrl"], config["Audience"], config["SignedParts"]) == (sp.acs, sp.entity_id, "RESPONSE")
-    assert [der(c) for c in config["SpCertificates"]] == [der(cert)]
+    assert ders(config["SpCertificates"]) == [der(cert)], config["SpCertificates"]
     assert config["IdpEntityId"] == f"{base(server)}/saml/{app_id}"
     assert config["IdpSsoUrl"] == f"{base(server)}/saml/{app_id}/sso"
     assert config["IdpMetadataUrl"] == f"{base(server)}/saml/{app_id}/metadata"
@@ -512,7 +523,7 @@ def test_pysaml2_sp_idp_and_sp_initiated_with_unsigned_and_signed_requests(serve
     assert gh.describe_application_saml_configuration(ApplicationArn=arn)["RequireSignedAuthnRequests"] is True
     reqid, url = signing.redirect_request(relay_state="/r", sign=True)
     assert "&Signature=" in url and "&SigAlg=" in url
-    refused(browser.open("GET", unsigned(url)), 400)
+    assert "sign" in refused(browser.open("GET", unsigned(url)), 400).lower()
     saml_response, _ = posted(browser.open("GET", url), sp.acs)
     check(signing.accept(saml_response, reqid))
     doc = decoded(saml_response)
@@ -524,7 +535,7 @@ def test_pysaml2_sp_idp_and_sp_initiated_with_unsigned_and_signed_requests(serve
     saml_response, _ = posted(browser.open("POST", action, data=fields), sp.acs)
     check(signing.accept(saml_response, reqid))
     _, action, fields = sp.post_request(relay_state="/p")
-    refused(browser.open("POST", action, data=fields), 400)
+    assert "sign" in refused(browser.open("POST", action, data=fields), 400).lower()
 
 
 def test_python3_saml_sp_idp_and_sp_initiated_with_unsigned_and_signed_requests(server, ids, tmp_path):
@@ -599,19 +610,19 @@ def test_python3_saml_sp_idp_and_sp_initiated_with_unsigned_and_signed_requests(
                                           SpCertificates=[cert], RequireSignedAuthnRequests=True, SignedParts="BOTH")
     config = gh.describe_application_saml_configuration(ApplicationArn=arn)
     assert config["RequireSignedAuthnRequests"] is True and config["SignedParts"] == "BOTH"
-    assert [der(c) for c in config["SpCertificates"]] == [der(cert)]
+    assert ders(config["SpCertificates"]) == [der(cert)], config["SpCertificates"]
     strict = OneLoginSP.for_app(server, app_id, key_pem=key, cert_pem=cert, sign_requests=True,
                                 want_messages_signed=True, name_id_format=PERSISTENT_FORMAT)
     _, url = sp.redirect_request()
-    refused(fresh.open("GET", url), 400)
+    assert "sign" in refused(fresh.open("GET", url), 400).lower()
     _, fields = sp.post_request()
-    refused(fresh.open("POST", sp.sso_url, data=fields), 400)
+    assert "sign" in refused(fresh.open("POST", sp.sso_url, data=fields), 400).lower()
     other_key, other_cert = keypair("attacker.example.test")
     _, url = strict.redirect_request()
     error = refused(fresh.open("GET", sign_redirect_with(url, other_key)), 400)
     assert "signature" in error.lower(), error
     _, fields = strict.post_request(sign=True, key_pem=other_key, cert_pem=other_cert)
-    refused(fresh.open("POST", sp.sso_url, data=fields), 400)
+    assert "signature" in refused(fresh.open("POST", sp.sso_url, data=fields), 400).lower()
 
     reqid, url = strict.redirect_request(relay_state="/signed")
     assert "Signature=" in url
@@ -631,8 +642,9 @@ def test_python3_saml_sp_idp_and_sp_initiated_with_unsigned_and_signed_requests(
 def test_logzio_custom_app_twelve_hour_session_and_groups(server, ids):
     """Acceptance 2 (Logz.io, set up as its guide says for a custom application): session PT12H,
     email=${user:email}, groups=${user:groups}. The SP reads the email NameID, the email and every
-    group (multi-valued); the assertion lasts 12 hours. A user without a primary email gets the
-    error page naming ${user:email}. Access comes from a directly assigned group."""
+    group (multi-valued); the assertion lasts 12 hours. Access comes from a directly assigned group:
+    a member of another group only is refused. A member without a primary email gets the error
+    page naming ${user:email}, as a failed Federate event."""
     client, store_id = ids
     arn, app_id = new_app(server, name="Logz.io")
     gh = server.client("gatehouse")
@@ -647,11 +659,13 @@ def test_logzio_custom_app_twelve_hour_session_and_groups(server, ids):
     assert gh.describe_application_saml_configuration(ApplicationArn=arn)["SessionDuration"] == "PT12H"
     carol = make_user(server, ids, "carol")
     dave = make_user(server, ids, "dave", email=None)
+    oscar = make_user(server, ids, "oscar")
     ops = client.create_group(IdentityStoreId=store_id, DisplayName="Ops")["GroupId"]
     dev = client.create_group(IdentityStoreId=store_id, DisplayName="Developers")["GroupId"]
     for group in (ops, dev):
         client.create_group_membership(IdentityStoreId=store_id, GroupId=group, MemberId={"UserId": carol})
     client.create_group_membership(IdentityStoreId=store_id, GroupId=ops, MemberId={"UserId": dave})
+    client.create_group_membership(IdentityStoreId=store_id, GroupId=dev, MemberId={"UserId": oscar})
     assign(server, arn, ops, "GROUP")
 
     sp = OneLoginSP.for_app(server, app_id, entity_id=audience, acs=acs)
@@ -675,20 +689,25 @@ def test_logzio_custom_app_twelve_hour_session_and_groups(server, ids):
     session_ends = saml_time(one(doc, "//saml:AuthnStatement").get("SessionNotOnOrAfter"))
     assert datetime.timedelta(hours=11, minutes=58) < session_ends - before < datetime.timedelta(hours=12, minutes=2)
 
+    # oscar is in Developers only, a group without an assignment.
+    outsider = Portal(server)
+    outsider.sign_in("oscar")
+    assert "not assigned" in refused(outsider.tile(app_id), 403).lower()
+
     # dave is in the assigned group but has no email: a clear error instead of an assertion.
     nobody = Portal(server)
     nobody.sign_in("dave")
     error = refused(nobody.tile(app_id), 400)
     assert "${user:email}" in error, error
-    failed = [e for e in federate_events(server) if e.get("errorCode")]
-    assert failed and "${user:email}" in json.dumps(failed[-1]), failed
+    failed = federate_events(server)[-1]
+    assert failed["userIdentity"]["userName"] == "dave" and "${user:email}" in failed.get("errorMessage", ""), failed
 
 
 def test_amplitude_catalog_app_email_name_id_and_basic_email(server, ids):
     """Acceptance 2 (Amplitude from the catalog): the catalog's mappings (Subject ${user:email} as an
     emailAddress NameID, email ${user:email} in basic format) and its setup instructions come with
     the application; the SP reads exactly those. A user without a primary email gets the error
-    page naming ${user:email}."""
+    page naming ${user:email} (SP-initiated, after signing in), as a failed Federate event."""
     arn, app_id = new_app(server, "catalog/amplitude", name="Amplitude")
     gh = server.client("gatehouse")
     assert gh.get_application_attribute_mappings(ApplicationArn=arn)["AttributeMappings"] == mappings(
@@ -716,8 +735,12 @@ def test_amplitude_catalog_app_email_name_id_and_basic_email(server, ids):
     assert one(doc, "//saml:Attribute[@Name='email']").get("NameFormat") == BASIC
 
     nobody = Portal(server)
+    reqid, url = sp.redirect_request()
     error = refused(nobody.open("GET", url, user="frank"), 400)
     assert "${user:email}" in error, error
+    failed = [e for e in federate_events(server) if e.get("errorCode")]
+    assert len(failed) == 1 and failed[0]["userIdentity"]["userName"] == "frank", failed
+    assert "${user:email}" in failed[0]["errorMessage"] and failed[0]["requestParameters"]["authnRequestId"] == reqid
 
 
 # --- 3. signing certificates -------------------------------------------------------------------------
@@ -835,7 +858,8 @@ def test_rsa1024_sha1_and_default_certificates_verify_with_xmlsec1(server, ids, 
 def test_refusals_are_clear_and_audited_as_failed_federate_events(server, ids):
     """Acceptance 4: an unassigned user, a disabled application and an AuthnRequest naming an ACS
     URL that is not the registered one each get an error page saying so (403, 403, 400), never a
-    SAMLResponse, and each is a failed Federate event; the successful sign-in is a Federate event
+    SAMLResponse, and each is a failed Federate event naming the user, the application, the
+    AuthnRequest (SP-initiated) and the page's message; the successful sign-in is a Federate event
     without an error. Application changes are audited too."""
     arn, app_id = new_app(server, name="Guarded")
     ivan = make_user(server, ids, "ivan")
@@ -846,25 +870,31 @@ def test_refusals_are_clear_and_audited_as_failed_federate_events(server, ids):
     gh.put_application_saml_configuration(ApplicationArn=arn, AcsUrl=sp.acs, Audience=sp.entity_id)
     gh.put_application_attribute_mappings(ApplicationArn=arn, AttributeMappings=mappings(
         ("Subject", "${user:email}", "emailAddress")))
+    expected = []  # (user name, AuthnRequest ID, error message) of each Federate event, in order
 
     allowed = Portal(server)
     allowed.sign_in("ivan")
     sp.accept(posted(allowed.tile(app_id), sp.acs)[0])
+    expected.append(("ivan", None, None))
 
     # Not assigned: from the tile and SP-initiated.
     outsider = Portal(server)
     outsider.sign_in("judy")
     error = refused(outsider.tile(app_id), 403)
-    assert "assigned" in error.lower(), error
-    _, url = sp.redirect_request()
-    assert "assigned" in refused(outsider.open("GET", url), 403).lower()
+    assert "not assigned" in error.lower(), error
+    expected.append(("judy", None, error))
+    reqid, url = sp.redirect_request()
+    error = refused(outsider.open("GET", url), 403)
+    assert "not assigned" in error.lower(), error
+    expected.append(("judy", reqid, error))
 
     # An ACS URL other than the registered one, in an otherwise good request.
     evil = OneLoginSP.for_app(server, app_id, acs="https://evil.example.test/acs")
-    _, url = evil.redirect_request()
+    reqid, url = evil.redirect_request()
     assert b'AssertionConsumerServiceURL="https://evil.example.test/acs"' in redirect_request_xml(url)
     error = refused(allowed.open("GET", url), 400)
-    assert "evil.example.test" in error or re.search(r"(?i)assertion ?consumer|\bACS\b", error), error
+    assert "https://evil.example.test/acs" in error and re.search(r"(?i)assertion ?consumer|\bACS\b", error), error
+    expected.append(("ivan", reqid, error))
 
     # Disabled: refused for an assigned user, both ways.
     admin = server.client("sso-admin")
@@ -872,17 +902,35 @@ def test_refusals_are_clear_and_audited_as_failed_federate_events(server, ids):
     assert admin.describe_application(ApplicationArn=arn)["Status"] == "DISABLED"
     error = refused(allowed.tile(app_id), 403)
     assert "disabled" in error.lower(), error
-    _, url = sp.redirect_request()
-    assert "disabled" in refused(allowed.open("GET", url), 403).lower()
+    expected.append(("ivan", None, error))
+    reqid, url = sp.redirect_request()
+    error = refused(allowed.open("GET", url), 403)
+    assert "disabled" in error.lower(), error
+    expected.append(("ivan", reqid, error))
 
     events = federate_events(server)
-    failures = [e for e in events if e.get("errorCode")]
-    successes = [e for e in events if not e.get("errorCode")]
-    assert len(successes) == 1, successes
-    assert len(failures) == 5, failures
-    assert all(e.get("errorMessage") for e in failures), failures
-    names = {e["eventName"] for e in events}
-    assert names == {"Federate"}
-    changes = server.cli("-o", "json", "audit", "tail", "-n", "100")
+    got = [(e["userIdentity"].get("userName"),
+            # a request refused before sign-in names its ID with the event's additional data
+            (e.get("requestParameters") or {}).get("authnRequestId")
+            or (e.get("additionalEventData") or {}).get("authnRequestId"),
+            # the page's message, which the event may prefix with the field at fault ("SAMLRequest: ...")
+            message if message and message in (e.get("errorMessage") or "") else e.get("errorMessage"))
+           for e, (_, _, message) in zip(events, expected)]
+    assert got == expected, events
+    assert all(bool(e.get("errorCode")) == (message is not None) for e, (_, _, message) in zip(events, expected))
+    assert all(e["requestParameters"]["applicationId"] == app_id for e in events)
+    assert events[0]["responseElements"]["nameIdFormat"] == EMAIL_FORMAT
+    changes = [json.loads(line)["eventName"] for line in server.cli("-o", "json", "audit", "tail", "-n", "200").splitlines()
+               if line.strip()]
     for name in ("CreateApplication", "CreateApplicationAssignment", "UpdateApplication"):
-        assert f'"{name}"' in changes, name
+        assert name in changes, (name, changes)
+
+    # Requests that are not AuthnRequests are refused at once, before any sign-in.
+    sso = f"{base(server)}/saml/{app_id}/sso"
+    admin.update_application(ApplicationArn=arn, Status="ENABLED")
+    not_xml = base64.b64encode(zlib.compress(b"not xml")[2:-4]).decode()
+    errors = [refused(r, 400) for r in (
+        requests.get(sso, params={"SAMLRequest": "not base64!"}, allow_redirects=False),
+        requests.get(sso, params={"SAMLRequest": not_xml}, allow_redirects=False),
+        requests.post(sso, data={"SAMLRequest": base64.b64encode(b"<x/>").decode()}, allow_redirects=False))]
+    assert "base64" in errors[0] and "XML" in errors[1] and "AuthnRequest" in errors[2], errors
