@@ -4,13 +4,17 @@ playwright-core; no browser is downloaded). TOTP codes come from pyotp.
 Pages are opened as http://localhost:PORT, as WebAuthn requires.
 """
 
+import base64
 import email
+import http.server
 import os
 import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
+import urllib.parse
 
 import pyotp
 import pytest
@@ -520,3 +524,76 @@ def test_one_time_code_by_email_for_users_without_a_device(server, browser, mail
     expect(page.locator("#user-name")).to_have_text("Administrator")
     events = server.cli("-o", "json", "audit", "tail", "--event-name", "UserAuthentication")
     assert "PASSWORD,EMAIL_OTP" in events, events
+
+
+class _Acs(http.server.BaseHTTPRequestHandler):
+    """A service provider's assertion consumer service: records what the browser posts."""
+
+    received = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+        self.received.append(urllib.parse.parse_qs(body))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<h1>Signed in to the SP</h1>")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_application_tiles_search_administrator_mode_and_auto_post(server, browser, ids):
+    """Issue 6: assigned applications are tiles with a search box; a click posts the signed
+    response to the application's ACS on its own (portal.js, with a form-action allowing that
+    origin only); shift-click opens administrator mode with the XML, Copy XML and Send."""
+    acs_server = http.server.HTTPServer(("127.0.0.1", 0), _Acs)
+    threading.Thread(target=acs_server.serve_forever, daemon=True).start()
+    acs = f"http://127.0.0.1:{acs_server.server_port}/acs"
+    _Acs.received = []
+    client, store = ids
+    admin_id = client.get_user_id(IdentityStoreId=store, AlternateIdentifier={
+        "UniqueAttribute": {"AttributePath": "userName", "AttributeValue": "Administrator"}})["UserId"]
+    sso, gh = server.client("sso-admin"), server.client("gatehouse")
+    instance = sso.list_instances()["Instances"][0]["InstanceArn"]
+
+    def application(name):
+        arn = sso.create_application(InstanceArn=instance, Name=name,
+                                     ApplicationProviderArn="arn:aws:sso::aws:applicationProvider/custom-saml")["ApplicationArn"]
+        gh.put_application_saml_configuration(ApplicationArn=arn, AcsUrl=acs, Audience="urn:test:sp", RelayState="/dashboard")
+        sso.create_application_assignment(ApplicationArn=arn, PrincipalId=admin_id, PrincipalType="USER")
+        return arn.rsplit("/", 1)[1]
+
+    wiki, crm = application("Team wiki"), application("Sales CRM")
+    unassigned = sso.create_application(InstanceArn=instance, Name="Not yours",
+                                        ApplicationProviderArn="arn:aws:sso::aws:applicationProvider/custom-saml")
+    ctx = browser.new_context()
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"])
+    page = ctx.new_page()
+    first_sign_in(page, server)
+    expect(page.locator("a.app-tile")).to_have_count(2)
+    assert "Not yours" not in page.content(), unassigned["ApplicationArn"]
+    page.fill("#search", "wiki")
+    expect(page.locator(f"#app-{crm}")).to_be_hidden()
+    expect(page.locator(f"#app-{wiki}")).to_be_visible()
+
+    page.click(f"#app-{wiki}", modifiers=["Shift"])
+    expect(page.locator("h1")).to_have_text("Administrator mode: Team wiki")
+    xml = page.locator("#assertion-xml").input_value()
+    assert "<saml:Assertion" in xml and f">{admin_id}</saml:NameID>" in xml, xml
+    page.click("#copy-xml")
+    expect(page.locator("#copy-xml")).to_have_text("Copied")
+    page.click("#send-submit")
+    expect(page.locator("h1")).to_have_text("Signed in to the SP")
+    sent = _Acs.received[-1]
+    assert sent["RelayState"] == ["/dashboard"]
+    assert base64.b64decode(sent["SAMLResponse"][0]).decode() == xml
+
+    page.goto(base(server) + "/start/?q=crm")
+    expect(page.locator("a.app-tile")).to_have_count(1)
+    page.click(f"#app-{crm}")
+    expect(page.locator("h1")).to_have_text("Signed in to the SP")
+    assert len(_Acs.received) == 2
+    assert admin_id in base64.b64decode(_Acs.received[-1]["SAMLResponse"][0]).decode()
+    acs_server.shutdown()
+    ctx.close()

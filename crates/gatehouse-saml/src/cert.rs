@@ -178,8 +178,8 @@ pub fn generate(
 
 /// The DER inside a certificate PEM (an SP's, or one we stored).
 pub fn pem_to_der(pem: &str) -> Result<Vec<u8>> {
-    let (label, der) = x509_cert::der::pem::decode_vec(pem.trim().as_bytes())
-        .map_err(|e| SamlError::Invalid(format!("not a PEM certificate: {e}")))?;
+    let (label, der) =
+        x509_cert::der::pem::decode_vec(pem.trim().as_bytes()).map_err(|e| SamlError::Invalid(format!("not a PEM certificate: {e}")))?;
     if label != "CERTIFICATE" {
         return Err(SamlError::Invalid(format!("expected a CERTIFICATE, got {label}")));
     }

@@ -171,7 +171,8 @@ mod tests {
     fn our_metadata_read_back_as_an_sp_would() {
         let now = chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let c = cert::generate("app", KeySize::Rsa2048, SignatureAlgorithm::Sha256, 60, now).unwrap();
-        let xml = idp_metadata("https://sso.example.com/saml/app-1?a=1&b=2", "https://sso.example.com/saml/app-1/sso", &[c.base64()], false);
+        let xml =
+            idp_metadata("https://sso.example.com/saml/app-1?a=1&b=2", "https://sso.example.com/saml/app-1/sso", &[c.base64()], false);
         assert!(xml.contains("entityID=\"https://sso.example.com/saml/app-1?a=1&amp;b=2\""), "{xml}");
         let doc = uppsala::parse(&xml).unwrap();
         let services: Vec<_> = doc.descendants(doc.root()).into_iter().filter(|&n| is(&doc, n, "SingleSignOnService")).collect();

@@ -2,7 +2,7 @@
 //! share a transaction with it; batching keeps reads off SQLite's single writer and lets one
 //! commit carry many records. Writes and every failure are still recorded in their own
 //! transaction at once (services/op.rs). A crash can lose the reads of the last moments (the
-//! batch in flight), never a write's record. Call `flush` before a process exits.
+//! batch in flight, at most 20 ms of them), never a write's record. Call `flush` before a process exits.
 
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
@@ -20,6 +20,8 @@ pub(crate) struct AuditSink {
 }
 
 const MAX_BATCH: usize = 1000;
+/// How long the first record of a batch waits for company.
+const LINGER: std::time::Duration = std::time::Duration::from_millis(20);
 
 impl AuditSink {
     /// Start the writer task on the current tokio runtime.
@@ -27,16 +29,29 @@ impl AuditSink {
         let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
-                let mut batch = Vec::new();
-                let mut waiting = Vec::new();
+                let (mut batch, mut waiting) = (Vec::new(), Vec::new());
+                let deadline = tokio::time::Instant::now() + LINGER;
                 let mut next = Some(first);
+                // Gather for up to LINGER (a flush or a full batch ends the wait at once), so a
+                // busy server commits many records at a time instead of one fsync each.
                 while let Some(m) = next.take() {
                     match m {
                         Msg::Record(r) => batch.push(r),
                         Msg::Flush(done) => waiting.push(done),
                     }
-                    if batch.len() < MAX_BATCH {
-                        next = rx.try_recv().ok();
+                    next = match rx.try_recv() {
+                        Ok(m) => Some(m),
+                        Err(_) if !waiting.is_empty() || batch.len() >= MAX_BATCH => None,
+                        Err(_) => tokio::time::timeout_at(deadline, rx.recv()).await.ok().flatten(),
+                    };
+                    if batch.len() >= MAX_BATCH {
+                        if let Some(m) = next.take() {
+                            match m {
+                                Msg::Record(r) => batch.push(r),
+                                Msg::Flush(done) => waiting.push(done),
+                            }
+                        }
+                        break;
                     }
                 }
                 if !batch.is_empty() {

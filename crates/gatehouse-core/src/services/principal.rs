@@ -146,12 +146,7 @@ impl Principal {
     }
 
     pub fn anonymous(management_account: &str) -> Self {
-        Principal {
-            kind: PrincipalKind::Anonymous,
-            arn: String::new(),
-            account_id: management_account.to_string(),
-            policies: Vec::new(),
-        }
+        Principal { kind: PrincipalKind::Anonymous, arn: String::new(), account_id: management_account.to_string(), policies: Vec::new() }
     }
 
     pub fn display_name(&self) -> String {

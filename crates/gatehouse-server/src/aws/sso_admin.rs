@@ -162,11 +162,8 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
             svc.require_instance(text(&input, "InstanceArn")?)?;
             let list = svc.list_app_assignments_for_principal(ctx, principal_type(&input)?, text(&input, "PrincipalId")?).await?;
             let wanted = input.get("Filter").and_then(|f| f.get("ApplicationArn")).and_then(Value::as_str);
-            let items: Vec<Value> = list
-                .iter()
-                .map(|a| assignment_json(state, a))
-                .filter(|v| wanted.is_none_or(|w| v["ApplicationArn"] == w))
-                .collect();
+            let items: Vec<Value> =
+                list.iter().map(|a| assignment_json(state, a)).filter(|v| wanted.is_none_or(|w| v["ApplicationArn"] == w)).collect();
             Ok(json!({"ApplicationAssignments": items}))
         }
         "ListApplicationProviders" => {

@@ -89,7 +89,11 @@ fn csp_posting_to(acs_url: &str) -> HeaderValue {
     HeaderValue::from_str(&csp).unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
 }
 
+/// The page that posts a Response. SAMLResponse is written unescaped: it is base64, whose
+/// alphabet (A–Z, a–z, 0–9, +, /, =) holds nothing HTML would read in an attribute value, and
+/// escaping 10 KB on every sign-in showed in profiles.
 fn post_page(s: &SamlSignIn, admin: bool) -> Response {
+    debug_assert!(s.saml_response.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=')));
     let html = if admin {
         AdminPage {
             error: None,
@@ -209,8 +213,11 @@ pub async fn sso_post(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     Path(app_id): Path<String>,
-    Form(f): Form<PostForm>,
+    form: Result<Form<PostForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
+    let Ok(Form(f)) = form else {
+        return error_page(Error::validation("SAMLRequest", "Post the SAMLRequest as an HTML form (HTTP-POST binding)"));
+    };
     let binding = SamlBinding::Post { saml_request: &f.saml_request, relay_state: f.relay_state.as_deref() };
     start(state, peer, headers, app_id, binding).await
 }

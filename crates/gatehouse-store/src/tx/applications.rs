@@ -92,8 +92,7 @@ impl ApplicationRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(application::Column::ApplicationId.gt(after.clone()));
         }
-        let rows =
-            find.order_by_asc(application::Column::ApplicationId).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
+        let rows = find.order_by_asc(application::Column::ApplicationId).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         let apps = rows.into_iter().map(app_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(page_of(apps, page, |a| a.application_id.clone()))
     }
@@ -104,11 +103,7 @@ impl ApplicationRepo for SeaTx {
             .exec(self.db())
             .await
             .map_err(db_err)?;
-        app_assignment::Entity::delete_many()
-            .filter(app_assignment::Column::ApplicationId.eq(id))
-            .exec(self.db())
-            .await
-            .map_err(db_err)?;
+        app_assignment::Entity::delete_many().filter(app_assignment::Column::ApplicationId.eq(id)).exec(self.db()).await.map_err(db_err)?;
         Ok(application::Entity::delete_by_id(id.to_string()).exec(self.db()).await.map_err(db_err)?.rows_affected > 0)
     }
 
@@ -203,8 +198,7 @@ impl ApplicationRepo for SeaTx {
         if let Some(after) = &page.after {
             find = find.filter(app_assignment::Column::Principal.gt(after.clone()));
         }
-        let rows =
-            find.order_by_asc(app_assignment::Column::Principal).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
+        let rows = find.order_by_asc(app_assignment::Column::Principal).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         let items = rows.into_iter().map(assignment_from).collect::<StoreResult<Vec<_>>>()?;
         Ok(page_of(items, page, |a| principal_key(a.principal_type, &a.principal_id)))
     }

@@ -5,9 +5,7 @@ use std::io::BufRead;
 
 use clap::{Args, Subcommand};
 use gatehouse_core::model::{Application, AttributeMapping, Page, PrincipalType, SignedParts};
-use gatehouse_core::services::applications::{
-    ApplicationChange, NewApplication, SamlConfigChange, expiry_status, iso_duration,
-};
+use gatehouse_core::services::applications::{ApplicationChange, NewApplication, SamlConfigChange, expiry_status, iso_duration};
 use gatehouse_core::{Ctx, Services};
 use serde_json::json;
 
@@ -222,7 +220,13 @@ async fn run_with(svc: &Services, ctx: &Ctx, out: OutputFormat, command: AppComm
                 .items
                 .iter()
                 .map(|a| {
-                    vec![a.application_id.clone(), a.name.clone(), a.provider.clone(), if a.enabled { "enabled" } else { "disabled" }.into(), a.saml.acs_url.clone()]
+                    vec![
+                        a.application_id.clone(),
+                        a.name.clone(),
+                        a.provider.clone(),
+                        if a.enabled { "enabled" } else { "disabled" }.into(),
+                        a.saml.acs_url.clone(),
+                    ]
                 })
                 .collect();
             let doc: Vec<_> = apps
@@ -266,10 +270,8 @@ async fn run_with(svc: &Services, ctx: &Ctx, out: OutputFormat, command: AppComm
         }
         AppCommand::Map { app, rows } => {
             let app = resolve(svc, ctx, &app).await?;
-            let rows = rows
-                .chunks(3)
-                .map(|r| AttributeMapping { attribute: r[0].clone(), source: r[1].clone(), format: r[2].clone() })
-                .collect();
+            let rows =
+                rows.chunks(3).map(|r| AttributeMapping { attribute: r[0].clone(), source: r[1].clone(), format: r[2].clone() }).collect();
             let updated = svc.put_attribute_mappings(ctx, &app.application_id, rows).await.map_err(service_error)?;
             show(svc, out, &updated);
         }
@@ -315,10 +317,8 @@ async fn run_with(svc: &Services, ctx: &Ctx, out: OutputFormat, command: AppComm
         }
         AppCommand::Assignments { app } => {
             let app = resolve(svc, ctx, &app).await?;
-            let list = svc
-                .list_app_assignments(ctx, &app.application_id, &Page { after: None, limit: 10_000 })
-                .await
-                .map_err(service_error)?;
+            let list =
+                svc.list_app_assignments(ctx, &app.application_id, &Page { after: None, limit: 10_000 }).await.map_err(service_error)?;
             let rows = list.items.iter().map(|a| vec![a.principal_type.as_str().to_string(), a.principal_id.clone()]).collect();
             let doc: Vec<_> =
                 list.items.iter().map(|a| json!({"PrincipalType": a.principal_type.as_str(), "PrincipalId": a.principal_id})).collect();
@@ -367,8 +367,10 @@ async fn cert(svc: &Services, ctx: &Ctx, out: OutputFormat, command: CertCommand
                 .collect();
             let doc: Vec<_> = certs
                 .iter()
-                .map(|c| json!({"CertificateId": c.certificate_id, "Active": c.active, "KeySize": c.key_size, "Algorithm": c.algorithm,
-                                "NotAfter": c.not_after, "ExpiryStatus": expiry_status(c, now)}))
+                .map(|c| {
+                    json!({"CertificateId": c.certificate_id, "Active": c.active, "KeySize": c.key_size, "Algorithm": c.algorithm,
+                                "NotAfter": c.not_after, "ExpiryStatus": expiry_status(c, now)})
+                })
                 .collect();
             output::print(out, &["CERTIFICATE ID", "STATUS", "KEY", "EXPIRES", "EXPIRY STATUS"], rows, &doc);
         }

@@ -117,7 +117,13 @@ async fn assignments_refusals_and_federate_events() {
         assert_eq!(last_event(&svc, "Federate").await.error_code.as_deref(), Some("AccessDeniedException"));
 
         // A directly assigned group gives access; deleting the group takes it away.
-        let group = svc.create_group(&ctx, gatehouse_core::model::GroupProfile { display_name: "analysts".into(), description: None, external_ids: vec![] }).await.unwrap();
+        let group = svc
+            .create_group(
+                &ctx,
+                gatehouse_core::model::GroupProfile { display_name: "analysts".into(), description: None, external_ids: vec![] },
+            )
+            .await
+            .unwrap();
         svc.create_group_membership(&ctx, &group.group_id, &info.user.user_id).await.unwrap();
         svc.create_app_assignment(&ctx, &app, PrincipalType::Group, &group.group_id).await.unwrap();
         let dup = svc.create_app_assignment(&ctx, &app, PrincipalType::Group, &group.group_id).await.unwrap_err();
@@ -179,10 +185,8 @@ async fn authn_requests_are_checked_before_sign_in() {
         let anon = Ctx::new(gatehouse_core::services::Principal::anonymous("000000000000"), "192.0.2.9", "sp");
 
         let good = authn_request(&svc, &app, ACS, clock.now());
-        let pending = svc
-            .check_authn_request(&anon, &app, SamlBinding::Post { saml_request: &good, relay_state: Some("deep/link") })
-            .await
-            .unwrap();
+        let pending =
+            svc.check_authn_request(&anon, &app, SamlBinding::Post { saml_request: &good, relay_state: Some("deep/link") }).await.unwrap();
         let sealed = svc.seal_pending(&pending);
         assert!(svc.open_pending("apl-0000000000000000", &sealed).is_err(), "bound to its application");
         let reopened = svc.open_pending(&app, &sealed).unwrap();

@@ -97,7 +97,12 @@ impl Services {
     }
 
     /// The applications a user or group is assigned to (directly).
-    pub async fn list_app_assignments_for_principal(&self, ctx: &Ctx, kind: PrincipalType, principal_id: &str) -> Result<Vec<AppAssignment>> {
+    pub async fn list_app_assignments_for_principal(
+        &self,
+        ctx: &Ctx,
+        kind: PrincipalType,
+        principal_id: &str,
+    ) -> Result<Vec<AppAssignment>> {
         let request = json!({"principalType": kind.as_str(), "principalId": principal_id});
         let mut op = self.begin(ctx, Source::Sso, "ListApplicationAssignmentsForPrincipal", true, request).await?;
         let result = async {

@@ -142,9 +142,7 @@ impl Services {
             let app = self.load_application(&mut op.tx, app_id).await?;
             if op.tx.list_app_certificates(app_id).await?.len() >= MAX_APP_CERTIFICATES {
                 return Err(Error::QuotaExceeded {
-                    message: format!(
-                        "An application has at most {MAX_APP_CERTIFICATES} certificates; delete the inactive one first"
-                    ),
+                    message: format!("An application has at most {MAX_APP_CERTIFICATES} certificates; delete the inactive one first"),
                 });
             }
             let cert = self.new_app_certificate(&app, months, key_size, algorithm, false).await?;

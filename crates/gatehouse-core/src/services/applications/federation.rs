@@ -124,6 +124,10 @@ impl Services {
         op.record_as_write();
         let result = async {
             let app = self.load_application(&mut op.tx, app_id).await?;
+            let (SamlBinding::Redirect { saml_request, .. } | SamlBinding::Post { saml_request, .. }) = &binding;
+            if saml_request.trim().is_empty() {
+                return Err(refused("The request has no SAMLRequest: start the sign-in from the application"));
+            }
             let (request, relay_state) = match &binding {
                 SamlBinding::Redirect { saml_request, relay_state, .. } => (authn_request::from_redirect(saml_request), relay_state),
                 SamlBinding::Post { saml_request, relay_state } => (authn_request::from_post(saml_request), relay_state),
@@ -216,7 +220,7 @@ impl Services {
     pub fn open_pending(&self, app_id: &str, token: &str) -> Result<PendingRequest> {
         let bad = || refused("This sign-in request is invalid or expired; start again from the application");
         let mut b64 = token.replace('-', "+").replace('_', "/");
-        while b64.len() % 4 != 0 {
+        while !b64.len().is_multiple_of(4) {
             b64.push('=');
         }
         let text = self.key.decrypt_string(&b64).map_err(|_| bad())?;
@@ -366,8 +370,7 @@ impl Services {
             let groups = self.groups_of(&mut op.tx, user_id).await?;
             let mut principals = vec![(PrincipalType::User, user_id.clone())];
             principals.extend(groups.into_iter().map(|(id, _)| (PrincipalType::Group, id)));
-            let mut ids: Vec<String> =
-                op.tx.find_app_assignments_of(&principals).await?.into_iter().map(|a| a.application_id).collect();
+            let mut ids: Vec<String> = op.tx.find_app_assignments_of(&principals).await?.into_iter().map(|a| a.application_id).collect();
             ids.sort();
             ids.dedup();
             let mut apps = Vec::new();
@@ -376,7 +379,7 @@ impl Services {
                     apps.push(app);
                 }
             }
-            apps.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+            apps.sort_by_key(|a| a.name.to_lowercase());
             Ok(apps)
         }
         .await;

@@ -239,11 +239,7 @@ impl Services {
 
     /// Sso-admin requests name the instance; there is one.
     pub fn require_instance(&self, instance_arn: &str) -> Result<()> {
-        if self.instance()?.instance_arn == instance_arn {
-            Ok(())
-        } else {
-            Err(Error::not_found(ResourceType::Instance, instance_arn))
-        }
+        if self.instance()?.instance_arn == instance_arn { Ok(()) } else { Err(Error::not_found(ResourceType::Instance, instance_arn)) }
     }
 
     pub(crate) async fn load_application(&self, tx: &mut Box<dyn crate::store::Tx>, id: &str) -> Result<Application> {
@@ -289,7 +285,9 @@ impl Services {
             };
             op.tx.insert_application(&app).await?;
             // "When you add an application, a certificate is automatically created" (five years).
-            let cert = self.new_app_certificate(&app, 60, gatehouse_saml::KeySize::Rsa2048, gatehouse_saml::SignatureAlgorithm::Sha256, true).await?;
+            let cert = self
+                .new_app_certificate(&app, 60, gatehouse_saml::KeySize::Rsa2048, gatehouse_saml::SignatureAlgorithm::Sha256, true)
+                .await?;
             op.tx.insert_app_certificate(&cert).await?;
             let arn = self.application_arn(&app.application_id)?;
             op.resource("AWS::SSO::Application", arn.clone());
