@@ -816,7 +816,7 @@ def test_certificate_rotation_with_two_certificates_at_most(server, ids, tmp_pat
 
 
 def test_rsa1024_sha1_and_default_certificates_verify_with_xmlsec1(server, ids, tmp_path):
-    """Acceptance 3 (legacy SPs): the default RSA-2048/SHA-256 certificate and an RSA-1024/SHA-1 one
+    """Acceptance 4 (xmlsec1, legacy SPs): the default RSA-2048/SHA-256 certificate and an RSA-1024/SHA-1 one
     sign responses that the xmlsec1 command line verifies with the certificate alone (assertion
     signature and response signature), and refuses once the NameID is changed."""
     arn, app_id = new_app(server, name="Legacy SP")
@@ -856,7 +856,7 @@ def test_rsa1024_sha1_and_default_certificates_verify_with_xmlsec1(server, ids, 
 
 
 def test_refusals_are_clear_and_audited_as_failed_federate_events(server, ids):
-    """Acceptance 4: an unassigned user, a disabled application and an AuthnRequest naming an ACS
+    """Acceptance 5: an unassigned user, a disabled application and an AuthnRequest naming an ACS
     URL that is not the registered one each get an error page saying so (403, 403, 400), never a
     SAMLResponse, and each is a failed Federate event naming the user, the application, the
     AuthnRequest (SP-initiated) and the page's message; the successful sign-in is a Federate event

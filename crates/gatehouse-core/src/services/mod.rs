@@ -19,6 +19,7 @@ pub mod principal;
 mod quota;
 mod scim_tokens;
 pub mod signin;
+mod ttl_cache;
 mod users;
 
 use std::sync::{Arc, OnceLock};
@@ -100,7 +101,16 @@ pub struct Services {
     pub(crate) relying_party: signin::RelyingParty,
     /// Application signing keys, parsed once per node.
     pub(crate) signers: applications::SignerCache,
+    /// Signed-in portal sessions by token hash, and applications with their certificates by id:
+    /// read on every sign-in to an application (see READ_CACHE_TTL).
+    pub(crate) session_cache: ttl_cache::TtlCache<signin::SessionInfo>,
+    pub(crate) app_cache: ttl_cache::TtlCache<(crate::model::Application, Vec<crate::model::AppCertificate>)>,
 }
+
+/// How long a node trusts a session or application it has read: a session ended, a user
+/// disabled or an application changed by another node or the command line takes effect here
+/// within this time; on this node at once (every write clears the caches).
+pub const READ_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Services {
     /// Build the services and load the instance if one exists (see [`Services::bootstrap`]).
@@ -122,6 +132,8 @@ impl Services {
             mailer,
             relying_party,
             signers: applications::SignerCache::default(),
+            session_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
+            app_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
         };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;
@@ -137,6 +149,12 @@ impl Services {
         self.instance
             .get()
             .ok_or_else(|| Error::conflict("Gatehouse is not initialized yet: run `gatehouse init` or start `gatehouse serve` once"))
+    }
+
+    /// Forget what this node has cached from the database: called after each write it commits.
+    pub(crate) fn clear_read_caches(&self) {
+        self.session_cache.clear();
+        self.app_cache.clear();
     }
 
     /// Wait until the records of earlier successful reads are written (call before exiting).

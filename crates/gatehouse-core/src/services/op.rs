@@ -166,6 +166,7 @@ impl Op<'_> {
                 let record = self.record(None);
                 self.tx.insert_audit(&record).await?;
                 self.tx.commit().await?;
+                self.svc.clear_read_caches();
                 metrics::counter!("gatehouse_audit_events_written_total").increment(1);
                 Ok(value)
             }

@@ -2,7 +2,7 @@
 //! step also checked in the audit log.
 
 use gatehouse_core::Error;
-use gatehouse_core::model::{ExternalId, GroupProfile, GroupQuery, Page, UserQuery};
+use gatehouse_core::model::{ExternalId, GroupProfile, GroupQuery, Page, TypedValue, UserQuery};
 use gatehouse_core::services::{ServiceConfig, UserChange};
 use serde_json::json;
 
@@ -239,7 +239,13 @@ async fn bad_input_names_the_field() {
             ("UserName", Box::new(|p| p.user_name = "with space".into())),
             ("UserName", Box::new(|p| p.user_name = String::new())),
             ("Emails[0].Value", Box::new(|p| p.emails[0].value = Some("not-an-email".into()))),
-            ("Emails", Box::new(|p| p.emails.clear())),
+            (
+                "Emails",
+                Box::new(|p| {
+                    p.emails[0].primary = false;
+                    p.emails.push(TypedValue { value: Some("other@example.com".into()), kind: None, display: None, primary: false });
+                }),
+            ),
             ("DisplayName", Box::new(|p| p.display_name = Some("d".repeat(1025)))),
             ("DisplayName", Box::new(|p| p.display_name = None)),
             ("Name.GivenName", Box::new(|p| p.name.given_name = None)),

@@ -260,7 +260,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::Sso, "Federate", true, params).await?;
         op.record_as_write();
         let result = async {
-            let app = self.load_application(&mut op.tx, app_id).await?;
+            let (app, certs) = self.application_with_certificates(&mut op.tx, app_id).await?;
             op.resource("AWS::SSO::Application", self.application_arn(app_id)?);
             if !app.enabled {
                 return Err(disabled(&app));
@@ -269,7 +269,8 @@ impl Services {
                 return Err(refused(format!("The application '{}' has no ACS URL configured yet", app.name)));
             }
             let user = &session.user;
-            let groups = self.groups_of(&mut op.tx, &user.user_id).await?;
+            let names_mapped = app.saml.mappings.iter().any(|m| m.source.contains("${user:groups}"));
+            let groups = self.groups_of(&mut op.tx, &user.user_id, names_mapped).await?;
             let mut principals = vec![(PrincipalType::User, user.user_id.clone())];
             principals.extend(groups.iter().map(|(id, _)| (PrincipalType::Group, id.clone())));
             let assigned = op.tx.find_app_assignments_of(&principals).await?.iter().any(|a| a.application_id == app_id);
@@ -296,13 +297,7 @@ impl Services {
                     ),
                 )
             })?;
-            let cert = op
-                .tx
-                .list_app_certificates(app_id)
-                .await?
-                .into_iter()
-                .find(|c| c.active)
-                .ok_or_else(|| Error::internal("the application has no active certificate"))?;
+            let cert = certs.into_iter().find(|c| c.active).ok_or_else(|| Error::internal("the application has no active certificate"))?;
             let signer = self.signer_of(&cert)?;
             let now = self.clock.now();
             let spec = ResponseSpec {
@@ -342,15 +337,33 @@ impl Services {
         op.finish(result).await
     }
 
-    /// The groups a user belongs to directly: (id, display name).
-    async fn groups_of(&self, tx: &mut Box<dyn crate::store::Tx>, user_id: &str) -> Result<Vec<(String, String)>> {
+    /// An application and its certificates, from this node's cache when it read them lately.
+    async fn application_with_certificates(
+        &self,
+        tx: &mut Box<dyn crate::store::Tx>,
+        app_id: &str,
+    ) -> Result<(Application, Vec<crate::model::AppCertificate>)> {
+        if let Some(found) = self.app_cache.get(app_id) {
+            return Ok(found);
+        }
+        let app = self.load_application(tx, app_id).await?;
+        let certs = tx.list_app_certificates(app_id).await?;
+        self.app_cache.put(app_id, (app.clone(), certs.clone()));
+        Ok((app, certs))
+    }
+
+    /// The groups a user belongs to directly: (id, display name); the names only when asked for
+    /// (they cost a read per group).
+    async fn groups_of(&self, tx: &mut Box<dyn crate::store::Tx>, user_id: &str, with_names: bool) -> Result<Vec<(String, String)>> {
         let store = self.store_id()?;
         let mut out = Vec::new();
         let mut page = Page { after: None, limit: 1000 };
         loop {
             let batch = tx.list_memberships_of_user(&store, user_id, &page).await?;
             for m in &batch.items {
-                if let Some(g) = tx.get_group(&store, &m.group_id).await? {
+                if !with_names {
+                    out.push((m.group_id.clone(), String::new()));
+                } else if let Some(g) = tx.get_group(&store, &m.group_id).await? {
                     out.push((g.group_id.clone(), g.profile.display_name.clone()));
                 }
             }
@@ -367,7 +380,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::Sso, "ListApplications", true, json!({})).await?;
         let result = async {
             let user_id = &session.user.user_id;
-            let groups = self.groups_of(&mut op.tx, user_id).await?;
+            let groups = self.groups_of(&mut op.tx, user_id, false).await?;
             let mut principals = vec![(PrincipalType::User, user_id.clone())];
             principals.extend(groups.into_iter().map(|(id, _)| (PrincipalType::Group, id)));
             let mut ids: Vec<String> = op.tx.find_app_assignments_of(&principals).await?.into_iter().map(|a| a.application_id).collect();

@@ -102,6 +102,7 @@ impl Services {
         };
         let token = self.new_email_token(&mut tx, &user, EmailPurpose::PasswordReset, Duration::minutes(RESET_MINUTES)).await?;
         tx.commit().await?;
+        self.clear_read_caches();
         let body = format!(
             "Hello {name},\n\nSomeone (from {ip}) asked to reset the password of {user_name}.\n\
              Choose a new password here (the link works once, for {RESET_MINUTES} minutes):\n\n{link}\n\n\
@@ -151,6 +152,7 @@ impl Services {
         super::end_sessions(&mut tx, &user.user_id).await?;
         if purpose != EmailPurpose::Invitation {
             tx.commit().await?;
+            self.clear_read_caches();
             return Ok(None);
         }
         // The invitation proves the email address and sets the password: the sign-in goes on from
@@ -159,6 +161,7 @@ impl Services {
         let mut events = Vec::new();
         let session = self.after_password(&mut tx, session, &user, client, login_to, &mut events).await?;
         let step = self.save_step(tx, session, events, true).await?;
+        self.clear_read_caches();
         Ok(Some(self.send_email_code(step).await?))
     }
 }

@@ -373,6 +373,7 @@ impl Services {
             tx.insert_audit(e).await?;
         }
         tx.commit().await?;
+        self.clear_read_caches();
         Ok(Step { token, stage: session.stage, session, trusted_device_token: None })
     }
 
@@ -512,6 +513,7 @@ impl Services {
         let enrollment = totp::enrollment(secret, &user.profile.user_name)?;
         tx.update_session(&session).await?;
         tx.commit().await?;
+        self.clear_read_caches();
         Ok(enrollment)
     }
 
@@ -572,6 +574,7 @@ impl Services {
         let mut tx = self.store.begin().await?;
         tx.update_session(&session).await?;
         tx.commit().await?;
+        self.clear_read_caches();
         Ok(enrollment)
     }
 
@@ -588,6 +591,7 @@ impl Services {
         let mut tx = self.store.begin().await?;
         tx.update_session(&session).await?;
         tx.commit().await?;
+        self.clear_read_caches();
         Ok(device)
     }
 
@@ -615,6 +619,7 @@ impl Services {
         tx.update_session(&step.session).await?;
         let user = tx.get_user(&self.store_id()?, &step.session.user_id).await?.ok_or(SignInError::Restart)?;
         tx.commit().await?;
+        self.clear_read_caches();
         let to = user.profile.primary_email().ok_or(SignInError::NoDeviceBlocked)?;
         let body = format!(
             "Your Gatehouse sign-in code is {code}.\n\nIt works once, for {STEP_MINUTES} minutes. If you did not try to sign in, change your password.\n"
@@ -660,6 +665,7 @@ impl Services {
             tx.insert_audit(e).await?;
         }
         tx.commit().await?;
+        self.clear_read_caches();
         Ok(())
     }
 }

@@ -62,6 +62,7 @@ impl crate::services::Services {
         let mut tx = self.store.begin().await?;
         tx.update_session(&session).await?;
         tx.commit().await?;
+        self.clear_read_caches();
         Ok(())
     }
 }

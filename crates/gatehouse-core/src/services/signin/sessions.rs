@@ -33,10 +33,15 @@ const TOUCH_SECONDS: i64 = 60;
 impl Services {
     /// The signed-in session a cookie names, or None (unknown, expired, not finished signing in,
     /// or its user disabled or deleted).
+    /// A node trusts a session it has checked for READ_CACHE_TTL (services/mod.rs).
     pub async fn portal_session(&self, token: &str) -> Result<Option<SessionInfo>> {
         let now = self.clock.now();
+        let hash = token_hash(token);
+        if let Some(info) = self.session_cache.get(&hash).filter(|i| i.session.expires_at > now) {
+            return Ok(Some(info));
+        }
         let mut tx = self.store.begin_read().await?;
-        let Some(mut session) = tx.find_session(&token_hash(token)).await? else { return Ok(None) };
+        let Some(mut session) = tx.find_session(&hash).await? else { return Ok(None) };
         if session.stage != Stage::SignedIn || session.expires_at <= now {
             return Ok(None);
         }
@@ -48,7 +53,9 @@ impl Services {
             tx.update_session(&session).await?;
             tx.commit().await?;
         }
-        Ok(Some(SessionInfo { session, user }))
+        let info = SessionInfo { session, user };
+        self.session_cache.put(&hash, info.clone());
+        Ok(Some(info))
     }
 
     /// The session a token names at any stage (sign-in steps), if not expired.
