@@ -70,3 +70,50 @@ pub async fn send(conn: &mut Conn, head: &str, body: &[u8]) -> anyhow::Result<Re
     }
     Ok(Response { status, keep_alive: !close, body, cookies })
 }
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+pub fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// A portal password sign-in (head, body). The CSRF token is the browser's own choice, repeated
+/// in the cookie and the form, as double-submit allows.
+pub fn signin_request(endpoint: &str, user: &str, password: &str) -> (String, String) {
+    let body = format!("csrf=bench-csrf&next=%2Fstart%2F&username={}&password={}", form_encode(user), form_encode(password));
+    let head = format!(
+        "POST /start/signin HTTP/1.1\r\nHost: {endpoint}\r\nCookie: gh_csrf=bench-csrf\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    (head, body)
+}
+
+/// One client sending the same request over and over on a keep-alive connection until
+/// `deadline`: the latency of each answer `ok` accepts, and how many it did not.
+pub async fn closed_loop(
+    endpoint: &str,
+    head: &str,
+    body: &[u8],
+    deadline: std::time::Instant,
+    ok: impl Fn(&Response) -> bool,
+) -> anyhow::Result<(Vec<std::time::Duration>, u64)> {
+    let mut conn = connect(endpoint).await?;
+    let (mut latencies, mut errors) = (Vec::new(), 0u64);
+    while std::time::Instant::now() < deadline {
+        let t = std::time::Instant::now();
+        let r = send(&mut conn, head, body).await?;
+        if ok(&r) {
+            latencies.push(t.elapsed());
+        } else {
+            errors += 1;
+        }
+        if !r.keep_alive {
+            conn = connect(endpoint).await?;
+        }
+    }
+    Ok((latencies, errors))
+}

@@ -47,23 +47,9 @@ fn openssl_signs(seconds: u64, processes: usize) -> anyhow::Result<f64> {
     fields.get(fields.len().saturating_sub(2)).and_then(|f| f.parse().ok()).context("openssl's sign/s")
 }
 
-fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// Sign in once: the session cookie every browser then uses (one user, many tabs).
 async fn session_cookie(args: &Args) -> anyhow::Result<String> {
-    let body = format!("csrf=bench-csrf&next=%2Fstart%2F&username={}&password={}", form_encode(&args.user), form_encode(&args.password));
-    let head = format!(
-        "POST /start/signin HTTP/1.1\r\nHost: {}\r\nCookie: gh_csrf=bench-csrf\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        args.endpoint,
-        body.len()
-    );
+    let (head, body) = http::signin_request(&args.endpoint, &args.user, &args.password);
     let mut conn = http::connect(&args.endpoint).await?;
     let r = http::send(&mut conn, &head, body.as_bytes()).await?;
     match r.cookies.into_iter().find(|c| c.starts_with("gh_session=")) {
@@ -74,22 +60,8 @@ async fn session_cookie(args: &Args) -> anyhow::Result<String> {
 
 async fn browser(args: Arc<Args>, cookie: Arc<String>, deadline: Instant) -> anyhow::Result<(Vec<Duration>, u64)> {
     let head = format!("GET /start/applications/{} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n", args.app, args.endpoint);
-    let mut conn = http::connect(&args.endpoint).await?;
-    let (mut latencies, mut errors) = (Vec::new(), 0u64);
-    while Instant::now() < deadline {
-        let t = Instant::now();
-        let r = http::send(&mut conn, &head, b"").await?;
-        let answered = r.status == 200 && r.body.windows(12).any(|w| w == b"SAMLResponse");
-        if answered {
-            latencies.push(t.elapsed());
-        } else {
-            errors += 1;
-        }
-        if !r.keep_alive {
-            conn = http::connect(&args.endpoint).await?;
-        }
-    }
-    Ok((latencies, errors))
+    // A full answer: the page that posts the signed Response.
+    http::closed_loop(&args.endpoint, &head, b"", deadline, |r| r.status == 200 && r.body.windows(12).any(|w| w == b"SAMLResponse")).await
 }
 
 #[tokio::main]

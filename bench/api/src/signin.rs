@@ -51,39 +51,11 @@ fn bare_hash_rate(seconds: u64) -> f64 {
     done.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
 }
 
-fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// One browser signing in over and over on a keep-alive connection. The CSRF token is the
 /// browser's own choice, repeated in the cookie and the form, as double-submit allows.
 async fn browser(args: Arc<Args>, deadline: Instant) -> anyhow::Result<(Vec<Duration>, u64)> {
-    let body = format!("csrf=bench-csrf&next=%2Fstart%2F&username={}&password={}", form_encode(&args.user), form_encode(&args.password));
-    let head = format!(
-        "POST /start/signin HTTP/1.1\r\nHost: {}\r\nCookie: gh_csrf=bench-csrf\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n",
-        args.endpoint,
-        body.len()
-    );
-    let mut conn = http::connect(&args.endpoint).await?;
-    let (mut latencies, mut errors) = (Vec::new(), 0u64);
-    while Instant::now() < deadline {
-        let t = Instant::now();
-        let r = http::send(&mut conn, &head, body.as_bytes()).await?;
-        if r.status == 303 {
-            latencies.push(t.elapsed());
-        } else {
-            errors += 1;
-        }
-        if !r.keep_alive {
-            conn = http::connect(&args.endpoint).await?;
-        }
-    }
-    Ok((latencies, errors))
+    let (head, body) = http::signin_request(&args.endpoint, &args.user, &args.password);
+    http::closed_loop(&args.endpoint, &head, body.as_bytes(), deadline, |r| r.status == 303).await
 }
 
 #[tokio::main]

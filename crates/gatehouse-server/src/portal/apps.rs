@@ -121,6 +121,13 @@ fn post_page(s: &SamlSignIn, admin: bool) -> Response {
     r
 }
 
+/// The signed-in user and their context, or the way to the sign-in page (back to `next`).
+async fn user_or_signin(state: &AppState, headers: &HeaderMap, peer: SocketAddr, next: &str) -> Result<(SessionInfo, Ctx), Response> {
+    let Some((_, info)) = signed_in(state, headers).await else { return Err(to_signin(next)) };
+    let ctx = user_ctx(state, &info, headers, peer).ok_or_else(|| error_page(Error::internal("no instance")))?;
+    Ok((info, ctx))
+}
+
 async fn answer(state: &AppState, ctx: &Ctx, info: &SessionInfo, app_id: &str, pending: Option<&PendingRequest>, admin: bool) -> Response {
     match state.services.federate(ctx, info, app_id, pending).await {
         Ok(signin) => post_page(&signin, admin),
@@ -143,8 +150,10 @@ pub async fn tile(
     Path(app_id): Path<String>,
     Query(q): Query<TileQuery>,
 ) -> Response {
-    let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin(&format!("/start/applications/{app_id}")) };
-    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return error_page(Error::internal("no instance")) };
+    let (info, ctx) = match user_or_signin(&state, &headers, peer, &format!("/start/applications/{app_id}")).await {
+        Ok(found) => found,
+        Err(r) => return r,
+    };
     let admin = q.admin.is_some_and(|a| a == "1" || a == "true");
     match state.services.open_tile(&ctx, &info, &app_id, admin).await {
         Ok(Federation::StartUrl(url)) => see_other(&url, vec![]),
@@ -236,10 +245,10 @@ pub async fn sso_continue(
     Path(app_id): Path<String>,
     Query(q): Query<ContinueQuery>,
 ) -> Response {
-    let Some((_, info)) = signed_in(&state, &headers).await else {
-        return to_signin(&format!("/saml/{app_id}/continue?request={}", q.request));
+    let (info, ctx) = match user_or_signin(&state, &headers, peer, &format!("/saml/{app_id}/continue?request={}", q.request)).await {
+        Ok(found) => found,
+        Err(r) => return r,
     };
-    let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return error_page(Error::internal("no instance")) };
     match state.services.open_pending(&app_id, &q.request) {
         Ok(pending) => answer(&state, &ctx, &info, &app_id, Some(&pending), false).await,
         Err(e) => error_page(e),
