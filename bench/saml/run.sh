@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # IdP-initiated SAML responses per second (8 browsers of one signed-in user opening an
 # application tile, keep-alive) on SQLite, next to `openssl speed rsa2048` signs/s on every core
-# measured in the same run.
+# measured in the same run; then SimpleSAMLphp as the IdP, the same way, when it is installed.
 #   bench/saml/run.sh [SECONDS] [CONCURRENCY]      (defaults 20 8)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -27,3 +27,10 @@ pid=$!
 for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break; sleep 0.1; done
 target/release/bench-saml --endpoint "127.0.0.1:$port" --user Administrator --password "$password" --app "$app" \
   --seconds "$seconds" --concurrency "$conc"
+kill "$pid" 2>/dev/null; pid=
+# The peer, in the same run, when it is installed.
+if command -v php >/dev/null && [ -d /usr/share/simplesamlphp/www ]; then
+  bench/saml/simplesamlphp.sh "$seconds" "$conc"
+else
+  echo "SimpleSAMLphp not installed (apt-get install simplesamlphp php-cli php-xml php-mbstring): no peer figure"
+fi

@@ -11,16 +11,26 @@ use std::time::{Duration, Instant};
 
 #[derive(Parser, Clone)]
 struct Args {
-    /// host:port of the Gatehouse server
+    /// host:port of the identity provider
     #[arg(long)]
     endpoint: String,
-    #[arg(long)]
+    /// Gatehouse: the portal user signed in once.
+    #[arg(long, default_value = "")]
     user: String,
-    #[arg(long)]
+    #[arg(long, default_value = "")]
     password: String,
-    /// The application id (apl-…) whose tile is opened.
-    #[arg(long)]
+    /// Gatehouse: the application id (apl-…) whose tile is opened.
+    #[arg(long, default_value = "")]
     app: String,
+    /// A peer IdP instead: the path that answers an IdP-initiated sign-in…
+    #[arg(long)]
+    peer_path: Option<String>,
+    /// …and the session cookies of a user already signed in there.
+    #[arg(long, default_value = "")]
+    peer_cookie: String,
+    /// The name printed in front of the figures.
+    #[arg(long, default_value = "gatehouse")]
+    label: String,
     /// Browsers at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
@@ -59,7 +69,8 @@ async fn session_cookie(args: &Args) -> anyhow::Result<String> {
 }
 
 async fn browser(args: Arc<Args>, cookie: Arc<String>, deadline: Instant) -> anyhow::Result<(Vec<Duration>, u64)> {
-    let head = format!("GET /start/applications/{} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n", args.app, args.endpoint);
+    let path = args.peer_path.clone().unwrap_or_else(|| format!("/start/applications/{}", args.app));
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {}\r\nCookie: {cookie}\r\n\r\n", args.endpoint);
     // A full answer: the page that posts the signed Response.
     http::closed_loop(&args.endpoint, &head, b"", deadline, |r| r.status == 200 && r.body.windows(12).any(|w| w == b"SAMLResponse")).await
 }
@@ -70,7 +81,10 @@ async fn main() -> anyhow::Result<()> {
     let probe = (args.seconds / 4).max(2);
     let one = tokio::task::spawn_blocking(move || openssl_signs(probe, 1)).await??;
     let before = tokio::task::spawn_blocking(move || openssl_signs(probe, cores())).await??;
-    let cookie = Arc::new(session_cookie(&args).await?);
+    let cookie = Arc::new(match &args.peer_path {
+        Some(_) => args.peer_cookie.clone(),
+        None => session_cookie(&args).await?,
+    });
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
     let tasks: Vec<_> = (0..args.concurrency).map(|_| tokio::spawn(browser(args.clone(), cookie.clone(), deadline))).collect();
@@ -84,7 +98,7 @@ async fn main() -> anyhow::Result<()> {
     let after = tokio::task::spawn_blocking(move || openssl_signs(probe, cores())).await??;
     let rate = latencies.len() as f64 / elapsed;
     let limit = (before + after) / 2.0;
-    println!("{}", stats::line("gatehouse", "IdP-initiated responses", &mut latencies, errors, elapsed, args.concurrency));
+    println!("{}", stats::line(&args.label, "IdP-initiated responses", &mut latencies, errors, elapsed, args.concurrency));
     let n = cores();
     println!("openssl speed rsa2048: {before:.1} signs/s on {n} cores at once before, {after:.1} after; one core {one:.1}");
     println!("signed responses/s ÷ openssl RSA-2048 signs/s on all cores = {:.2} (target >= 0.50)", rate / limit);

@@ -101,10 +101,12 @@ pub struct Services {
     pub(crate) relying_party: signin::RelyingParty,
     /// Application signing keys, parsed once per node.
     pub(crate) signers: applications::SignerCache,
-    /// Signed-in portal sessions by token hash, and applications with their certificates by id:
-    /// read on every sign-in to an application (see READ_CACHE_TTL).
+    /// Signed-in portal sessions by token hash, applications with their certificates by id, and
+    /// who may use which: read on every sign-in to an application (see READ_CACHE_TTL).
     pub(crate) session_cache: ttl_cache::TtlCache<signin::SessionInfo>,
     pub(crate) app_cache: ttl_cache::TtlCache<(crate::model::Application, Vec<crate::model::AppCertificate>)>,
+    /// (application, user) → assigned?, and the user's groups.
+    pub(crate) access_cache: ttl_cache::TtlCache<(bool, Vec<(String, String)>)>,
 }
 
 /// How long a node trusts a session or application it has read: a session ended, a user
@@ -134,6 +136,7 @@ impl Services {
             signers: applications::SignerCache::default(),
             session_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
             app_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
+            access_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
         };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;
@@ -155,6 +158,7 @@ impl Services {
     pub(crate) fn clear_read_caches(&self) {
         self.session_cache.clear();
         self.app_cache.clear();
+        self.access_cache.clear();
     }
 
     /// Wait until the records of earlier successful reads are written (call before exiting).

@@ -270,10 +270,7 @@ impl Services {
             }
             let user = &session.user;
             let names_mapped = app.saml.mappings.iter().any(|m| m.source.contains("${user:groups}"));
-            let groups = self.groups_of(&mut op.tx, &user.user_id, names_mapped).await?;
-            let mut principals = vec![(PrincipalType::User, user.user_id.clone())];
-            principals.extend(groups.iter().map(|(id, _)| (PrincipalType::Group, id.clone())));
-            let assigned = op.tx.find_app_assignments_of(&principals).await?.iter().any(|a| a.application_id == app_id);
+            let (assigned, groups) = self.access_of(&mut op.tx, app_id, &user.user_id, names_mapped).await?;
             if !assigned {
                 return Err(Error::AccessDenied {
                     message: format!(
@@ -350,6 +347,27 @@ impl Services {
         let certs = tx.list_app_certificates(app_id).await?;
         self.app_cache.put(app_id, (app.clone(), certs.clone()));
         Ok((app, certs))
+    }
+
+    /// Whether the user or one of their groups is assigned to the application, and their groups
+    /// (with names when asked for), from this node's cache when it read them lately.
+    async fn access_of(
+        &self,
+        tx: &mut Box<dyn crate::store::Tx>,
+        app_id: &str,
+        user_id: &str,
+        with_names: bool,
+    ) -> Result<(bool, Vec<(String, String)>)> {
+        let key = format!("{app_id}\n{user_id}\n{with_names}");
+        if let Some(found) = self.access_cache.get(&key) {
+            return Ok(found);
+        }
+        let groups = self.groups_of(tx, user_id, with_names).await?;
+        let mut principals = vec![(PrincipalType::User, user_id.to_string())];
+        principals.extend(groups.iter().map(|(id, _)| (PrincipalType::Group, id.clone())));
+        let assigned = tx.find_app_assignments_of(&principals).await?.iter().any(|a| a.application_id == app_id);
+        self.access_cache.put(&key, (assigned, groups.clone()));
+        Ok((assigned, groups))
     }
 
     /// The groups a user belongs to directly: (id, display name); the names only when asked for
