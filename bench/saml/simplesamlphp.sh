@@ -13,7 +13,8 @@ command -v php >/dev/null && [ -d /usr/share/simplesamlphp/www ] || {
 cargo build --release --locked -q -p gatehouse-bench-api
 work=$(mktemp -d /tmp/gatehouse-bench-ssp.XXXXXX)
 pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
+# PHP's server forks its workers: stop them with it.
+cleanup() { [ -n "$pid" ] && { pkill -P "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; }; rm -rf "$work"; }
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 sp=https://sp.example.com/saml/metadata
