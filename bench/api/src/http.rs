@@ -100,7 +100,7 @@ pub async fn closed_loop(
     body: &[u8],
     deadline: std::time::Instant,
     ok: impl Fn(&Response) -> bool,
-) -> anyhow::Result<(Vec<std::time::Duration>, u64)> {
+) -> anyhow::Result<Measured> {
     let mut conn = connect(endpoint).await?;
     let (mut latencies, mut errors) = (Vec::new(), 0u64);
     while std::time::Instant::now() < deadline {
@@ -114,6 +114,20 @@ pub async fn closed_loop(
         if !r.keep_alive {
             conn = connect(endpoint).await?;
         }
+    }
+    Ok((latencies, errors))
+}
+
+/// What one client measured: the latency of each accepted answer, and how many were not.
+pub type Measured = (Vec<std::time::Duration>, u64);
+
+/// Wait for every client and pool what they measured.
+pub async fn gather(clients: Vec<tokio::task::JoinHandle<anyhow::Result<Measured>>>) -> anyhow::Result<Measured> {
+    let (mut latencies, mut errors) = (Vec::new(), 0);
+    for c in clients {
+        let (l, e) = c.await??;
+        latencies.extend(l);
+        errors += e;
     }
     Ok((latencies, errors))
 }

@@ -68,13 +68,8 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
-    let tasks: Vec<_> = (0..args.concurrency).map(|_| tokio::spawn(browser(args.clone(), deadline))).collect();
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    for t in tasks {
-        let (l, e) = t.await??;
-        latencies.extend(l);
-        errors += e;
-    }
+    let (mut latencies, errors) =
+        http::gather((0..args.concurrency).map(|_| tokio::spawn(browser(args.clone(), deadline))).collect()).await?;
     let elapsed = start.elapsed().as_secs_f64();
     let after = tokio::task::spawn_blocking({
         let s = args.seconds / 2;

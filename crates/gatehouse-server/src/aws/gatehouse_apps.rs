@@ -6,12 +6,9 @@ use gatehouse_core::model::{AppCertificate, Application, AttributeMapping, Signe
 use gatehouse_core::services::applications::{SamlConfigChange, expiry_status, iso_duration};
 use serde_json::{Value, json};
 
+use super::sso_admin::opt_text as text;
 use super::{ApiError, epoch};
 use crate::AppState;
-
-fn text(input: &Value, name: &str) -> Option<String> {
-    input.get(name).and_then(Value::as_str).map(str::to_string)
-}
 
 fn saml_json(state: &AppState, app: &Application) -> Value {
     let svc = &state.services;

@@ -14,7 +14,7 @@ fn text<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
     input.get(name).and_then(Value::as_str).ok_or_else(|| ApiError::validation(format!("{name}: is required")))
 }
 
-fn opt_text(input: &Value, name: &str) -> Option<String> {
+pub(super) fn opt_text(input: &Value, name: &str) -> Option<String> {
     input.get(name).and_then(Value::as_str).map(str::to_string)
 }
 
