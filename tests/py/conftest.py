@@ -43,12 +43,13 @@ class Server:
             base += ["--database-url", self.database_url]
         return base + list(rest)
 
-    def start(self, rate_limit=0):
-        """Start `serve`. The API rate limit is off unless a test asks for it (tests call fast)."""
-        env = dict(os.environ, GATEHOUSE_API_RATE_LIMIT=str(rate_limit))
+    def start(self, rate_limit=0, env=None):
+        """Start `serve`. The API rate limit is off unless a test asks for it (tests call fast).
+        `env` adds GATEHOUSE_* settings for this start."""
+        env = dict(os.environ, GATEHOUSE_API_RATE_LIMIT=str(rate_limit), **(env or {}))
         self.proc = subprocess.Popen(self.args("serve", "--listen", "127.0.0.1:0"), stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, text=True, env=env)
-        self.banner = ""
+        # Kept across restarts: the first start's banner holds the bootstrap keys.
         for line in self.proc.stdout:
             self.banner += line
             m = re.match(r"Gatehouse listening on (http://\S+)", line)
@@ -104,3 +105,50 @@ def ids(server):
     client = server.client()
     store_id = re.search(r"Identity store:\s+(d-[0-9a-f]{10})", server.banner).group(1)
     return client, store_id
+
+
+class Moto:
+    """A moto_server on a loopback port: IAM and STS as AWS accounts answer them. Credentials
+    that STS hands out for a role in account N act in account N, as in AWS."""
+
+    KEY, SECRET = "AKIAGATEHOUSEMGMT001", "management-secret"
+
+    def __init__(self, port, proc):
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.proc = proc
+
+    def iam(self, account):
+        """An IAM client acting in `account` (through OrganizationAccountAccessRole)."""
+        sts = boto3.client("sts", endpoint_url=self.endpoint, region_name="us-east-1",
+                           aws_access_key_id=self.KEY, aws_secret_access_key=self.SECRET)
+        c = sts.assume_role(RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole",
+                            RoleSessionName="test")["Credentials"]
+        return boto3.client("iam", endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id=c["AccessKeyId"], aws_secret_access_key=c["SecretAccessKey"],
+                            aws_session_token=c["SessionToken"])
+
+
+@pytest.fixture(scope="session")
+def moto():
+    import socket
+    import sys
+    import time
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    exe = os.path.join(os.path.dirname(sys.executable), "moto_server")
+    # AWS managed policies (ReadOnlyAccess, job-function/…) exist only when moto loads them.
+    env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
+    proc = subprocess.Popen([exe, "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    deadline = time.time() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.time() > deadline or proc.poll() is not None:
+                raise RuntimeError("moto_server did not start")
+            time.sleep(0.1)
+    yield Moto(port, proc)
+    proc.terminate()
+    proc.wait(timeout=10)

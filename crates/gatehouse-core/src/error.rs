@@ -43,6 +43,11 @@ pub enum ResourceType {
     ApplicationProvider,
     ApplicationAssignment,
     Certificate,
+    PermissionSet,
+    AccountAssignment,
+    /// An asynchronous sso-admin request (by request id).
+    Request,
+    AccessControlConfiguration,
 }
 
 impl ResourceType {
@@ -65,6 +70,10 @@ impl ResourceType {
             ResourceType::ApplicationProvider => "APPLICATION_PROVIDER",
             ResourceType::ApplicationAssignment => "APPLICATION_ASSIGNMENT",
             ResourceType::Certificate => "CERTIFICATE",
+            ResourceType::PermissionSet => "PERMISSION_SET",
+            ResourceType::AccountAssignment => "ACCOUNT_ASSIGNMENT",
+            ResourceType::Request => "REQUEST",
+            ResourceType::AccessControlConfiguration => "ACCESS_CONTROL_CONFIGURATION",
         }
     }
     fn noun(self) -> &'static str {
@@ -85,6 +94,10 @@ impl ResourceType {
             ResourceType::ApplicationProvider => "Application provider",
             ResourceType::ApplicationAssignment => "Application assignment",
             ResourceType::Certificate => "Certificate",
+            ResourceType::PermissionSet => "Permission set",
+            ResourceType::AccountAssignment => "Account assignment",
+            ResourceType::Request => "Request",
+            ResourceType::AccessControlConfiguration => "Attributes for access control configuration",
         }
     }
 }

@@ -25,6 +25,13 @@ pub fn new_instance_id() -> String {
 pub fn new_application_id() -> String {
     format!("apl-{}", hex(16))
 }
+/// `ps-` + 16 hex, as sso-admin's permission set ids.
+pub fn new_permission_set_id() -> String {
+    format!("ps-{}", hex(16))
+}
+pub fn permission_set_arn(instance_id: &str, permission_set_id: &str) -> String {
+    format!("arn:aws:sso:::permissionSet/{instance_id}/{permission_set_id}")
+}
 pub fn application_arn(account_id: &str, instance_id: &str, application_id: &str) -> String {
     format!("arn:aws:sso::{account_id}:application/{instance_id}/{application_id}")
 }

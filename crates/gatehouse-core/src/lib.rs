@@ -4,6 +4,7 @@
 pub mod clock;
 pub mod crypto;
 pub mod error;
+pub mod iam;
 pub mod ids;
 pub mod mail;
 pub mod model;

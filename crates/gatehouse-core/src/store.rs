@@ -48,6 +48,7 @@ pub trait Tx:
     + JobRepo
     + SignInRepo
     + ApplicationRepo
+    + PermissionSetRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -226,4 +227,90 @@ pub trait ApplicationRepo {
     async fn find_app_assignments_of(&mut self, principals: &[(PrincipalType, String)]) -> StoreResult<Vec<AppAssignment>>;
     /// Remove a deleted user's or group's assignments; returns how many went.
     async fn delete_app_assignments_of(&mut self, principal_type: PrincipalType, principal_id: &str) -> StoreResult<u64>;
+}
+
+/// Permission sets, account and OU assignments, the asynchronous requests and what is
+/// provisioned where; tags of sso resources; leases that serialize work per account.
+#[async_trait]
+pub trait PermissionSetRepo {
+    async fn insert_permission_set(&mut self, ps: &PermissionSet) -> StoreResult<()>;
+    async fn update_permission_set(&mut self, ps: &PermissionSet) -> StoreResult<()>;
+    async fn get_permission_set(&mut self, id: &str) -> StoreResult<Option<PermissionSet>>;
+    /// Case-insensitive, as IAM role names are.
+    async fn find_permission_set_by_name(&mut self, name: &str) -> StoreResult<Option<PermissionSet>>;
+    async fn list_permission_sets(&mut self, page: &Page) -> StoreResult<Paged<PermissionSet>>;
+    async fn count_permission_sets(&mut self) -> StoreResult<u64>;
+    async fn delete_permission_set(&mut self, id: &str) -> StoreResult<bool>;
+
+    async fn get_account_assignment(
+        &mut self,
+        account_id: &str,
+        permission_set_id: &str,
+        kind: PrincipalType,
+        principal_id: &str,
+    ) -> StoreResult<Option<AccountAssignment>>;
+    /// Insert or replace.
+    async fn put_account_assignment(&mut self, a: &AccountAssignment) -> StoreResult<()>;
+    async fn delete_account_assignment(
+        &mut self,
+        account_id: &str,
+        permission_set_id: &str,
+        kind: PrincipalType,
+        principal_id: &str,
+    ) -> StoreResult<bool>;
+    /// Of one permission set in one account, by principal.
+    async fn list_account_assignments(
+        &mut self,
+        account_id: &str,
+        permission_set_id: &str,
+        page: &Page,
+    ) -> StoreResult<Paged<AccountAssignment>>;
+    /// Of one principal, optionally in one account, by account and permission set.
+    async fn list_assignments_of_principal(
+        &mut self,
+        kind: PrincipalType,
+        principal_id: &str,
+        account_id: Option<&str>,
+        page: &Page,
+    ) -> StoreResult<Paged<AccountAssignment>>;
+    async fn count_assignments(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<u64>;
+    async fn count_assignments_of_permission_set(&mut self, permission_set_id: &str) -> StoreResult<u64>;
+    /// Distinct permission sets assigned in an account.
+    async fn permission_sets_assigned_in(&mut self, account_id: &str) -> StoreResult<Vec<String>>;
+
+    async fn insert_ou_assignment(&mut self, a: &OuAssignment) -> StoreResult<()>;
+    async fn delete_ou_assignment(
+        &mut self,
+        ou_id: &str,
+        permission_set_id: &str,
+        kind: PrincipalType,
+        principal_id: &str,
+    ) -> StoreResult<bool>;
+    /// Of the given OUs (all when empty).
+    async fn list_ou_assignments(&mut self, ou_ids: &[String]) -> StoreResult<Vec<OuAssignment>>;
+    async fn delete_ou_assignments_of_principal(&mut self, kind: PrincipalType, principal_id: &str) -> StoreResult<u64>;
+
+    async fn insert_sso_request(&mut self, r: &SsoRequest) -> StoreResult<()>;
+    async fn update_sso_request(&mut self, r: &SsoRequest) -> StoreResult<()>;
+    async fn get_sso_request(&mut self, request_id: &str) -> StoreResult<Option<SsoRequest>>;
+    /// Not internal, of one kind, optionally one status, in request order.
+    async fn list_sso_requests(&mut self, kind: RequestKind, status: Option<RequestStatus>, page: &Page) -> StoreResult<Paged<SsoRequest>>;
+    async fn count_sso_requests(&mut self, kind: RequestKind, status: RequestStatus) -> StoreResult<u64>;
+
+    async fn put_provisioned_role(&mut self, p: &ProvisionedRole) -> StoreResult<()>;
+    async fn get_provisioned_role(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<Option<ProvisionedRole>>;
+    async fn delete_provisioned_role(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<bool>;
+    /// By account id.
+    async fn list_provisioned_of_permission_set(&mut self, permission_set_id: &str, page: &Page) -> StoreResult<Paged<ProvisionedRole>>;
+    /// By permission set id.
+    async fn list_provisioned_in_account(&mut self, account_id: &str, page: &Page) -> StoreResult<Paged<ProvisionedRole>>;
+
+    async fn list_tags(&mut self, resource_arn: &str) -> StoreResult<Vec<Tag>>;
+    /// Insert or overwrite each.
+    async fn put_tags(&mut self, resource_arn: &str, tags: &[Tag]) -> StoreResult<()>;
+    async fn delete_tags(&mut self, resource_arn: &str, keys: &[String]) -> StoreResult<()>;
+
+    /// Take (or extend) the lease `key` until `until` unless another holder has it unexpired.
+    async fn try_lease(&mut self, key: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
+    async fn release_lease(&mut self, key: &str, holder: &str) -> StoreResult<()>;
 }

@@ -19,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0007PortalSignIn),
             Box::new(M0008UniqueCredentials),
             Box::new(M0009Applications),
+            Box::new(M0010PermissionSets),
         ]
     }
 }
@@ -569,5 +570,114 @@ impl MigrationTrait for M0009Applications {
         )
         .await?;
         m.create_index(index("app_assignments", "ix_app_assignments_principal", &["principal"], false)).await
+    }
+}
+
+struct M0010PermissionSets;
+
+impl MigrationName for M0010PermissionSets {
+    fn name(&self) -> &str {
+        "m0010_permission_sets"
+    }
+}
+
+/// Permission sets, account and OU assignments, asynchronous requests, provisioned roles, tags
+/// and leases.
+#[async_trait::async_trait]
+impl MigrationTrait for M0010PermissionSets {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("permission_sets"))
+                .col(string(a("permission_set_id")).primary_key())
+                .col(string(a("name")))
+                .col(string(a("name_lower")))
+                .col(text_null(a("description")))
+                .col(big_integer(a("session_minutes")))
+                .col(text_null(a("relay_state")))
+                .col(text(a("policies")))
+                .col(big_integer(a("version")))
+                .col(ts("created_at"))
+                .col(ts("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("permission_sets", "ux_permission_sets_name", &["name_lower"], true)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("account_assignments"))
+                .col(string(a("account_id")))
+                .col(string(a("permission_set_id")))
+                .col(string(a("principal")))
+                .col(boolean(a("direct")))
+                .col(text(a("via_ous")))
+                .col(ts("created_at"))
+                .primary_key(Index::create().col(a("account_id")).col(a("permission_set_id")).col(a("principal")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("account_assignments", "ix_account_assignments_principal", &["principal", "account_id"], false)).await?;
+        m.create_index(index("account_assignments", "ix_account_assignments_ps", &["permission_set_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("ou_assignments"))
+                .col(string(a("ou_id")))
+                .col(string(a("permission_set_id")))
+                .col(string(a("principal")))
+                .col(ts("created_at"))
+                .primary_key(Index::create().col(a("ou_id")).col(a("permission_set_id")).col(a("principal")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(a("sso_requests"))
+                .col(string(a("request_id")).primary_key())
+                .col(string(a("kind")))
+                .col(string(a("status")))
+                .col(text_null(a("failure_reason")))
+                .col(string_null(a("account_id")))
+                .col(string(a("permission_set_id")))
+                .col(string_null(a("principal")))
+                .col(string_null(a("via_ou")))
+                .col(boolean(a("internal")))
+                .col(ts("created_at"))
+                .col(ts("updated_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("sso_requests", "ix_sso_requests_kind_status", &["kind", "status", "request_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("provisioned_roles"))
+                .col(string(a("account_id")))
+                .col(string(a("permission_set_id")))
+                .col(string(a("role_name")))
+                .col(big_integer(a("version")))
+                .col(ts("updated_at"))
+                .primary_key(Index::create().col(a("account_id")).col(a("permission_set_id")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("provisioned_roles", "ix_provisioned_roles_ps", &["permission_set_id", "account_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("resource_tags"))
+                .col(string(a("resource_arn")))
+                .col(string(a("tag_key")))
+                .col(text(a("tag_value")))
+                .primary_key(Index::create().col(a("resource_arn")).col(a("tag_key")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(a("leases"))
+                .col(string(a("lease_key")).primary_key())
+                .col(string(a("holder")))
+                .col(ts("until"))
+                .to_owned(),
+        )
+        .await
     }
 }

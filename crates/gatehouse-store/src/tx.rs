@@ -1,6 +1,7 @@
 //! One transaction implementing every repository.
 
 mod applications;
+mod permission_sets;
 mod signin;
 
 use async_trait::async_trait;

@@ -67,9 +67,18 @@ pub async fn open(config: &Config) -> anyhow::Result<Opened> {
         },
         public_url: config.public_url(),
         smtp: config.smtp(),
+        max_permission_sets: config.max_permission_sets,
+        max_permission_sets_per_account: config.max_permission_sets_per_account,
+        provisioning: gatehouse_core::services::permission_sets::ProvisioningConfig {
+            workers: config.provisioning_workers,
+            lease_seconds: config.provisioning_lease_seconds,
+            ..Default::default()
+        },
         ..ServiceConfig::default()
     };
     let services = Services::open(store.clone(), key, Arc::new(SystemClock), service_config).await.map_err(service_error)?;
+    let timeout = Duration::from_secs(config.aws_call_timeout_seconds);
+    services.set_iam_gateway(Arc::new(gatehouse_aws::SdkGateway { operation_timeout: timeout, ..Default::default() }));
     Ok(Opened { services: Arc::new(services), store })
 }
 

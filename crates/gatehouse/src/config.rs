@@ -61,6 +61,16 @@ pub struct Config {
     pub log_level: String,
     /// Seconds in-flight requests get to finish after SIGTERM.
     pub shutdown_grace_seconds: u64,
+    /// The guide's quotas: permission sets per instance and per AWS account.
+    pub max_permission_sets: u64,
+    pub max_permission_sets_per_account: u64,
+    /// Provisioning jobs (IAM calls into AWS accounts) this node runs at once.
+    pub provisioning_workers: usize,
+    /// Seconds a job or an account stays with a node that shows no sign of life; after that
+    /// another node takes the job over (e.g. after a crash).
+    pub provisioning_lease_seconds: i64,
+    /// Seconds an IAM or STS call may take, retries included, before its job fails.
+    pub aws_call_timeout_seconds: u64,
 }
 
 impl Default for Config {
@@ -94,6 +104,11 @@ impl Default for Config {
             log_format: "text".into(),
             log_level: "info".into(),
             shutdown_grace_seconds: 30,
+            max_permission_sets: 500,
+            max_permission_sets_per_account: 50,
+            provisioning_workers: 4,
+            provisioning_lease_seconds: 60,
+            aws_call_timeout_seconds: 30,
         }
     }
 }
@@ -127,6 +142,11 @@ const KEYS: &[&str] = &[
     "log_format",
     "log_level",
     "shutdown_grace_seconds",
+    "max_permission_sets",
+    "max_permission_sets_per_account",
+    "provisioning_workers",
+    "provisioning_lease_seconds",
+    "aws_call_timeout_seconds",
 ];
 
 impl Config {
@@ -187,6 +207,9 @@ impl Config {
         }
         if !(1..=3650).contains(&self.scim_token_lifetime_days) {
             anyhow::bail!("scim_token_lifetime_days must be between 1 and 3650, not {}", self.scim_token_lifetime_days);
+        }
+        if !(1..=64).contains(&self.provisioning_workers) || self.provisioning_lease_seconds < 1 || self.aws_call_timeout_seconds < 1 {
+            anyhow::bail!("provisioning_workers must be 1 to 64, provisioning_lease_seconds and aws_call_timeout_seconds at least 1");
         }
         let known = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| self.database_url.starts_with(p));
         if !self.database_url.is_empty() && !known {

@@ -18,3 +18,5 @@ pub mod signin;
 pub use signin::*;
 pub mod application;
 pub use application::*;
+pub mod permission_set;
+pub use permission_set::*;

@@ -170,13 +170,18 @@ impl Services {
             load_group(&mut op, &store_id, group_id).await?;
             let removed = op.tx.delete_memberships_of_group(&store_id, group_id).await?;
             let assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::Group, group_id).await?;
+            let account_assignments =
+                self.remove_assignments_of_principal(&mut op.tx, crate::model::PrincipalType::Group, group_id).await?;
             op.tx.delete_group(&store_id, group_id).await?;
             op.additional("membershipsRemoved", json!(removed));
             op.additional("applicationAssignmentsRemoved", json!(assignments));
+            op.additional("accountAssignmentsRemoved", json!(account_assignments));
             op.resource("AWS::IdentityStore::Group", ids::group_arn(group_id));
             Ok(())
         }
         .await;
-        op.finish(result).await
+        op.finish(result).await?;
+        self.wake_provisioning();
+        Ok(())
     }
 }

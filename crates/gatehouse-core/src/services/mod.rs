@@ -15,6 +15,7 @@ mod network;
 mod op;
 mod org;
 pub(crate) mod passwords;
+pub mod permission_sets;
 pub mod principal;
 mod quota;
 mod scim_tokens;
@@ -65,6 +66,11 @@ pub struct ServiceConfig {
     pub public_url: String,
     /// Outgoing email; None: invitations, reset links and emailed codes are refused clearly.
     pub smtp: Option<crate::mail::SmtpConfig>,
+    /// The guide's quotas: permission sets per instance (500) and per account (50).
+    pub max_permission_sets: u64,
+    pub max_permission_sets_per_account: u64,
+    /// How this node runs provisioning jobs.
+    pub provisioning: permission_sets::ProvisioningConfig,
 }
 
 impl Default for ServiceConfig {
@@ -80,6 +86,9 @@ impl Default for ServiceConfig {
             signin: SignInConfig::default(),
             public_url: "http://localhost:8080".to_string(),
             smtp: None,
+            max_permission_sets: 500,
+            max_permission_sets_per_account: 50,
+            provisioning: permission_sets::ProvisioningConfig::default(),
         }
     }
 }
@@ -107,6 +116,12 @@ pub struct Services {
     pub(crate) app_cache: ttl_cache::TtlCache<(crate::model::Application, Vec<crate::model::AppCertificate>)>,
     /// (application, user) → assigned?, and the user's groups.
     pub(crate) access_cache: ttl_cache::TtlCache<(bool, Vec<(String, String)>)>,
+    /// IAM and STS of AWS accounts (set by the binary: the SDK lives in `gatehouse-aws`).
+    pub(crate) iam: OnceLock<Arc<dyn crate::iam::IamGateway>>,
+    /// Wakes this node's provisioning workers when a request is queued here.
+    pub(crate) provisioning_wake: Arc<tokio::sync::Notify>,
+    /// The instance's name (UpdateInstance), as last read or written here.
+    pub(crate) instance_name: std::sync::Mutex<String>,
 }
 
 /// How long a node trusts a session or application it has read: a session ended, a user
@@ -137,6 +152,9 @@ impl Services {
             session_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
             app_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
             access_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
+            iam: OnceLock::new(),
+            provisioning_wake: Arc::new(tokio::sync::Notify::new()),
+            instance_name: std::sync::Mutex::new(String::new()),
         };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;

@@ -109,12 +109,16 @@ impl Services {
                 joined_at: self.clock.now(),
             };
             op.tx.insert_account(&account).await?;
+            let queued = self.follow_ou_assignments(&mut op.tx, &account).await?;
+            op.additional("accountAssignmentRequestsQueued", json!(queued));
             op.respond(json!({"accountId": account.id}));
             op.resource("AWS::Organizations::Account", self.org_node_arn(&account.id)?);
             Ok(account)
         }
         .await;
-        op.finish(result).await
+        let account = op.finish(result).await?;
+        self.wake_provisioning();
+        Ok(account)
     }
 
     pub async fn update_account(&self, ctx: &Ctx, account_id: &str, name: Option<String>, email: Option<String>) -> Result<Account> {
@@ -155,10 +159,14 @@ impl Services {
             op.additional("sourceParentId", json!(account.parent_id));
             account.parent_id = destination.to_string();
             op.tx.update_account(&account).await?;
+            let queued = self.follow_ou_assignments(&mut op.tx, &account).await?;
+            op.additional("accountAssignmentRequestsQueued", json!(queued));
             Ok(account)
         }
         .await;
-        op.finish(result).await
+        let account = op.finish(result).await?;
+        self.wake_provisioning();
+        Ok(account)
     }
 
     /// Remove an account from the organization; the management account stays.

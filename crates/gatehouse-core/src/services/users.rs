@@ -325,14 +325,18 @@ impl Services {
             super::signin::end_sessions(&mut op.tx, user_id).await?;
             op.tx.delete_mfa_devices_of_user(user_id).await?;
             let assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::User, user_id).await?;
+            let account_assignments = self.remove_assignments_of_principal(&mut op.tx, crate::model::PrincipalType::User, user_id).await?;
             op.tx.delete_user(&store_id, user_id).await?;
             op.additional("membershipsRemoved", json!(removed));
             op.additional("applicationAssignmentsRemoved", json!(assignments));
+            op.additional("accountAssignmentsRemoved", json!(account_assignments));
             op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
             Ok(())
         }
         .await;
-        op.finish(result).await
+        op.finish(result).await?;
+        self.wake_provisioning();
+        Ok(())
     }
 
     pub(crate) fn touch(&self, meta: &mut Meta, ctx: &Ctx) {

@@ -18,10 +18,15 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
             svc.update_mfa_settings(ctx, settings_change(input.get("Settings").unwrap_or(&Value::Null))?).await?;
             Ok(json!({}))
         }
-        _ => match super::gatehouse_apps::dispatch(state, ctx, operation, &input).await? {
-            Some(out) => Ok(out),
-            None => user_operation(state, ctx, operation, &input).await,
-        },
+        _ => {
+            if let Some(out) = super::gatehouse_apps::dispatch(state, ctx, operation, &input).await? {
+                return Ok(out);
+            }
+            if let Some(out) = super::gatehouse_accounts::dispatch(state, ctx, operation, &input).await? {
+                return Ok(out);
+            }
+            user_operation(state, ctx, operation, &input).await
+        }
     }
 }
 

@@ -3,9 +3,11 @@
 
 mod attributes;
 mod gatehouse;
+mod gatehouse_accounts;
 mod gatehouse_apps;
 mod identitystore;
 mod organizations;
+mod permission_sets;
 mod sso_admin;
 
 use axum::body::Bytes;

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use super::{ApiError, epoch, page_args, paged};
 use crate::AppState;
 
-fn text<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
+pub(super) fn text<'a>(input: &'a Value, name: &str) -> Result<&'a str, ApiError> {
     input.get(name).and_then(Value::as_str).ok_or_else(|| ApiError::validation(format!("{name}: is required")))
 }
 
@@ -35,7 +35,7 @@ fn portal_options(input: &Value) -> PortalOptionsChange {
     }
 }
 
-fn principal_type(input: &Value) -> Result<PrincipalType, ApiError> {
+pub(super) fn principal_type(input: &Value) -> Result<PrincipalType, ApiError> {
     PrincipalType::parse(text(input, "PrincipalType")?).ok_or_else(|| ApiError::validation("PrincipalType: must be USER or GROUP"))
 }
 
@@ -44,7 +44,7 @@ fn instance_json(state: &AppState, i: &Instance) -> Value {
         "InstanceArn": i.instance_arn,
         "IdentityStoreId": i.identity_store_id,
         "OwnerAccountId": i.management_account_id,
-        "Name": "Gatehouse",
+        "Name": state.services.instance_name(),
         "CreatedDate": epoch(&i.created_at),
         "Status": "ACTIVE",
         "PrimaryRegion": state.services.config().region,
@@ -173,6 +173,9 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: Value
         "DescribeApplicationProvider" => {
             Ok(provider_json(svc.describe_application_provider(ctx, text(&input, "ApplicationProviderArn")?).await?))
         }
-        other => Err(ApiError::unknown_operation(other)),
+        other => match super::permission_sets::dispatch(state, ctx, other, &input).await? {
+            Some(out) => Ok(out),
+            None => Err(ApiError::unknown_operation(other)),
+        },
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod access_key;
 pub mod account;
+pub mod account_assignment;
 pub mod app_assignment;
 pub mod app_certificate;
 pub mod application;
@@ -12,13 +13,19 @@ pub mod external_id;
 pub mod group;
 pub mod instance;
 pub mod job;
+pub mod lease;
 pub mod membership;
 pub mod mfa_device;
 pub mod org_unit;
+pub mod ou_assignment;
+pub mod permission_set;
 pub mod portal_session;
+pub mod provisioned_role;
+pub mod resource_tag;
 pub mod scim_token;
 pub mod setting;
 pub mod signin_throttle;
+pub mod sso_request;
 pub mod trusted_device;
 pub mod user;
 pub mod user_password;

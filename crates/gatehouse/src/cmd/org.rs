@@ -42,6 +42,39 @@ pub enum AccountCommand {
         #[arg(long)]
         parent: Option<String>,
     },
+    /// Set how Gatehouse reaches an account's IAM and STS to provision permission sets. Without
+    /// an account id: the default connection — the organization management account's
+    /// credentials, which assume OrganizationAccountAccessRole (or --role-arn) in each account.
+    /// Replaces the whole connection. The secret is read from GATEHOUSE_AWS_SECRET_ACCESS_KEY
+    /// so that it stays out of the shell history.
+    Connect {
+        account_id: Option<String>,
+        /// IAM endpoint (default: AWS's), e.g. a test endpoint or another partition's.
+        #[arg(long)]
+        iam_endpoint: Option<String>,
+        /// STS endpoint (default: AWS's).
+        #[arg(long)]
+        sts_endpoint: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+        /// aws, aws-cn, aws-us-gov, … (default: aws).
+        #[arg(long)]
+        partition: Option<String>,
+        #[arg(long)]
+        access_key_id: Option<String>,
+        /// The role to assume in the account.
+        #[arg(long)]
+        role_arn: Option<String>,
+        /// The AWS sign-in SAML endpoint roles trust (default: https://signin.aws.amazon.com/saml).
+        #[arg(long)]
+        saml_endpoint: Option<String>,
+    },
+    /// Show an account's connection (without an account id: the default one); never the secret.
+    Connection { account_id: Option<String> },
+    /// Re-create the account's IAM SAML identity provider, or refresh its metadata.
+    RepairIdp { account_id: String },
+    /// Delete the account's IAM SAML identity provider.
+    RemoveIdp { account_id: String },
 }
 
 #[derive(Subcommand)]
@@ -96,6 +129,63 @@ pub async fn run_account(config: Config, out: OutputFormat, command: AccountComm
             AccountCommand::Remove { account_id } => {
                 svc.remove_account(&ctx, &account_id).await.map_err(service_error)?;
                 println!("Account {account_id} is removed from the organization.");
+                return Ok(());
+            }
+            AccountCommand::Connect {
+                account_id,
+                iam_endpoint,
+                sts_endpoint,
+                region,
+                partition,
+                access_key_id,
+                role_arn,
+                saml_endpoint,
+            } => {
+                let secret_access_key = std::env::var("GATEHOUSE_AWS_SECRET_ACCESS_KEY").ok().filter(|s| !s.is_empty());
+                if access_key_id.is_some() && secret_access_key.is_none() {
+                    anyhow::bail!("--access-key-id needs its secret in the environment variable GATEHOUSE_AWS_SECRET_ACCESS_KEY");
+                }
+                let change = gatehouse_core::services::permission_sets::ConnectionChange {
+                    iam_endpoint,
+                    sts_endpoint,
+                    region,
+                    partition,
+                    access_key_id,
+                    secret_access_key,
+                    role_arn,
+                    saml_endpoint,
+                };
+                svc.put_account_connection(&ctx, account_id.as_deref(), change).await.map_err(service_error)?;
+                println!("The connection of {} is saved.", account_id.as_deref().unwrap_or("every account without its own"));
+                return Ok(());
+            }
+            AccountCommand::Connection { account_id } => {
+                let c = svc.describe_account_connection(&ctx, account_id.as_deref()).await.map_err(service_error)?;
+                let show = |v: &Option<String>| v.clone().unwrap_or_else(|| "(default)".into());
+                output::print_fields(
+                    out,
+                    vec![
+                        ("IamEndpoint", show(&c.iam_endpoint)),
+                        ("StsEndpoint", show(&c.sts_endpoint)),
+                        ("Region", show(&c.region)),
+                        ("Partition", show(&c.partition)),
+                        ("AccessKeyId", show(&c.access_key_id)),
+                        ("RoleArn", show(&c.role_arn)),
+                        ("SamlEndpoint", show(&c.saml_endpoint)),
+                    ],
+                    &json!({"IamEndpoint": c.iam_endpoint, "StsEndpoint": c.sts_endpoint, "Region": c.region, "Partition": c.partition,
+                            "AccessKeyId": c.access_key_id, "RoleArn": c.role_arn, "SamlEndpoint": c.saml_endpoint}),
+                );
+                return Ok(());
+            }
+            AccountCommand::RepairIdp { account_id } => {
+                let arn = svc.repair_identity_provider(&ctx, &account_id).await.map_err(service_error)?;
+                println!("The IAM identity provider of account {account_id} is in place: {arn}");
+                return Ok(());
+            }
+            AccountCommand::RemoveIdp { account_id } => {
+                let arn = svc.remove_identity_provider(&ctx, &account_id).await.map_err(service_error)?;
+                println!("The IAM identity provider {arn} is removed.");
                 return Ok(());
             }
             AccountCommand::List { parent } => {

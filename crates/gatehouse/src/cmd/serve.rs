@@ -83,6 +83,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     );
     println!("Gatehouse listening on http://{local} (public URL {})", config.public_url());
 
+    let workers = opened.services.spawn_provisioning_workers();
     let state = gatehouse_server::AppState { services: opened.services.clone(), metrics, public_url: config.public_url() };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
@@ -95,6 +96,10 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     match tokio::time::timeout(grace, server).await {
         Ok(joined) => joined.context("server task failed")??,
         Err(_) => tracing::warn!(seconds = grace.as_secs(), "in-flight requests did not finish in time"),
+    }
+    // A job cut short here is taken over after its lease (it is idempotent).
+    for w in workers {
+        w.abort();
     }
     opened.close().await;
     tracing::info!("stopped");

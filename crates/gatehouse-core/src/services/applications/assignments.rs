@@ -11,7 +11,7 @@ use crate::model::{AppAssignment, Page, Paged, PrincipalType};
 use crate::store::Tx;
 
 impl Services {
-    async fn require_principal(&self, tx: &mut Box<dyn Tx>, kind: PrincipalType, id: &str) -> Result<()> {
+    pub(crate) async fn require_principal(&self, tx: &mut Box<dyn Tx>, kind: PrincipalType, id: &str) -> Result<()> {
         let store = self.store_id()?;
         let found = match kind {
             PrincipalType::User => tx.get_user(&store, id).await?.is_some(),

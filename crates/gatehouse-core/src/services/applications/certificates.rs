@@ -78,18 +78,31 @@ impl Services {
         algorithm: SignatureAlgorithm,
         active: bool,
     ) -> Result<AppCertificate> {
+        self.new_certificate(&app.application_id, &app.name, months, key_size, algorithm, active).await
+    }
+
+    /// A certificate of `scope` (an application id, or the AWS accounts' scope).
+    pub(crate) async fn new_certificate(
+        &self,
+        scope: &str,
+        label: &str,
+        months: u32,
+        key_size: KeySize,
+        algorithm: SignatureAlgorithm,
+        active: bool,
+    ) -> Result<AppCertificate> {
         if !(1..=120).contains(&months) {
             return Err(Error::validation("ValidityMonths", "must be between 1 and 120 months"));
         }
         let now = self.clock.now();
-        let cn = format!("Gatehouse {} ({})", app.name, app.application_id);
+        let cn = format!("Gatehouse {label} ({scope})");
         let generated = tokio::task::spawn_blocking(move || gatehouse_saml::cert::generate(&cn, key_size, algorithm, months, now))
             .await
             .map_err(|e| Error::internal(format!("certificate generation stopped: {e}")))?
             .map_err(|e| Error::internal(format!("certificate generation failed: {e}")))?;
         Ok(AppCertificate {
             certificate_id: crate::ids::new_uuid(),
-            application_id: app.application_id.clone(),
+            application_id: scope.to_string(),
             certificate_pem: generated.cert_pem.clone(),
             sealed_key: self.key.encrypt_str(&generated.key_pem),
             key_size: key_size.bits() as u32,

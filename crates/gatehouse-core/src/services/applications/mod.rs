@@ -88,7 +88,7 @@ pub fn iso_duration(minutes: u32) -> String {
 }
 
 /// Minutes of `PT<h>H<m>M`, between 1 and 12 hours as the guide allows.
-fn parse_session_duration(text: &str) -> Result<u32> {
+pub(crate) fn parse_session_duration(text: &str) -> Result<u32> {
     let bad = || Error::validation("SessionDuration", format!("'{text}' is not an ISO-8601 duration from PT1H to PT12H"));
     let rest = text.strip_prefix("PT").ok_or_else(bad)?;
     let (hours, rest) = match rest.split_once('H') {
@@ -104,7 +104,7 @@ fn parse_session_duration(text: &str) -> Result<u32> {
     if (60..=720).contains(&total) { Ok(total) } else { Err(bad()) }
 }
 
-fn check_url(field: &str, url: &str) -> Result<()> {
+pub(crate) fn check_url(field: &str, url: &str) -> Result<()> {
     let ok = (url.starts_with("https://") || url.starts_with("http://"))
         && url.len() <= 1024
         && url.len() > "https://".len()

@@ -1,0 +1,157 @@
+//! Attributes for access control: keys passed as session tags, each from one identity-store
+//! attribute (the guide's `${path:…}` list). Stored as one setting; a configuration exists or not.
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::super::Services;
+use super::super::op::Source;
+use super::super::principal::Ctx;
+use crate::error::{Error, ResourceType, Result};
+use crate::model::AccessControlAttribute;
+
+const SETTING: &str = "access-control-attributes";
+/// Session tags per role session (STS's limit).
+pub const MAX_ATTRIBUTES: usize = 50;
+
+/// The guide's "Supported external identity provider attributes", usable as sources.
+pub const SUPPORTED_ATTRIBUTE_SOURCES: &[&str] = &[
+    "${path:userName}",
+    "${path:name.familyName}",
+    "${path:name.givenName}",
+    "${path:displayName}",
+    "${path:nickName}",
+    "${path:emails[primary eq true].value}",
+    "${path:addresses[type eq \"work\"].streetAddress}",
+    "${path:addresses[type eq \"work\"].locality}",
+    "${path:addresses[type eq \"work\"].region}",
+    "${path:addresses[type eq \"work\"].postalCode}",
+    "${path:addresses[type eq \"work\"].country}",
+    "${path:addresses[type eq \"work\"].formatted}",
+    "${path:phoneNumbers[type eq \"work\"].value}",
+    "${path:userType}",
+    "${path:title}",
+    "${path:locale}",
+    "${path:timezone}",
+    "${path:enterprise.employeeNumber}",
+    "${path:enterprise.costCenter}",
+    "${path:enterprise.organization}",
+    "${path:enterprise.division}",
+    "${path:enterprise.department}",
+    "${path:enterprise.manager.value}",
+];
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Stored {
+    attributes: Vec<AccessControlAttribute>,
+}
+
+fn check(attributes: &[AccessControlAttribute]) -> Result<()> {
+    if attributes.len() > MAX_ATTRIBUTES {
+        return Err(Error::validation("AccessControlAttributes", format!("at most {MAX_ATTRIBUTES} attributes")));
+    }
+    for (i, a) in attributes.iter().enumerate() {
+        let field = format!("AccessControlAttributes[{i}]");
+        if a.key.is_empty() || a.key.chars().count() > 128 {
+            return Err(Error::validation(format!("{field}.Key"), "must be 1 to 128 characters"));
+        }
+        if attributes[..i].iter().any(|o| o.key.eq_ignore_ascii_case(&a.key)) {
+            return Err(Error::validation(format!("{field}.Key"), format!("'{}' appears twice", a.key)));
+        }
+        match a.sources.as_slice() {
+            [source] if SUPPORTED_ATTRIBUTE_SOURCES.contains(&source.as_str()) => {}
+            [source] => {
+                return Err(Error::validation(
+                    format!("{field}.Value.Source"),
+                    format!("'{source}' is not a supported attribute; use one of {}", SUPPORTED_ATTRIBUTE_SOURCES.join(", ")),
+                ));
+            }
+            _ => return Err(Error::validation(format!("{field}.Value.Source"), "exactly one source per key")),
+        }
+    }
+    Ok(())
+}
+
+impl Services {
+    async fn write_abac(&self, ctx: &Ctx, name: &'static str, attributes: Vec<AccessControlAttribute>, exists: bool) -> Result<()> {
+        let request =
+            json!({"accessControlAttributes": attributes.iter().map(|a| json!({"key": a.key, "source": a.sources})).collect::<Vec<_>>()});
+        let mut op = self.begin(ctx, Source::Sso, name, false, request).await?;
+        let result = async {
+            op.authorize(&self.instance()?.instance_arn)?;
+            check(&attributes)?;
+            let current = op.tx.get_setting(SETTING).await?.filter(|v| !v.is_empty());
+            match (current.is_some(), exists) {
+                (true, false) => return Err(Error::conflict("Attributes for access control are already enabled: update them instead")),
+                (false, true) => {
+                    return Err(Error::not_found(ResourceType::AccessControlConfiguration, self.instance()?.instance_arn.clone()));
+                }
+                _ => {}
+            }
+            let text = serde_json::to_string(&Stored { attributes }).map_err(|e| Error::internal(e.to_string()))?;
+            op.tx.put_setting(SETTING, &text, self.clock.now()).await?;
+            Ok(())
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    pub async fn create_access_control_attributes(&self, ctx: &Ctx, attributes: Vec<AccessControlAttribute>) -> Result<()> {
+        self.write_abac(ctx, "CreateInstanceAccessControlAttributeConfiguration", attributes, false).await
+    }
+
+    pub async fn update_access_control_attributes(&self, ctx: &Ctx, attributes: Vec<AccessControlAttribute>) -> Result<()> {
+        self.write_abac(ctx, "UpdateInstanceAccessControlAttributeConfiguration", attributes, true).await
+    }
+
+    /// The configuration; ResourceNotFound when attributes for access control are disabled.
+    pub async fn describe_access_control_attributes(&self, ctx: &Ctx) -> Result<Vec<AccessControlAttribute>> {
+        let mut op = self.begin(ctx, Source::Sso, "DescribeInstanceAccessControlAttributeConfiguration", true, json!({})).await?;
+        let result = async {
+            op.authorize(&self.instance()?.instance_arn)?;
+            match op.tx.get_setting(SETTING).await?.filter(|v| !v.is_empty()) {
+                Some(text) => {
+                    let stored: Stored =
+                        serde_json::from_str(&text).map_err(|e| Error::internal(format!("stored ABAC configuration: {e}")))?;
+                    Ok(stored.attributes)
+                }
+                None => Err(Error::not_found(ResourceType::AccessControlConfiguration, self.instance()?.instance_arn.clone())),
+            }
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// Disable: the guide — every configured attribute is deleted.
+    pub async fn delete_access_control_attributes(&self, ctx: &Ctx) -> Result<()> {
+        let mut op = self.begin(ctx, Source::Sso, "DeleteInstanceAccessControlAttributeConfiguration", false, json!({})).await?;
+        let result = async {
+            op.authorize(&self.instance()?.instance_arn)?;
+            if op.tx.get_setting(SETTING).await?.filter(|v| !v.is_empty()).is_none() {
+                return Err(Error::not_found(ResourceType::AccessControlConfiguration, self.instance()?.instance_arn.clone()));
+            }
+            op.tx.put_setting(SETTING, "", self.clock.now()).await?;
+            Ok(())
+        }
+        .await;
+        op.finish(result).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(key: &str, source: &str) -> AccessControlAttribute {
+        AccessControlAttribute { key: key.into(), sources: vec![source.into()] }
+    }
+
+    #[test]
+    fn sources_come_from_the_guides_list() {
+        assert!(check(&[attr("Department", "${path:enterprise.department}"), attr("CostCenter", "${path:enterprise.costCenter}")]).is_ok());
+        assert!(check(&[attr("Bad", "${path:password}")]).is_err());
+        assert!(check(&[attr("Dup", "${path:title}"), attr("dup", "${path:locale}")]).is_err());
+        let many: Vec<_> = (0..51).map(|i| attr(&format!("k{i}"), "${path:title}")).collect();
+        assert!(check(&many).is_err());
+    }
+}
