@@ -189,18 +189,30 @@ def test_assignment_provisions_the_role_updates_it_and_removes_it(server, moto):
     sso.admin.update_permission_set(InstanceArn=sso.instance, PermissionSetArn=arn, SessionDuration="PT8H", Description="Less")
     sso.admin.detach_managed_policy_from_permission_set(InstanceArn=sso.instance, PermissionSetArn=arn, ManagedPolicyArn=VIEW_ONLY)
     sso.admin.delete_inline_policy_from_permission_set(InstanceArn=sso.instance, PermissionSetArn=arn)
+    assert iam.get_role(RoleName=role["RoleName"])["Role"]["MaxSessionDuration"] == 7200
+    sso.admin.put_permissions_boundary_to_permission_set(InstanceArn=sso.instance, PermissionSetArn=arn, PermissionsBoundary={
+        "CustomerManagedPolicyReference": {"Name": "TeamPolicy", "Path": "/teams/"}})
+    assert sso.admin.get_permissions_boundary_for_permission_set(InstanceArn=sso.instance, PermissionSetArn=arn)["PermissionsBoundary"] == {
+        "CustomerManagedPolicyReference": {"Name": "TeamPolicy", "Path": "/teams/"}}
+    assert sso.admin.list_accounts_for_provisioned_permission_set(**latest)["AccountIds"] == []
+    status = sso.wait("provision", sso.provision(arn, account))
+    assert status["Status"] == "SUCCEEDED" and status["AccountId"] == account, status
+    full = iam.get_role(RoleName=role["RoleName"])["Role"]
+    assert full["MaxSessionDuration"] == 8 * 3600
+    assert full["PermissionsBoundary"]["PermissionsBoundaryArn"] == f"arn:aws:iam::{account}:policy/teams/TeamPolicy"
     sso.admin.delete_permissions_boundary_from_permission_set(InstanceArn=sso.instance, PermissionSetArn=arn)
+    sso.admin.detach_customer_managed_policy_reference_from_permission_set(
+        InstanceArn=sso.instance, PermissionSetArn=arn, CustomerManagedPolicyReference={"Name": "TeamPolicy", "Path": "/teams/"})
     assert sso.admin.list_accounts_for_provisioned_permission_set(**latest)["AccountIds"] == []
     stale = dict(latest, ProvisioningStatus="LATEST_PERMISSION_SET_NOT_PROVISIONED")
     assert sso.admin.list_accounts_for_provisioned_permission_set(**stale)["AccountIds"] == [account]
-    assert iam.get_role(RoleName=role["RoleName"])["Role"]["MaxSessionDuration"] == 7200
     status = sso.wait("provision", sso.provision(arn))
     assert status["Status"] == "SUCCEEDED", status
     full = iam.get_role(RoleName=role["RoleName"])["Role"]
     assert full["MaxSessionDuration"] == 8 * 3600
     assert "PermissionsBoundary" not in full
     attached = {p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=role["RoleName"])["AttachedPolicies"]}
-    assert attached == {READ_ONLY, f"arn:aws:iam::{account}:policy/teams/TeamPolicy"}
+    assert attached == {READ_ONLY}
     assert iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"] == []
     assert sso.admin.list_accounts_for_provisioned_permission_set(**latest)["AccountIds"] == [account]
     listed = sso.admin.list_permission_set_provisioning_status(InstanceArn=sso.instance, Filter={"Status": "SUCCEEDED"})
@@ -225,6 +237,17 @@ def test_assignment_provisions_the_role_updates_it_and_removes_it(server, moto):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         sso.admin.describe_permission_set(InstanceArn=sso.instance, PermissionSetArn=arn)
     assert error_code(e) == "ResourceNotFoundException"
+
+    # Every call above is in the audit log, from sso.amazonaws.com, failures included.
+    records = [json.loads(line) for line in server.cli("audit", "export", "--since", "1h").splitlines()]
+    sso_events = {(r["eventName"], r.get("errorCode")) for r in records if r["eventSource"] == "sso.amazonaws.com"}
+    for name in ["CreatePermissionSet", "AttachManagedPolicyToPermissionSet", "PutInlinePolicyToPermissionSet",
+                 "AttachCustomerManagedPolicyReferenceToPermissionSet", "PutPermissionsBoundaryToPermissionSet",
+                 "CreateAccountAssignment", "DescribeAccountAssignmentCreationStatus", "UpdatePermissionSet",
+                 "ProvisionPermissionSet", "DeleteAccountAssignment", "DeletePermissionSet", "ListAccountAssignments",
+                 "ListPermissionSetsProvisionedToAccount", "ListAccountsForProvisionedPermissionSet"]:
+        assert (name, None) in sso_events, name
+    assert ("DeletePermissionSet", "ConflictException") in sso_events
 
 
 def test_validation_and_quotas(server):

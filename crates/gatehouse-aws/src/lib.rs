@@ -2,7 +2,9 @@
 //! [`IamGateway`] trait. Every error message carries the SDK's whole cause chain, because it
 //! becomes the FailureReason an administrator reads.
 
-use std::time::Duration;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use aws_sdk_iam::config::retry::RetryConfig;
@@ -17,11 +19,23 @@ pub struct SdkGateway {
     /// Per call, retries included: an unreachable endpoint fails the job instead of hanging it.
     pub operation_timeout: Duration,
     pub max_attempts: u32,
+    /// IAM clients by target (with the credentials they were opened with): a job per
+    /// assignment would otherwise assume the role and open connections every time.
+    clients: Arc<Mutex<HashMap<String, (aws_sdk_iam::Client, Instant)>>>,
 }
+
+/// How long an opened client (and its assumed-role credentials, valid an hour) is reused.
+const CLIENT_REUSE: Duration = Duration::from_secs(15 * 60);
 
 impl Default for SdkGateway {
     fn default() -> Self {
-        SdkGateway { operation_timeout: Duration::from_secs(30), max_attempts: 3 }
+        SdkGateway::new(Duration::from_secs(30))
+    }
+}
+
+impl SdkGateway {
+    pub fn new(operation_timeout: Duration) -> Self {
+        SdkGateway { operation_timeout, max_attempts: 3, clients: Arc::default() }
     }
 }
 
@@ -74,9 +88,28 @@ impl SdkGateway {
     }
 }
 
+fn cache_key(target: &AccountTarget) -> String {
+    format!(
+        "{}|{}|{}|{}|{}|{}",
+        target.account_id,
+        target.region,
+        target.iam_endpoint.as_deref().unwrap_or(""),
+        target.sts_endpoint.as_deref().unwrap_or(""),
+        target.credentials.access_key_id,
+        target.assume_role_arn.as_deref().unwrap_or("")
+    )
+}
+
 #[async_trait]
 impl IamGateway for SdkGateway {
     async fn open(&self, target: &AccountTarget) -> Result<Box<dyn AccountIam>, IamError> {
+        let key = cache_key(target);
+        let cached = self.clients.lock().unwrap_or_else(|p| p.into_inner()).get(&key).cloned();
+        if let Some((iam, at)) = cached
+            && at.elapsed() < CLIENT_REUSE
+        {
+            return Ok(Box::new(SdkAccount { iam, account: target.account_id.clone() }));
+        }
         let credentials = match &target.assume_role_arn {
             Some(role) => self.assume(target, role).await?,
             None => target.credentials.clone(),
@@ -90,7 +123,13 @@ impl IamGateway for SdkGateway {
         if let Some(url) = &target.iam_endpoint {
             conf = conf.endpoint_url(url);
         }
-        Ok(Box::new(SdkAccount { iam: aws_sdk_iam::Client::from_conf(conf.build()), account: target.account_id.clone() }))
+        let iam = aws_sdk_iam::Client::from_conf(conf.build());
+        let mut clients = self.clients.lock().unwrap_or_else(|p| p.into_inner());
+        if clients.len() > 10_000 {
+            clients.clear();
+        }
+        clients.insert(key, (iam.clone(), Instant::now()));
+        Ok(Box::new(SdkAccount { iam, account: target.account_id.clone() }))
     }
 }
 
@@ -130,6 +169,48 @@ impl SdkAccount {
                 _ => return Ok(arns),
             }
         }
+    }
+
+    /// Trust policy, description, session length and boundary of a role that already exists.
+    async fn update_existing(&self, spec: &RoleSpec) -> Result<(), IamError> {
+        let name = spec.name.as_str();
+        let role = self.iam.get_role().role_name(name).send().await.map_err(|e| self.failed("iam:GetRole", e))?.role;
+        self.iam
+            .update_assume_role_policy()
+            .role_name(name)
+            .policy_document(&spec.trust_policy)
+            .send()
+            .await
+            .map_err(|e| self.failed("iam:UpdateAssumeRolePolicy", e))?;
+        self.iam
+            .update_role()
+            .role_name(name)
+            .description(&spec.description)
+            .max_session_duration(spec.max_session_seconds)
+            .send()
+            .await
+            .map_err(|e| self.failed("iam:UpdateRole", e))?;
+        match &spec.boundary_arn {
+            Some(arn) => {
+                self.iam
+                    .put_role_permissions_boundary()
+                    .role_name(name)
+                    .permissions_boundary(arn)
+                    .send()
+                    .await
+                    .map_err(|e| self.failed("iam:PutRolePermissionsBoundary", e))?;
+            }
+            None if role.is_some_and(|r| r.permissions_boundary.is_some()) => {
+                self.iam
+                    .delete_role_permissions_boundary()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map_err(|e| self.failed("iam:DeleteRolePermissionsBoundary", e))?;
+            }
+            None => {}
+        }
+        Ok(())
     }
 
     async fn inline_policies(&self, role: &str) -> Result<Vec<String>, IamError> {
@@ -177,67 +258,30 @@ impl AccountIam for SdkAccount {
         }
     }
 
+    /// A new role is created whole (one call per policy); an existing one is compared and
+    /// brought to the spec.
     async fn put_role(&self, spec: &RoleSpec) -> Result<(), IamError> {
         let name = spec.name.as_str();
-        let existing = match self.iam.get_role().role_name(name).send().await {
-            Ok(out) => out.role,
-            Err(e) if is_no_such_entity(&e) => None,
-            Err(e) => return Err(self.failed("iam:GetRole", e)),
+        let created = self
+            .iam
+            .create_role()
+            .role_name(name)
+            .path(&spec.path)
+            .description(&spec.description)
+            .assume_role_policy_document(&spec.trust_policy)
+            .max_session_duration(spec.max_session_seconds)
+            .set_permissions_boundary(spec.boundary_arn.clone())
+            .send()
+            .await;
+        let fresh = match created {
+            Ok(_) => true,
+            Err(e) if e.as_service_error().and_then(|s| s.code()) == Some("EntityAlreadyExists") => false,
+            Err(e) => return Err(self.failed("iam:CreateRole", e)),
         };
-        let had_boundary = match existing {
-            None => {
-                self.iam
-                    .create_role()
-                    .role_name(name)
-                    .path(&spec.path)
-                    .description(&spec.description)
-                    .assume_role_policy_document(&spec.trust_policy)
-                    .max_session_duration(spec.max_session_seconds)
-                    .send()
-                    .await
-                    .map_err(|e| self.failed("iam:CreateRole", e))?;
-                false
-            }
-            Some(role) => {
-                self.iam
-                    .update_assume_role_policy()
-                    .role_name(name)
-                    .policy_document(&spec.trust_policy)
-                    .send()
-                    .await
-                    .map_err(|e| self.failed("iam:UpdateAssumeRolePolicy", e))?;
-                self.iam
-                    .update_role()
-                    .role_name(name)
-                    .description(&spec.description)
-                    .max_session_duration(spec.max_session_seconds)
-                    .send()
-                    .await
-                    .map_err(|e| self.failed("iam:UpdateRole", e))?;
-                role.permissions_boundary.is_some()
-            }
-        };
-        match &spec.boundary_arn {
-            Some(arn) => {
-                self.iam
-                    .put_role_permissions_boundary()
-                    .role_name(name)
-                    .permissions_boundary(arn)
-                    .send()
-                    .await
-                    .map_err(|e| self.failed("iam:PutRolePermissionsBoundary", e))?;
-            }
-            None if had_boundary => {
-                self.iam
-                    .delete_role_permissions_boundary()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map_err(|e| self.failed("iam:DeleteRolePermissionsBoundary", e))?;
-            }
-            None => {}
+        if !fresh {
+            self.update_existing(spec).await?;
         }
-        let attached = self.attached_policies(name).await?;
+        let attached = if fresh { Vec::new() } else { self.attached_policies(name).await? };
         let wanted: Vec<&String> = spec.managed_policy_arns.iter().chain(&spec.customer_policy_arns).collect();
         for arn in attached.iter().filter(|a| !wanted.contains(a)) {
             self.iam
@@ -268,17 +312,16 @@ impl AccountIam for SdkAccount {
                     .await
                     .map_err(|e| self.failed("iam:PutRolePolicy", e))?;
             }
-            None => {
-                if self.inline_policies(name).await?.iter().any(|p| p == INLINE_POLICY_NAME) {
-                    self.iam
-                        .delete_role_policy()
-                        .role_name(name)
-                        .policy_name(INLINE_POLICY_NAME)
-                        .send()
-                        .await
-                        .map_err(|e| self.failed("iam:DeleteRolePolicy", e))?;
-                }
+            None if !fresh && self.inline_policies(name).await?.iter().any(|p| p == INLINE_POLICY_NAME) => {
+                self.iam
+                    .delete_role_policy()
+                    .role_name(name)
+                    .policy_name(INLINE_POLICY_NAME)
+                    .send()
+                    .await
+                    .map_err(|e| self.failed("iam:DeleteRolePolicy", e))?;
             }
+            None => {}
         }
         Ok(())
     }

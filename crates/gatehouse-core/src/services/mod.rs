@@ -120,6 +120,11 @@ pub struct Services {
     pub(crate) iam: OnceLock<Arc<dyn crate::iam::IamGateway>>,
     /// Wakes this node's provisioning workers when a request is queued here.
     pub(crate) provisioning_wake: Arc<tokio::sync::Notify>,
+    /// Provisioning: the IdP metadata for AWS accounts, and which accounts hold it already (by
+    /// account, endpoint and metadata digest), so that a burst of assignments to one account
+    /// does not re-send it each time. Repair always sends it.
+    pub(crate) aws_metadata_cache: ttl_cache::TtlCache<String>,
+    pub(crate) aws_provider_cache: ttl_cache::TtlCache<String>,
     /// The instance's name (UpdateInstance), as last read or written here.
     pub(crate) instance_name: std::sync::Mutex<String>,
 }
@@ -155,6 +160,8 @@ impl Services {
             iam: OnceLock::new(),
             provisioning_wake: Arc::new(tokio::sync::Notify::new()),
             instance_name: std::sync::Mutex::new(String::new()),
+            aws_metadata_cache: ttl_cache::TtlCache::new(std::time::Duration::from_secs(60)),
+            aws_provider_cache: ttl_cache::TtlCache::new(std::time::Duration::from_secs(300)),
         };
         let mut tx = svc.store.begin().await?;
         let found = tx.get_instance().await?;

@@ -237,6 +237,9 @@ impl Services {
 
     /// The IdP metadata each account's SAML provider carries.
     pub async fn aws_idp_metadata(&self) -> Result<String> {
+        if let Some(m) = self.aws_metadata_cache.get("aws") {
+            return Ok(m);
+        }
         let certs = self.aws_signing_certificates().await?;
         let b64 = certs
             .iter()
@@ -244,7 +247,9 @@ impl Services {
             .collect::<std::result::Result<Vec<_>, _>>()
             .map_err(|e| Error::internal(e.to_string()))?;
         let entity = self.aws_idp_entity_id();
-        Ok(gatehouse_saml::metadata::idp_metadata(&entity, &format!("{entity}/sso"), &b64, false))
+        let metadata = gatehouse_saml::metadata::idp_metadata(&entity, &format!("{entity}/sso"), &b64, false);
+        self.aws_metadata_cache.put("aws", metadata.clone());
+        Ok(metadata)
     }
 
     /// Re-create or refresh the account's SAML identity provider ("repair"), or delete it
@@ -282,6 +287,8 @@ impl Services {
                 }
             }
             .map_err(|e| Error::conflict(e.0))?;
+            // Provisioning must look again at what is in the account.
+            self.aws_provider_cache.clear();
             op.respond(json!({"samlProviderArn": arn}));
             Ok(arn)
         }

@@ -385,7 +385,16 @@ impl Services {
         let (target, conn) = found.map_err(Stop::Failed)?;
         let metadata = self.aws_idp_metadata().await?;
         let iam = self.iam_gateway()?.open(&target).await.map_err(|e| Stop::Failed(e.0))?;
-        let provider = iam.ensure_saml_provider(&self.aws_saml_provider_name()?, &metadata).await.map_err(|e| Stop::Failed(e.0))?;
+        let digest = hex::encode(Sha256::digest(metadata.as_bytes()));
+        let key = format!("{account_id}|{}|{digest}", target.iam_endpoint.as_deref().unwrap_or(""));
+        let provider = match self.aws_provider_cache.get(&key) {
+            Some(arn) => arn,
+            None => {
+                let arn = iam.ensure_saml_provider(&self.aws_saml_provider_name()?, &metadata).await.map_err(|e| Stop::Failed(e.0))?;
+                self.aws_provider_cache.put(&key, arn.clone());
+                arn
+            }
+        };
         Ok((iam, conn, provider))
     }
 
