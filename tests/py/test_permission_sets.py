@@ -535,3 +535,40 @@ def test_a_job_cut_short_by_a_crash_completes_after_restart(tmp_path, moto, back
             assert [a["PrincipalId"] for a in listed] == [group]
     finally:
         server.kill(signal.SIGTERM)
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_permission_sets_per_account_quota_and_the_management_account(tmp_path, moto, backend):
+    server = Server(str(tmp_path), fresh_database(backend, str(tmp_path)))
+    server.start(env={"GATEHOUSE_MAX_PERMISSION_SETS_PER_ACCOUNT": "2"})
+    try:
+        sso = Sso(server)
+        sso.connect(moto)
+        account = sso.add_account()
+        user = sso.user()
+        sets = [sso.permission_set()["PermissionSetArn"] for _ in range(3)]
+        for arn in sets[:2]:
+            assert sso.wait("create", sso.assign(account, arn, user))["Status"] == "SUCCEEDED"
+        # Another principal with a permission set the account has already: within the quota.
+        group = sso.ids.create_group(IdentityStoreId=sso.store_id, DisplayName="Team")["GroupId"]
+        assert sso.wait("create", sso.assign(account, sets[0], group, "GROUP"))["Status"] == "SUCCEEDED"
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            sso.assign(account, sets[2], user)
+        assert error_code(e) == "ServiceQuotaExceededException"
+        assert account in e.value.response["Error"]["Message"] and "2" in e.value.response["Error"]["Message"]
+
+        # The management account is Gatehouse's own: its roles need no IAM (issue 8 uses them).
+        management = server.client("organizations").describe_organization()["Organization"]["MasterAccountId"]
+        status = sso.wait("create", sso.assign(management, sets[2], user))
+        assert status["Status"] == "SUCCEEDED", status.get("FailureReason")
+        assert sso.admin.list_permission_sets_provisioned_to_account(InstanceArn=sso.instance, AccountId=management)["PermissionSets"] == [sets[2]]
+
+        # Deleting the group takes its assignment away; the user's keeps the role.
+        sso.ids.delete_group(IdentityStoreId=sso.store_id, GroupId=group)
+        listed = sso.admin.list_account_assignments(InstanceArn=sso.instance, AccountId=account, PermissionSetArn=sets[0])["AccountAssignments"]
+        assert [a["PrincipalId"] for a in listed] == [user]
+        ps_name = sso.admin.describe_permission_set(InstanceArn=sso.instance, PermissionSetArn=sets[0])["PermissionSet"]["Name"]
+        time.sleep(1.5)
+        assert role_of(moto, account, ps_name) is not None
+    finally:
+        server.kill(signal.SIGTERM)

@@ -143,3 +143,40 @@ async fn concurrent_writes_commit_and_abandoned_ones_leave_nothing() {
         tx.rollback().await.unwrap();
     }
 }
+
+/// Provisioning holds a lease per account: one holder at a time, until it releases or the lease
+/// runs out (its node died).
+#[tokio::test]
+async fn account_leases_have_one_holder_until_they_expire() {
+    each_backend(|e| async move {
+        let store = e.svc.store().clone();
+        let now = Utc::now();
+        let until = now + Duration::seconds(30);
+        let take = |holder: &'static str, at: chrono::DateTime<Utc>| {
+            let store = store.clone();
+            async move {
+                let mut t = store.begin().await.unwrap();
+                let taken = t.try_lease("account/111111111111", holder, at, at + Duration::seconds(30)).await.unwrap();
+                if taken {
+                    t.commit().await.unwrap();
+                } else {
+                    t.rollback().await.unwrap();
+                }
+                taken
+            }
+        };
+        assert!(take("node-a", now).await, "{}: a free lease is taken", e.backend);
+        assert!(!take("node-b", now).await, "{}: a held lease is refused", e.backend);
+        assert!(take("node-a", now).await, "{}: its holder may extend it", e.backend);
+        let mut t = store.begin().await.unwrap();
+        t.release_lease("account/111111111111", "node-b").await.unwrap();
+        t.commit().await.unwrap();
+        assert!(!take("node-b", now).await, "{}: only the holder releases", e.backend);
+        assert!(take("node-b", until + Duration::seconds(1)).await, "{}: an expired lease is taken over", e.backend);
+        let mut t = store.begin().await.unwrap();
+        t.release_lease("account/111111111111", "node-b").await.unwrap();
+        t.commit().await.unwrap();
+        assert!(take("node-c", now).await, "{}: a released lease is free", e.backend);
+    })
+    .await;
+}
