@@ -211,7 +211,10 @@ def main():
         direct_total, direct_wall = direct_run(args, moto, accounts)
     finally:
         moto_proc.terminate()
-        moto_proc.wait(timeout=10)
+        try:
+            moto_proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            moto_proc.kill()
     ours, limit = total / wall, direct_total / direct_wall
     print(f"gatehouse: {total} assignments ({args.accounts} accounts x {args.permission_sets} permission sets) provisioned into moto "
           f"in {wall:.1f} s: {ours:.1f} assignments/s ({args.workers} workers, at most 10 outstanding)")

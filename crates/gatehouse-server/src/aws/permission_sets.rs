@@ -210,23 +210,17 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: &Valu
             policy_change(PolicyChange::PutBoundary(boundary)).await?
         }
         "DeletePermissionsBoundaryFromPermissionSet" => policy_change(PolicyChange::DeleteBoundary).await?,
-        "ListManagedPoliciesInPermissionSet" | "ListCustomerManagedPolicyReferencesInPermissionSet" => {
+        // At most ten policies: one page always holds them all.
+        "ListManagedPoliciesInPermissionSet" => {
             instance()?;
-            let page = page_args(state, input, operation, 100, ApiError::from)?;
-            let policies = svc.permission_set_policies(ctx, static_name(operation), &ps_id()?).await?;
-            let items: Vec<Value> = if operation == "ListManagedPoliciesInPermissionSet" {
-                policies.managed.iter().map(|arn| json!({"Name": managed_policy_name(arn), "Arn": arn})).collect()
-            } else {
-                policies.customer_managed.iter().map(customer_ref_json).collect()
-            };
-            let key = if operation == "ListManagedPoliciesInPermissionSet" {
-                "AttachedManagedPolicies"
-            } else {
-                "CustomerManagedPolicyReferences"
-            };
-            // At most ten: one page always holds them all.
-            let _ = page;
-            json!({ key: items })
+            let policies = svc.permission_set_policies(ctx, "ListManagedPoliciesInPermissionSet", &ps_id()?).await?;
+            let items: Vec<Value> = policies.managed.iter().map(|arn| json!({"Name": managed_policy_name(arn), "Arn": arn})).collect();
+            json!({"AttachedManagedPolicies": items})
+        }
+        "ListCustomerManagedPolicyReferencesInPermissionSet" => {
+            instance()?;
+            let policies = svc.permission_set_policies(ctx, "ListCustomerManagedPolicyReferencesInPermissionSet", &ps_id()?).await?;
+            json!({"CustomerManagedPolicyReferences": policies.customer_managed.iter().map(customer_ref_json).collect::<Vec<_>>()})
         }
         "GetInlinePolicyForPermissionSet" => {
             instance()?;
@@ -367,11 +361,4 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: &Valu
         _ => return Ok(None),
     };
     Ok(Some(out))
-}
-
-fn static_name(operation: &str) -> &'static str {
-    match operation {
-        "ListManagedPoliciesInPermissionSet" => "ListManagedPoliciesInPermissionSet",
-        _ => "ListCustomerManagedPolicyReferencesInPermissionSet",
-    }
 }

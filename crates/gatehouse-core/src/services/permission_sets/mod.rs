@@ -263,7 +263,9 @@ impl Services {
             Ok(ps)
         }
         .await;
-        op.finish(result).await
+        let ps = op.finish(result).await?;
+        self.wake_provisioning();
+        Ok(ps)
     }
 
     /// Store a changed permission set under a new version and, with auto-reprovisioning on,
@@ -272,9 +274,8 @@ impl Services {
         ps.version += 1;
         ps.updated_at = self.clock.now();
         tx.update_permission_set(ps).await?;
-        if self.auto_reprovision(tx).await?
-            && tx.list_provisioned_of_permission_set(&ps.permission_set_id, &Page { after: None, limit: 1 }).await?.items.len() == 1
-        {
+        let provisioned = tx.list_provisioned_of_permission_set(&ps.permission_set_id, &Page { after: None, limit: 1 }).await?;
+        if !provisioned.items.is_empty() && self.auto_reprovision(tx).await? {
             self.queue_request(tx, RequestKind::Provision, None, &ps.permission_set_id, None, None, false).await?;
         }
         Ok(())
@@ -294,7 +295,9 @@ impl Services {
             Ok(())
         }
         .await;
-        op.finish(result).await
+        op.finish(result).await?;
+        self.wake_provisioning();
+        Ok(())
     }
 
     /// Refused while the permission set is still assigned or provisioned (the guide: remove it

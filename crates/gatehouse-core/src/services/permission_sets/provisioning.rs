@@ -362,6 +362,19 @@ impl Services {
         Ok(taken)
     }
 
+    /// Take the lease, waiting up to ten lease periods for its holder.
+    async fn wait_for_lease(&self, key: &str, worker: &str) -> std::result::Result<bool, Stop> {
+        let deadline =
+            std::time::Instant::now() + std::time::Duration::from_secs(10 * self.config.provisioning.lease_seconds.max(1) as u64);
+        while !self.take_lease(key, worker).await? {
+            if std::time::Instant::now() > deadline {
+                return Ok(false);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        Ok(true)
+    }
+
     async fn release_lease(&self, key: &str, worker: &str) {
         let released = async {
             let mut tx = self.store.begin().await?;
@@ -528,16 +541,8 @@ impl Services {
         for account in &accounts {
             let lease_key = format!("account/{account}");
             // Wait for a busy account rather than start over: earlier accounts are done.
-            let mut waited = 0;
-            while !self.take_lease(&lease_key, worker).await? {
-                waited += 1;
-                if waited > 10 * self.config.provisioning.lease_seconds.max(1) {
-                    failures.push(format!("{account}: another request kept the account busy"));
-                    break;
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            }
-            if waited > 10 * self.config.provisioning.lease_seconds.max(1) {
+            if !self.wait_for_lease(&lease_key, worker).await? {
+                failures.push(format!("{account}: another request kept the account busy"));
                 continue;
             }
             let outcome = async {
