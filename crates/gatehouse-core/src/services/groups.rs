@@ -170,8 +170,7 @@ impl Services {
             load_group(&mut op, &store_id, group_id).await?;
             let removed = op.tx.delete_memberships_of_group(&store_id, group_id).await?;
             let assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::Group, group_id).await?;
-            let account_assignments =
-                self.remove_assignments_of_principal(&mut op.tx, crate::model::PrincipalType::Group, group_id).await?;
+            let account_assignments = self.remove_assignments_of_principal(&mut op, crate::model::PrincipalType::Group, group_id).await?;
             op.tx.delete_group(&store_id, group_id).await?;
             op.additional("membershipsRemoved", json!(removed));
             op.additional("applicationAssignmentsRemoved", json!(assignments));
@@ -180,8 +179,6 @@ impl Services {
             Ok(())
         }
         .await;
-        op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(())
+        op.finish(result).await
     }
 }

@@ -62,6 +62,8 @@ pub(crate) struct Op<'s> {
     extra: Value,
     /// Recorded as a write although it changes nothing stored (a sign-in to an application).
     event_write: bool,
+    /// It queued provisioning jobs: wake this node's workers once they are committed.
+    wakes_workers: bool,
 }
 
 impl Services {
@@ -88,6 +90,7 @@ impl Services {
             resources: Vec::new(),
             extra: Value::Null,
             event_write: false,
+            wakes_workers: false,
         })
     }
 }
@@ -103,6 +106,10 @@ impl Op<'_> {
     /// such as Federate that write nothing else.
     pub fn record_as_write(&mut self) {
         self.event_write = true;
+    }
+
+    pub fn wake_workers_on_commit(&mut self) {
+        self.wakes_workers = true;
     }
 
     pub fn respond(&mut self, response: Value) {
@@ -167,6 +174,9 @@ impl Op<'_> {
                 self.tx.insert_audit(&record).await?;
                 self.tx.commit().await?;
                 self.svc.clear_read_caches();
+                if self.wakes_workers {
+                    self.svc.provisioning_wake.notify_waiters();
+                }
                 metrics::counter!("gatehouse_audit_events_written_total").increment(1);
                 Ok(value)
             }

@@ -109,16 +109,14 @@ impl Services {
                 joined_at: self.clock.now(),
             };
             op.tx.insert_account(&account).await?;
-            let queued = self.follow_ou_assignments(&mut op.tx, &account).await?;
+            let queued = self.follow_ou_assignments(&mut op, &account).await?;
             op.additional("accountAssignmentRequestsQueued", json!(queued));
             op.respond(json!({"accountId": account.id}));
             op.resource("AWS::Organizations::Account", self.org_node_arn(&account.id)?);
             Ok(account)
         }
         .await;
-        let account = op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(account)
+        op.finish(result).await
     }
 
     pub async fn update_account(&self, ctx: &Ctx, account_id: &str, name: Option<String>, email: Option<String>) -> Result<Account> {
@@ -159,14 +157,12 @@ impl Services {
             op.additional("sourceParentId", json!(account.parent_id));
             account.parent_id = destination.to_string();
             op.tx.update_account(&account).await?;
-            let queued = self.follow_ou_assignments(&mut op.tx, &account).await?;
+            let queued = self.follow_ou_assignments(&mut op, &account).await?;
             op.additional("accountAssignmentRequestsQueued", json!(queued));
             Ok(account)
         }
         .await;
-        let account = op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(account)
+        op.finish(result).await
     }
 
     /// Remove an account from the organization; the management account stays.

@@ -325,7 +325,7 @@ impl Services {
             super::signin::end_sessions(&mut op.tx, user_id).await?;
             op.tx.delete_mfa_devices_of_user(user_id).await?;
             let assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::User, user_id).await?;
-            let account_assignments = self.remove_assignments_of_principal(&mut op.tx, crate::model::PrincipalType::User, user_id).await?;
+            let account_assignments = self.remove_assignments_of_principal(&mut op, crate::model::PrincipalType::User, user_id).await?;
             op.tx.delete_user(&store_id, user_id).await?;
             op.additional("membershipsRemoved", json!(removed));
             op.additional("applicationAssignmentsRemoved", json!(assignments));
@@ -334,9 +334,7 @@ impl Services {
             Ok(())
         }
         .await;
-        op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(())
+        op.finish(result).await
     }
 
     pub(crate) fn touch(&self, meta: &mut Meta, ctx: &Ctx) {

@@ -5,7 +5,7 @@
 use serde_json::json;
 
 use super::super::Services;
-use super::super::op::Source;
+use super::super::op::{Op, Source};
 use super::super::principal::Ctx;
 use crate::error::{Error, ResourceType, Result};
 use crate::model::{Account, OuAssignment, Page, Paged, PrincipalType, RequestKind, RequestStatus, SsoRequest};
@@ -23,6 +23,12 @@ pub enum AssignmentTarget {
 }
 
 const ALL: Page = Page { after: None, limit: 1000 };
+
+/// What the audit record shows of an assignment call.
+fn assignment_request(account_id: &str, ps_id: &str, kind: PrincipalType, principal_id: &str) -> serde_json::Value {
+    json!({"targetId": account_id, "targetType": "AWS_ACCOUNT", "permissionSetId": ps_id,
+           "principalType": kind.as_str(), "principalId": principal_id})
+}
 
 impl Services {
     /// Every account under `node` (a root or OU), however deep.
@@ -68,29 +74,29 @@ impl Services {
 
     /// After an account joins or moves: queue what OU assignments above it now give, and take
     /// away what the OUs it left gave.
-    pub(crate) async fn follow_ou_assignments(&self, tx: &mut Box<dyn Tx>, account: &Account) -> Result<usize> {
-        let ancestors = self.ancestors_of(tx, account).await?;
-        let rules = tx.list_ou_assignments(&ancestors).await?;
+    pub(crate) async fn follow_ou_assignments(&self, op: &mut Op<'_>, account: &Account) -> Result<usize> {
+        let ancestors = self.ancestors_of(&mut op.tx, account).await?;
+        let rules = op.tx.list_ou_assignments(&ancestors).await?;
         let mut queued = 0;
         for r in &rules {
-            let existing = tx.get_account_assignment(&account.id, &r.permission_set_id, r.principal_type, &r.principal_id).await?;
+            let existing = op.tx.get_account_assignment(&account.id, &r.permission_set_id, r.principal_type, &r.principal_id).await?;
             if existing.is_none_or(|a| !a.via_ous.contains(&r.ou_id)) {
                 let principal = Some((r.principal_type, r.principal_id.clone()));
-                self.queue_request(tx, RequestKind::Create, Some(&account.id), &r.permission_set_id, principal, Some(&r.ou_id), false)
+                self.queue_request(op, RequestKind::Create, Some(&account.id), &r.permission_set_id, principal, Some(&r.ou_id), false)
                     .await?;
                 queued += 1;
             }
         }
         let mut page = ALL;
         loop {
-            let mine = tx.list_provisioned_in_account(&account.id, &page).await?;
+            let mine = op.tx.list_provisioned_in_account(&account.id, &page).await?;
             for p in &mine.items {
-                let mut rows = tx.list_account_assignments(&account.id, &p.permission_set_id, &ALL).await?.items;
+                let mut rows = op.tx.list_account_assignments(&account.id, &p.permission_set_id, &ALL).await?.items;
                 rows.retain(|a| a.via_ous.iter().any(|ou| !ancestors.contains(ou)));
                 for a in rows {
                     for ou in a.via_ous.iter().filter(|ou| !ancestors.contains(ou)) {
                         let principal = Some((a.principal_type, a.principal_id.clone()));
-                        self.queue_request(tx, RequestKind::Delete, Some(&account.id), &a.permission_set_id, principal, Some(ou), false)
+                        self.queue_request(op, RequestKind::Delete, Some(&account.id), &a.permission_set_id, principal, Some(ou), false)
                             .await?;
                         queued += 1;
                     }
@@ -106,19 +112,19 @@ impl Services {
 
     /// A deleted user or group loses every assignment at once; roles nothing else uses are
     /// removed by queued clean-ups. Returns how many assignments went.
-    pub(crate) async fn remove_assignments_of_principal(&self, tx: &mut Box<dyn Tx>, kind: PrincipalType, id: &str) -> Result<u64> {
-        tx.delete_ou_assignments_of_principal(kind, id).await?;
+    pub(crate) async fn remove_assignments_of_principal(&self, op: &mut Op<'_>, kind: PrincipalType, id: &str) -> Result<u64> {
+        op.tx.delete_ou_assignments_of_principal(kind, id).await?;
         let mut removed = 0;
         loop {
-            let rows = tx.list_assignments_of_principal(kind, id, None, &ALL).await?.items;
+            let rows = op.tx.list_assignments_of_principal(kind, id, None, &ALL).await?.items;
             if rows.is_empty() {
                 break;
             }
             for a in rows {
-                tx.delete_account_assignment(&a.account_id, &a.permission_set_id, kind, id).await?;
+                op.tx.delete_account_assignment(&a.account_id, &a.permission_set_id, kind, id).await?;
                 removed += 1;
-                if tx.count_assignments(&a.account_id, &a.permission_set_id).await? == 0 {
-                    self.queue_request(tx, RequestKind::Delete, Some(&a.account_id), &a.permission_set_id, None, None, true).await?;
+                if op.tx.count_assignments(&a.account_id, &a.permission_set_id).await? == 0 {
+                    self.queue_request(op, RequestKind::Delete, Some(&a.account_id), &a.permission_set_id, None, None, true).await?;
                 }
             }
         }
@@ -129,6 +135,17 @@ impl Services {
         tx.get_account(account_id).await?.ok_or_else(|| Error::not_found(ResourceType::Account, account_id))
     }
 
+    /// Authorize on the permission set and the account, and check both exist; the permission
+    /// set's ARN.
+    async fn check_assignment_target(&self, op: &mut Op<'_>, account_id: &str, ps_id: &str) -> Result<String> {
+        let arn = self.permission_set_arn(ps_id)?;
+        op.authorize(&arn)?;
+        op.authorize(&crate::ids::account_arn(account_id))?;
+        self.require_account(&mut op.tx, account_id).await?;
+        self.load_permission_set(&mut op.tx, ps_id).await?;
+        Ok(arn)
+    }
+
     pub async fn create_account_assignment(
         &self,
         ctx: &Ctx,
@@ -137,15 +154,10 @@ impl Services {
         kind: PrincipalType,
         principal_id: &str,
     ) -> Result<SsoRequest> {
-        let request = json!({"targetId": account_id, "targetType": "AWS_ACCOUNT", "permissionSetId": ps_id,
-                             "principalType": kind.as_str(), "principalId": principal_id});
+        let request = assignment_request(account_id, ps_id, kind, principal_id);
         let mut op = self.begin(ctx, Source::Sso, "CreateAccountAssignment", false, request).await?;
         let result = async {
-            let arn = self.permission_set_arn(ps_id)?;
-            op.authorize(&arn)?;
-            op.authorize(&crate::ids::account_arn(account_id))?;
-            self.require_account(&mut op.tx, account_id).await?;
-            self.load_permission_set(&mut op.tx, ps_id).await?;
+            let arn = self.check_assignment_target(&mut op, account_id, ps_id).await?;
             self.require_principal(&mut op.tx, kind, principal_id).await?;
             if op.tx.count_sso_requests(RequestKind::Create, RequestStatus::InProgress).await? >= MAX_OUTSTANDING_CREATES {
                 return Err(Error::Throttled {
@@ -164,16 +176,14 @@ impl Services {
                 });
             }
             let req = self
-                .queue_request(&mut op.tx, RequestKind::Create, Some(account_id), ps_id, Some((kind, principal_id.to_string())), None, false)
+                .queue_request(&mut op, RequestKind::Create, Some(account_id), ps_id, Some((kind, principal_id.to_string())), None, false)
                 .await?;
             op.respond(json!({"accountAssignmentCreationStatus": {"requestId": req.request_id, "status": req.status.as_str()}}));
             op.resource("AWS::SSO::PermissionSet", arn);
             Ok(req)
         }
         .await;
-        let req = op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(req)
+        op.finish(result).await
     }
 
     pub async fn delete_account_assignment(
@@ -184,15 +194,10 @@ impl Services {
         kind: PrincipalType,
         principal_id: &str,
     ) -> Result<SsoRequest> {
-        let request = json!({"targetId": account_id, "targetType": "AWS_ACCOUNT", "permissionSetId": ps_id,
-                             "principalType": kind.as_str(), "principalId": principal_id});
+        let request = assignment_request(account_id, ps_id, kind, principal_id);
         let mut op = self.begin(ctx, Source::Sso, "DeleteAccountAssignment", false, request).await?;
         let result = async {
-            let arn = self.permission_set_arn(ps_id)?;
-            op.authorize(&arn)?;
-            op.authorize(&crate::ids::account_arn(account_id))?;
-            self.require_account(&mut op.tx, account_id).await?;
-            self.load_permission_set(&mut op.tx, ps_id).await?;
+            let arn = self.check_assignment_target(&mut op, account_id, ps_id).await?;
             match op.tx.get_account_assignment(account_id, ps_id, kind, principal_id).await? {
                 Some(a) if a.direct => {}
                 Some(a) => {
@@ -209,24 +214,14 @@ impl Services {
                 }
             }
             let req = self
-                .queue_request(
-                    &mut op.tx,
-                    RequestKind::Delete,
-                    Some(account_id),
-                    ps_id,
-                    Some((kind, principal_id.to_string())),
-                    None,
-                    false,
-                )
+                .queue_request(&mut op, RequestKind::Delete, Some(account_id), ps_id, Some((kind, principal_id.to_string())), None, false)
                 .await?;
             op.respond(json!({"accountAssignmentDeletionStatus": {"requestId": req.request_id, "status": req.status.as_str()}}));
             op.resource("AWS::SSO::PermissionSet", arn);
             Ok(req)
         }
         .await;
-        let req = op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(req)
+        op.finish(result).await
     }
 
     /// Describe…Status of one request of `kind`.
@@ -346,16 +341,14 @@ impl Services {
             for account in self.accounts_under(&mut op.tx, ou_id).await? {
                 let principal = Some((kind, principal_id.to_string()));
                 requests
-                    .push(self.queue_request(&mut op.tx, RequestKind::Create, Some(&account), ps_id, principal, Some(ou_id), false).await?);
+                    .push(self.queue_request(&mut op, RequestKind::Create, Some(&account), ps_id, principal, Some(ou_id), false).await?);
             }
             op.respond(json!({"requestIds": requests.iter().map(|r| r.request_id.clone()).collect::<Vec<_>>()}));
             op.resource("AWS::SSO::PermissionSet", arn);
             Ok(requests)
         }
         .await;
-        let requests = op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(requests)
+        op.finish(result).await
     }
 
     /// Undo an OU assignment: its accounts lose what only it gave.
@@ -386,8 +379,7 @@ impl Services {
                 for a in rows.items.iter().filter(|a| a.permission_set_id == ps_id && a.via_ous.iter().any(|o| o == ou_id)) {
                     let principal = Some((kind, principal_id.to_string()));
                     requests.push(
-                        self.queue_request(&mut op.tx, RequestKind::Delete, Some(&a.account_id), ps_id, principal, Some(ou_id), false)
-                            .await?,
+                        self.queue_request(&mut op, RequestKind::Delete, Some(&a.account_id), ps_id, principal, Some(ou_id), false).await?,
                     );
                 }
                 match rows.next {
@@ -399,9 +391,7 @@ impl Services {
             Ok(requests)
         }
         .await;
-        let requests = op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(requests)
+        op.finish(result).await
     }
 
     pub async fn list_ou_assignments(&self, ctx: &Ctx, ou_id: Option<&str>) -> Result<Vec<OuAssignment>> {

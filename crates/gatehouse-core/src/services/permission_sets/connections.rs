@@ -7,7 +7,7 @@ use base64::Engine;
 use serde_json::json;
 
 use super::super::Services;
-use super::super::op::Source;
+use super::super::op::{Op, Source};
 use super::super::principal::Ctx;
 use crate::error::{Error, ResourceType, Result};
 use crate::iam::{AccountTarget, Credentials};
@@ -118,6 +118,21 @@ impl Services {
         Ok((target, conn))
     }
 
+    /// Authorize on the account (the instance for the default connection) and check it exists.
+    async fn check_connection_target(&self, op: &mut Op<'_>, account_id: Option<&str>) -> Result<()> {
+        let resource = match account_id {
+            Some(id) => crate::ids::account_arn(id),
+            None => self.instance()?.instance_arn.clone(),
+        };
+        op.authorize(&resource)?;
+        if let Some(id) = account_id
+            && op.tx.get_account(id).await?.is_none()
+        {
+            return Err(Error::not_found(ResourceType::Account, id));
+        }
+        Ok(())
+    }
+
     /// Set an account's connection (or, with None, the default one), replacing what was there.
     pub async fn put_account_connection(&self, ctx: &Ctx, account_id: Option<&str>, change: ConnectionChange) -> Result<()> {
         let key = account_id.unwrap_or(DEFAULT_KEY).to_string();
@@ -126,16 +141,7 @@ impl Services {
                              "roleArn": change.role_arn, "samlEndpoint": change.saml_endpoint});
         let mut op = self.begin(ctx, Source::Sso, "PutAccountConnection", false, request).await?;
         let result = async {
-            let resource = match account_id {
-                Some(id) => crate::ids::account_arn(id),
-                None => self.instance()?.instance_arn.clone(),
-            };
-            op.authorize(&resource)?;
-            if let Some(id) = account_id
-                && op.tx.get_account(id).await?.is_none()
-            {
-                return Err(Error::not_found(ResourceType::Account, id));
-            }
+            self.check_connection_target(&mut op, account_id).await?;
             for (field, url) in
                 [("IamEndpoint", &change.iam_endpoint), ("StsEndpoint", &change.sts_endpoint), ("SamlEndpoint", &change.saml_endpoint)]
             {
@@ -178,16 +184,7 @@ impl Services {
     pub async fn describe_account_connection(&self, ctx: &Ctx, account_id: Option<&str>) -> Result<AccountConnection> {
         let mut op = self.begin(ctx, Source::Sso, "DescribeAccountConnection", true, json!({"accountId": account_id})).await?;
         let result = async {
-            let resource = match account_id {
-                Some(id) => crate::ids::account_arn(id),
-                None => self.instance()?.instance_arn.clone(),
-            };
-            op.authorize(&resource)?;
-            if let Some(id) = account_id
-                && op.tx.get_account(id).await?.is_none()
-            {
-                return Err(Error::not_found(ResourceType::Account, id));
-            }
+            self.check_connection_target(&mut op, account_id).await?;
             let mut conn = self.stored_connection(&mut op.tx, account_id.unwrap_or(DEFAULT_KEY)).await?;
             conn.sealed_secret = None;
             Ok(conn)

@@ -16,7 +16,7 @@ pub use connections::ConnectionChange;
 pub use provisioning::ProvisioningConfig;
 
 use super::Services;
-use super::op::Source;
+use super::op::{Op, Source};
 use super::principal::Ctx;
 use crate::error::{Error, ResourceType, Result};
 use crate::model::{Boundary, CustomerPolicyRef, Page, Paged, PermissionSet, RequestKind, RolePolicies, Tag};
@@ -258,25 +258,23 @@ impl Services {
                 super::applications::check_url("RelayState", &url)?;
                 ps.relay_state = Some(url);
             }
-            self.save_changed(&mut op.tx, &mut ps).await?;
+            self.save_changed(&mut op, &mut ps).await?;
             op.resource("AWS::SSO::PermissionSet", arn);
             Ok(ps)
         }
         .await;
-        let ps = op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(ps)
+        op.finish(result).await
     }
 
     /// Store a changed permission set under a new version and, with auto-reprovisioning on,
     /// queue its provisioning to every account that has it.
-    async fn save_changed(&self, tx: &mut Box<dyn Tx>, ps: &mut PermissionSet) -> Result<()> {
+    async fn save_changed(&self, op: &mut Op<'_>, ps: &mut PermissionSet) -> Result<()> {
         ps.version += 1;
         ps.updated_at = self.clock.now();
-        tx.update_permission_set(ps).await?;
-        let provisioned = tx.list_provisioned_of_permission_set(&ps.permission_set_id, &Page { after: None, limit: 1 }).await?;
-        if !provisioned.items.is_empty() && self.auto_reprovision(tx).await? {
-            self.queue_request(tx, RequestKind::Provision, None, &ps.permission_set_id, None, None, false).await?;
+        op.tx.update_permission_set(ps).await?;
+        let provisioned = op.tx.list_provisioned_of_permission_set(&ps.permission_set_id, &Page { after: None, limit: 1 }).await?;
+        if !provisioned.items.is_empty() && self.auto_reprovision(&mut op.tx).await? {
+            self.queue_request(op, RequestKind::Provision, None, &ps.permission_set_id, None, None, false).await?;
         }
         Ok(())
     }
@@ -290,14 +288,12 @@ impl Services {
             op.authorize(&arn)?;
             let mut ps = self.load_permission_set(&mut op.tx, id).await?;
             apply_policy_change(&mut ps.policies, change)?;
-            self.save_changed(&mut op.tx, &mut ps).await?;
+            self.save_changed(&mut op, &mut ps).await?;
             op.resource("AWS::SSO::PermissionSet", arn);
             Ok(())
         }
         .await;
-        op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(())
+        op.finish(result).await
     }
 
     /// Refused while the permission set is still assigned or provisioned (the guide: remove it

@@ -10,7 +10,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 
 use super::super::Services;
-use super::super::op::Source;
+use super::super::op::{Op, Source};
 use super::super::principal::Ctx;
 use crate::error::{Error, ResourceType, Result};
 use crate::iam::{AccountIam, RoleSpec};
@@ -131,7 +131,7 @@ impl Services {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn queue_request(
         &self,
-        tx: &mut Box<dyn Tx>,
+        op: &mut Op<'_>,
         kind: RequestKind,
         account_id: Option<&str>,
         ps_id: &str,
@@ -153,7 +153,7 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        tx.insert_sso_request(&req).await?;
+        op.tx.insert_sso_request(&req).await?;
         let job = Job {
             id: crate::ids::new_uuid(),
             kind: JOB_KIND.to_string(),
@@ -167,13 +167,9 @@ impl Services {
             created_at: now,
             updated_at: now,
         };
-        tx.insert_job(&job).await?;
+        op.tx.insert_job(&job).await?;
+        op.wake_workers_on_commit();
         Ok(req)
-    }
-
-    /// Tell this node's workers that a job was committed.
-    pub(crate) fn wake_provisioning(&self) {
-        self.provisioning_wake.notify_waiters();
     }
 
     pub async fn provision_permission_set(&self, ctx: &Ctx, ps_id: &str, account_id: Option<&str>) -> Result<SsoRequest> {
@@ -190,15 +186,13 @@ impl Services {
                     return Err(Error::not_found(ResourceType::Account, a));
                 }
             }
-            let req = self.queue_request(&mut op.tx, RequestKind::Provision, account_id, ps_id, None, None, false).await?;
+            let req = self.queue_request(&mut op, RequestKind::Provision, account_id, ps_id, None, None, false).await?;
             op.respond(json!({"permissionSetProvisioningStatus": {"requestId": req.request_id, "status": req.status.as_str()}}));
             op.resource("AWS::SSO::PermissionSet", arn);
             Ok(req)
         }
         .await;
-        let req = op.finish(result).await?;
-        self.wake_provisioning();
-        Ok(req)
+        op.finish(result).await
     }
 
     /// Accounts that have the permission set; `latest` filters on whether they have its newest
