@@ -275,7 +275,8 @@ pub trait PermissionSetRepo {
     ) -> StoreResult<Paged<AccountAssignment>>;
     async fn count_assignments(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<u64>;
     async fn count_assignments_of_permission_set(&mut self, permission_set_id: &str) -> StoreResult<u64>;
-    /// Distinct permission sets assigned in an account.
+    /// Distinct permission sets assigned in an account, or on their way there (creation requests
+    /// in progress).
     async fn permission_sets_assigned_in(&mut self, account_id: &str) -> StoreResult<Vec<String>>;
 
     async fn insert_ou_assignment(&mut self, a: &OuAssignment) -> StoreResult<()>;

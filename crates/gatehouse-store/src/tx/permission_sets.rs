@@ -289,7 +289,24 @@ impl PermissionSetRepo for SeaTx {
             .all(self.db())
             .await
             .map_err(db_err)?;
-        Ok(rows)
+        let pending: Vec<String> = sso_request::Entity::find()
+            .select_only()
+            .column(sso_request::Column::PermissionSetId)
+            .distinct()
+            .filter(sso_request::Column::Kind.eq(RequestKind::Create.as_str()))
+            .filter(sso_request::Column::Status.eq(RequestStatus::InProgress.as_str()))
+            .filter(sso_request::Column::AccountId.eq(account_id))
+            .into_tuple()
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        let mut all = rows;
+        for p in pending {
+            if !all.contains(&p) {
+                all.push(p);
+            }
+        }
+        Ok(all)
     }
 
     async fn insert_ou_assignment(&mut self, a: &OuAssignment) -> StoreResult<()> {
