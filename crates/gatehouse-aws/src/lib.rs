@@ -11,7 +11,7 @@ use aws_sdk_iam::config::retry::RetryConfig;
 use aws_sdk_iam::config::timeout::TimeoutConfig;
 use aws_sdk_iam::config::{BehaviorVersion, Credentials as SdkCredentials, Region};
 use aws_sdk_iam::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use gatehouse_core::iam::{AccountIam, AccountTarget, Credentials, INLINE_POLICY_NAME, IamError, IamGateway, RoleSpec};
+use gatehouse_core::iam::{AccountIam, AccountTarget, Credentials, INLINE_POLICY_NAME, IamError, IamGateway, RoleSpec, SessionCredentials};
 
 /// Calls into real AWS (or any IAM/STS-compatible endpoint such as moto).
 #[derive(Debug, Clone)]
@@ -130,6 +130,44 @@ impl IamGateway for SdkGateway {
         }
         clients.insert(key, (iam.clone(), Instant::now()));
         Ok(Box::new(SdkAccount { iam, account: target.account_id.clone() }))
+    }
+
+    async fn assume_role_with_saml(
+        &self,
+        target: &AccountTarget,
+        role_arn: &str,
+        provider_arn: &str,
+        assertion_base64: &str,
+        duration_seconds: i32,
+    ) -> Result<SessionCredentials, IamError> {
+        let mut conf = aws_sdk_sts::config::Builder::new()
+            .behavior_version(BehaviorVersion::latest())
+            .region(Region::new(target.region.clone()))
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::standard().with_max_attempts(self.max_attempts))
+            .timeout_config(self.timeouts());
+        if let Some(url) = &target.sts_endpoint {
+            conf = conf.endpoint_url(url);
+        }
+        let sts = aws_sdk_sts::Client::from_conf(conf.build());
+        let out = sts
+            .assume_role_with_saml()
+            .role_arn(role_arn)
+            .principal_arn(provider_arn)
+            .saml_assertion(assertion_base64)
+            .duration_seconds(duration_seconds)
+            .send()
+            .await
+            .map_err(|e| failed(&format!("sts:AssumeRoleWithSAML of {role_arn}"), &target.account_id, e))?;
+        let c = out.credentials.ok_or_else(|| IamError(format!("sts:AssumeRoleWithSAML of {role_arn} returned no credentials")))?;
+        let expiration = chrono::DateTime::from_timestamp(c.expiration.secs(), 0).unwrap_or_else(chrono::Utc::now);
+        Ok(SessionCredentials {
+            credentials: Credentials {
+                access_key_id: c.access_key_id,
+                secret_access_key: c.secret_access_key,
+                session_token: Some(c.session_token),
+            },
+            expiration,
+        })
     }
 }
 

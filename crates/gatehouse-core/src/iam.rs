@@ -52,10 +52,28 @@ pub const INLINE_POLICY_NAME: &str = "AwsSSOInlinePolicy";
 #[error("{0}")]
 pub struct IamError(pub String);
 
+/// Temporary credentials STS issued.
+#[derive(Debug, Clone)]
+pub struct SessionCredentials {
+    pub credentials: Credentials,
+    pub expiration: chrono::DateTime<chrono::Utc>,
+}
+
 #[async_trait]
 pub trait IamGateway: Send + Sync + 'static {
     /// Open a session with one account (assuming the role if the target says so).
     async fn open(&self, target: &AccountTarget) -> Result<Box<dyn AccountIam>, IamError>;
+
+    /// STS AssumeRoleWithSAML in the target's account (an unsigned call: the signed assertion is
+    /// the authority; the target's credentials are not used).
+    async fn assume_role_with_saml(
+        &self,
+        target: &AccountTarget,
+        role_arn: &str,
+        provider_arn: &str,
+        assertion_base64: &str,
+        duration_seconds: i32,
+    ) -> Result<SessionCredentials, IamError>;
 }
 
 #[async_trait]

@@ -49,6 +49,7 @@ pub trait Tx:
     + SignInRepo
     + ApplicationRepo
     + PermissionSetRepo
+    + OidcRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -273,6 +274,12 @@ pub trait PermissionSetRepo {
         account_id: Option<&str>,
         page: &Page,
     ) -> StoreResult<Paged<AccountAssignment>>;
+    /// Of any of these principals (a user and their groups), optionally in one account.
+    async fn assignments_of_principals(
+        &mut self,
+        principals: &[(PrincipalType, String)],
+        account_id: Option<&str>,
+    ) -> StoreResult<Vec<AccountAssignment>>;
     async fn count_assignments(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<u64>;
     async fn count_assignments_of_permission_set(&mut self, permission_set_id: &str) -> StoreResult<u64>;
     /// Distinct permission sets assigned in an account, or on their way there (creation requests
@@ -314,4 +321,22 @@ pub trait PermissionSetRepo {
     /// Take (or extend) the lease `key` until `until` unless another holder has it unexpired.
     async fn try_lease(&mut self, key: &str, holder: &str, now: DateTime<Utc>, until: DateTime<Utc>) -> StoreResult<bool>;
     async fn release_lease(&mut self, key: &str, holder: &str) -> StoreResult<()>;
+}
+
+/// SSO OIDC clients, device authorizations and tokens (all secrets as hashes).
+#[async_trait]
+pub trait OidcRepo {
+    async fn insert_oidc_client(&mut self, c: &OidcClient) -> StoreResult<()>;
+    async fn get_oidc_client(&mut self, client_id: &str) -> StoreResult<Option<OidcClient>>;
+    async fn insert_device_authorization(&mut self, d: &DeviceAuthorization) -> StoreResult<()>;
+    async fn update_device_authorization(&mut self, d: &DeviceAuthorization) -> StoreResult<()>;
+    async fn find_device_by_code_hash(&mut self, hash: &str) -> StoreResult<Option<DeviceAuthorization>>;
+    /// The unexpired authorization with this user code.
+    async fn find_device_by_user_code(&mut self, user_code: &str, now: DateTime<Utc>) -> StoreResult<Option<DeviceAuthorization>>;
+    async fn insert_sso_token(&mut self, t: &SsoToken) -> StoreResult<()>;
+    async fn update_sso_token(&mut self, t: &SsoToken) -> StoreResult<()>;
+    async fn find_token_by_access_hash(&mut self, hash: &str) -> StoreResult<Option<SsoToken>>;
+    async fn find_token_by_refresh_hash(&mut self, hash: &str) -> StoreResult<Option<SsoToken>>;
+    /// Revoke every grant of the user (disabled or deleted); how many.
+    async fn revoke_tokens_of_user(&mut self, user_id: &str) -> StoreResult<u64>;
 }

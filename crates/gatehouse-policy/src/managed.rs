@@ -158,7 +158,15 @@ const DIRECTORY_READ_ONLY: &str = r#"{
   ]
 }"#;
 
-const POLICIES: [(&str, &str); 5] = [
+/// AWS's job-function policy for full access; in Gatehouse it grants every action (a permission
+/// set holding it in the management account administers Gatehouse).
+const ADMINISTRATOR_ACCESS: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]
+}"#;
+
+const POLICIES: [(&str, &str); 6] = [
+    ("AdministratorAccess", ADMINISTRATOR_ACCESS),
     ("AWSSSOMasterAccountAdministrator", MASTER_ACCOUNT_ADMINISTRATOR),
     ("AWSSSOMemberAccountAdministrator", MEMBER_ACCOUNT_ADMINISTRATOR),
     ("AWSSSODirectoryAdministrator", DIRECTORY_ADMINISTRATOR),
@@ -166,9 +174,9 @@ const POLICIES: [(&str, &str); 5] = [
     ("AWSSSODirectoryReadOnly", DIRECTORY_READ_ONLY),
 ];
 
-const NAMES: [&str; 5] = [POLICIES[0].0, POLICIES[1].0, POLICIES[2].0, POLICIES[3].0, POLICIES[4].0];
+const NAMES: [&str; 6] = [POLICIES[0].0, POLICIES[1].0, POLICIES[2].0, POLICIES[3].0, POLICIES[4].0, POLICIES[5].0];
 
-/// Built-in managed policies by name: AWSSSOMasterAccountAdministrator,
+/// Built-in managed policies by name: AdministratorAccess, AWSSSOMasterAccountAdministrator,
 /// AWSSSOMemberAccountAdministrator, AWSSSODirectoryAdministrator,
 /// AWSSSOReadOnly, AWSSSODirectoryReadOnly. Returns the JSON document.
 /// Names are case-sensitive, as IAM policy names are.

@@ -19,7 +19,7 @@ fn policy(name: &str) -> &'static Policy {
 
 #[test]
 fn names_documents_and_parsing() {
-    assert_eq!(managed::names(), &[MASTER, MEMBER, DIRECTORY_ADMIN, READ_ONLY, DIRECTORY_READ_ONLY]);
+    assert_eq!(managed::names(), &["AdministratorAccess", MASTER, MEMBER, DIRECTORY_ADMIN, READ_ONLY, DIRECTORY_READ_ONLY]);
     for name in managed::names() {
         let doc = managed::document(name).unwrap();
         let parsed = Policy::parse(doc).unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -28,7 +28,9 @@ fn names_documents_and_parsing() {
         // The document is valid JSON with the same shape as stored.
         assert!(serde_json::from_str::<serde_json::Value>(doc).is_ok());
     }
-    assert_eq!(managed::document("AdministratorAccess"), None);
+    assert_eq!(managed::document("PowerUserAccess"), None);
+    let admin = policy("AdministratorAccess");
+    assert_eq!(decide(std::slice::from_ref(admin), "identitystore:DeleteUser", INSTANCE, &Context::new()), Decision::Allow);
     assert!(managed::policy("awsssoreadonly").is_none(), "names are case-sensitive");
     // Parsed once: the same reference every time.
     assert!(std::ptr::eq(policy(MASTER), policy(MASTER)));

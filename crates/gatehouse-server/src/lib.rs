@@ -6,6 +6,7 @@ mod case;
 mod ops;
 mod portal;
 mod scim;
+mod sso_portal;
 
 use axum::Router;
 use gatehouse_core::Services;
@@ -28,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", axum::routing::post(aws::handle))
         .merge(scim::routes())
         .merge(portal::routes())
+        .merge(sso_portal::routes())
         .route_layer(axum::middleware::from_fn(ops::track_requests))
         .with_state(state)
 }

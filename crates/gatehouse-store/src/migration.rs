@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0008UniqueCredentials),
             Box::new(M0009Applications),
             Box::new(M0010PermissionSets),
+            Box::new(M0011SsoOidc),
         ]
     }
 }
@@ -679,5 +680,68 @@ impl MigrationTrait for M0010PermissionSets {
                 .to_owned(),
         )
         .await
+    }
+}
+
+struct M0011SsoOidc;
+
+impl MigrationName for M0011SsoOidc {
+    fn name(&self) -> &str {
+        "m0011_sso_oidc"
+    }
+}
+
+/// SSO OIDC clients, device authorizations and the portal API's tokens.
+#[async_trait::async_trait]
+impl MigrationTrait for M0011SsoOidc {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("oidc_clients"))
+                .col(string(a("client_id")).primary_key())
+                .col(string(a("secret_hash")))
+                .col(text(a("name")))
+                .col(string(a("client_type")))
+                .col(text(a("scopes")))
+                .col(ts("created_at"))
+                .col(ts("expires_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_table(
+            Table::create()
+                .table(a("device_authorizations"))
+                .col(string(a("device_code_hash")).primary_key())
+                .col(string(a("user_code")))
+                .col(string(a("client_id")))
+                .col(string(a("status")))
+                .col(string_null(a("user_id")))
+                .col(big_integer(a("interval_seconds")))
+                .col(timestamp_with_time_zone_null(a("last_polled_at")))
+                .col(ts("created_at"))
+                .col(ts("expires_at"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("device_authorizations", "ix_device_authorizations_user_code", &["user_code"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("sso_tokens"))
+                .col(string(a("token_id")).primary_key())
+                .col(string(a("access_hash")))
+                .col(string_null(a("refresh_hash")))
+                .col(string(a("client_id")))
+                .col(string(a("user_id")))
+                .col(text(a("scopes")))
+                .col(ts("created_at"))
+                .col(ts("expires_at"))
+                .col(ts("refresh_expires_at"))
+                .col(boolean(a("revoked")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("sso_tokens", "ux_sso_tokens_access", &["access_hash"], true)).await?;
+        m.create_index(index("sso_tokens", "ix_sso_tokens_refresh", &["refresh_hash"], false)).await?;
+        m.create_index(index("sso_tokens", "ix_sso_tokens_user", &["user_id"], false)).await
     }
 }

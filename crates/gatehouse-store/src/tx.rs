@@ -1,6 +1,7 @@
 //! One transaction implementing every repository.
 
 mod applications;
+mod oidc;
 mod permission_sets;
 mod signin;
 

@@ -20,3 +20,5 @@ pub mod application;
 pub use application::*;
 pub mod permission_set;
 pub use permission_set::*;
+pub mod oidc;
+pub use oidc::*;

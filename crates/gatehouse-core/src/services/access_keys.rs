@@ -72,6 +72,26 @@ pub struct NewAccessKey {
     pub session_token: Option<Zeroizing<String>>,
 }
 
+/// Store a role session's temporary key (GetRoleCredentials in the management account): the
+/// caller has checked the assignment. Returns the key with its secret and session token.
+pub(crate) async fn insert_role_session(
+    svc: &Services,
+    tx: &mut Box<dyn crate::store::Tx>,
+    session_name: &str,
+    managed: Vec<String>,
+    inline: Vec<String>,
+    lifetime_seconds: i64,
+) -> Result<NewAccessKey> {
+    let now = svc.clock.now();
+    let (mut record, secret) = seal_new_key(&svc.key, session_name, managed, inline, now);
+    let token = Zeroizing::new(ids::new_session_token());
+    record.access_key_id = ids::new_access_key_id("ASIA");
+    record.session_token_hash = Some(crate::crypto::token_hash(&token));
+    record.expires_at = Some(now + chrono::Duration::seconds(lifetime_seconds));
+    tx.insert_access_key(&record).await?;
+    Ok(NewAccessKey { info: AccessKeyInfo::from(&record), secret_access_key: secret, session_token: Some(token) })
+}
+
 pub(crate) fn seal_new_key(
     key: &MasterKey,
     user_name: &str,
@@ -94,8 +114,15 @@ pub(crate) fn seal_new_key(
     (record, secret)
 }
 
+/// An IAM user's ARN, or for a role session (`<role>/<session>`: GetRoleCredentials in the
+/// management account) the assumed role's.
 fn key_user_arn(svc: &Services, user_name: &str) -> Result<String> {
-    Ok(ids::iam_user_arn(&svc.instance()?.management_account_id, user_name))
+    let account = &svc.instance()?.management_account_id;
+    Ok(if user_name.contains('/') {
+        format!("arn:aws:sts::{account}:assumed-role/{user_name}")
+    } else {
+        ids::iam_user_arn(account, user_name)
+    })
 }
 
 impl Services {

@@ -20,6 +20,8 @@ pub enum Source {
     CloudTrail,
     /// Sign-in sessions (Identity Center's `identitystore-auth` actions).
     IdentityStoreAuth,
+    /// SSO OIDC (RegisterClient, StartDeviceAuthorization, CreateToken).
+    SsoOauth,
     Gatehouse,
 }
 
@@ -32,6 +34,7 @@ impl Source {
             Source::Organizations => "organizations.amazonaws.com",
             Source::CloudTrail => "cloudtrail.amazonaws.com",
             Source::IdentityStoreAuth => "identitystore-auth.amazonaws.com",
+            Source::SsoOauth => "sso-oauth.amazonaws.com",
             Source::Gatehouse => "gatehouse.amazonaws.com",
         }
     }
@@ -44,6 +47,7 @@ impl Source {
             Source::Organizations => "organizations",
             Source::CloudTrail => "cloudtrail",
             Source::IdentityStoreAuth => "identitystore-auth",
+            Source::SsoOauth => "sso-oauth",
             Source::Gatehouse => "gatehouse",
         }
     }

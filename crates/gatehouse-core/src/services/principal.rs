@@ -171,6 +171,14 @@ impl Principal {
                 "invokedBy": "gatehouse-cli",
                 "userName": os_user,
             }),
+            PrincipalKind::AccessKey { access_key_id, user_name } if user_name.contains('/') => json!({
+                "type": "AssumedRole",
+                "principalId": access_key_id,
+                "arn": self.arn,
+                "accountId": self.account_id,
+                "accessKeyId": access_key_id,
+                "sessionContext": {"sessionIssuer": {"type": "Role", "userName": user_name.split('/').next().unwrap_or_default()}},
+            }),
             PrincipalKind::AccessKey { access_key_id, user_name } => json!({
                 "type": "IAMUser",
                 "principalId": access_key_id,

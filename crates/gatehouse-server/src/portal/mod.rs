@@ -4,6 +4,7 @@
 //! answer a strict Content-Security-Policy.
 
 mod apps;
+mod device;
 mod links;
 mod pages;
 mod security_keys;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .route("/start/mfa-devices/webauthn", post(security_keys::complete))
         .route("/start/mfa-devices/{id}/rename", post(pages::rename_device))
         .route("/start/mfa-devices/{id}/delete", post(pages::delete_device))
+        .route("/start/device", get(device::form).post(device::decide))
         .route("/start/applications/{id}", get(apps::tile))
         .route("/saml/{id}/sso", get(apps::sso_redirect).post(apps::sso_post))
         .route("/saml/{id}/continue", get(apps::sso_continue))

@@ -262,6 +262,28 @@ impl PermissionSetRepo for SeaTx {
         Ok(page_of(items, page, |a| format!("{}/{}", a.account_id, a.permission_set_id)))
     }
 
+    async fn assignments_of_principals(
+        &mut self,
+        principals: &[(PrincipalType, String)],
+        account_id: Option<&str>,
+    ) -> StoreResult<Vec<AccountAssignment>> {
+        if principals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys: Vec<String> = principals.iter().map(|(k, id)| principal_key(*k, id)).collect();
+        let mut find = account_assignment::Entity::find().filter(account_assignment::Column::Principal.is_in(keys));
+        if let Some(account) = account_id {
+            find = find.filter(account_assignment::Column::AccountId.eq(account));
+        }
+        let rows = find
+            .order_by_asc(account_assignment::Column::AccountId)
+            .order_by_asc(account_assignment::Column::PermissionSetId)
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        rows.into_iter().map(assignment_from).collect()
+    }
+
     async fn count_assignments(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<u64> {
         account_assignment::Entity::find()
             .filter(account_assignment::Column::AccountId.eq(account_id))

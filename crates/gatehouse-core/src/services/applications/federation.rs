@@ -372,7 +372,12 @@ impl Services {
 
     /// The groups a user belongs to directly: (id, display name); the names only when asked for
     /// (they cost a read per group).
-    async fn groups_of(&self, tx: &mut Box<dyn crate::store::Tx>, user_id: &str, with_names: bool) -> Result<Vec<(String, String)>> {
+    pub(crate) async fn groups_of(
+        &self,
+        tx: &mut Box<dyn crate::store::Tx>,
+        user_id: &str,
+        with_names: bool,
+    ) -> Result<Vec<(String, String)>> {
         let store = self.store_id()?;
         let mut out = Vec::new();
         let mut page = Page { after: None, limit: 1000 };

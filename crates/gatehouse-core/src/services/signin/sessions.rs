@@ -113,5 +113,7 @@ impl Services {
 pub(crate) async fn end_sessions(tx: &mut Box<dyn Tx>, user_id: &str) -> Result<()> {
     tx.delete_sessions_of_user(user_id).await?;
     tx.delete_trusted_devices_of_user(user_id).await?;
+    // The CLI's tokens too: re-enabling the user does not bring them back.
+    tx.revoke_tokens_of_user(user_id).await?;
     Ok(())
 }

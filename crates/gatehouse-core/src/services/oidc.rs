@@ -1,0 +1,447 @@
+//! SSO OIDC, as the AWS CLI and SDKs use it to sign a person in: a client registers, starts a
+//! device authorization, the person approves it in the portal, and the client's polls of
+//! CreateToken turn into an access token (and a refresh token) for the portal API. Errors are
+//! OIDC's own (authorization_pending, slow_down, …), not the AWS JSON ones.
+
+use chrono::Duration;
+use rand::Rng;
+use serde_json::json;
+
+use super::Services;
+use super::op::Source;
+use super::principal::{Ctx, Principal};
+use super::signin::SessionInfo;
+use crate::crypto::token_hash;
+use crate::error::{Error, Result};
+use crate::model::{DeviceAuthorization, DeviceStatus, OidcClient, SsoToken};
+
+/// The scope the AWS CLI asks for; an empty request gets it too.
+pub const ACCOUNT_ACCESS_SCOPE: &str = "sso:account:access";
+/// Registered clients live 90 days, as Identity Center's do.
+const CLIENT_DAYS: i64 = 90;
+/// A device authorization waits 10 minutes for its person.
+pub const DEVICE_SECONDS: i64 = 600;
+/// Clients poll CreateToken at most this often (faster: SlowDownException).
+pub const POLL_INTERVAL: i64 = 1;
+/// Refresh tokens last 90 days, or until revoked.
+const REFRESH_DAYS: i64 = 90;
+/// Without the `…/` an AWS SDK shows these letters; no vowels, no look-alikes.
+const USER_CODE_ALPHABET: &[u8] = b"BCDFGHJKLMNPQRSTVWXZ";
+
+/// An OIDC error, named as the sso-oidc model names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OidcError {
+    InvalidRequest(String),
+    InvalidClient(String),
+    InvalidGrant(String),
+    InvalidScope(String),
+    UnsupportedGrantType(String),
+    AuthorizationPending,
+    SlowDown,
+    AccessDenied(String),
+    ExpiredToken(String),
+    Internal(String),
+}
+
+impl OidcError {
+    /// The exception's name and the OAuth `error` code.
+    pub fn codes(&self) -> (&'static str, &'static str) {
+        match self {
+            OidcError::InvalidRequest(_) => ("InvalidRequestException", "invalid_request"),
+            OidcError::InvalidClient(_) => ("InvalidClientException", "invalid_client"),
+            OidcError::InvalidGrant(_) => ("InvalidGrantException", "invalid_grant"),
+            OidcError::InvalidScope(_) => ("InvalidScopeException", "invalid_scope"),
+            OidcError::UnsupportedGrantType(_) => ("UnsupportedGrantTypeException", "unsupported_grant_type"),
+            OidcError::AuthorizationPending => ("AuthorizationPendingException", "authorization_pending"),
+            OidcError::SlowDown => ("SlowDownException", "slow_down"),
+            OidcError::AccessDenied(_) => ("AccessDeniedException", "access_denied"),
+            OidcError::ExpiredToken(_) => ("ExpiredTokenException", "expired_token"),
+            OidcError::Internal(_) => ("InternalServerException", "server_error"),
+        }
+    }
+
+    pub fn description(&self) -> String {
+        match self {
+            OidcError::AuthorizationPending => "The person has not approved this device yet".into(),
+            OidcError::SlowDown => format!("Poll at most every {POLL_INTERVAL} second(s)"),
+            OidcError::InvalidRequest(m)
+            | OidcError::InvalidClient(m)
+            | OidcError::InvalidGrant(m)
+            | OidcError::InvalidScope(m)
+            | OidcError::UnsupportedGrantType(m)
+            | OidcError::AccessDenied(m)
+            | OidcError::ExpiredToken(m) => m.clone(),
+            OidcError::Internal(_) => "An internal error occurred".into(),
+        }
+    }
+
+    /// As the audit record's error.
+    fn as_error(&self) -> Error {
+        match self {
+            OidcError::Internal(m) => Error::internal(m.clone()),
+            other => Error::validation(other.codes().0, other.description()),
+        }
+    }
+}
+
+impl From<Error> for OidcError {
+    fn from(e: Error) -> Self {
+        OidcError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::error::StoreError> for OidcError {
+    fn from(e: crate::error::StoreError) -> Self {
+        OidcError::Internal(Error::from(e).to_string())
+    }
+}
+
+/// A newly registered client: the secret is shown once.
+pub struct RegisteredClient {
+    pub client: OidcClient,
+    pub secret: String,
+}
+
+pub struct DeviceStart {
+    pub device_code: String,
+    pub user_code: String,
+    pub verification_uri: String,
+    pub verification_uri_complete: String,
+    pub expires_in: i64,
+    pub interval: i64,
+}
+
+pub struct Tokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+fn random_secret() -> String {
+    crate::ids::new_session_token()
+}
+
+fn new_user_code() -> String {
+    let mut rng = rand::thread_rng();
+    let mut pick = || USER_CODE_ALPHABET[rng.gen_range(0..USER_CODE_ALPHABET.len())] as char;
+    let a: String = (0..4).map(|_| pick()).collect();
+    let b: String = (0..4).map(|_| pick()).collect();
+    format!("{a}-{b}")
+}
+
+/// The user code as people type it: any case, with or without the dash or spaces.
+pub fn normalize_user_code(text: &str) -> String {
+    let letters: String = text.chars().filter(|c| c.is_ascii_alphanumeric()).map(|c| c.to_ascii_uppercase()).collect();
+    if letters.len() == 8 { format!("{}-{}", &letters[..4], &letters[4..]) } else { letters }
+}
+
+impl Services {
+    /// Run `work` as an audited operation of `sso-oauth` with the OIDC error type.
+    async fn oidc_op<T>(
+        &self,
+        ctx: &Ctx,
+        name: &'static str,
+        request: serde_json::Value,
+        work: impl AsyncFnOnce(&mut super::op::Op<'_>) -> std::result::Result<T, OidcError>,
+    ) -> std::result::Result<T, OidcError> {
+        let mut op = self.begin(ctx, Source::SsoOauth, name, false, request).await?;
+        let result = work(&mut op).await;
+        match result {
+            Ok(v) => Ok(op.finish(Ok(v)).await?),
+            Err(e) => {
+                let _ = op.finish::<()>(Err(e.as_error())).await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn check_client(
+        &self,
+        tx: &mut Box<dyn crate::store::Tx>,
+        client_id: &str,
+        secret: &str,
+    ) -> std::result::Result<OidcClient, OidcError> {
+        let client = tx.get_oidc_client(client_id).await?.ok_or_else(|| OidcError::InvalidClient(format!("unknown client {client_id}")))?;
+        if !crate::crypto::constant_time_eq(client.secret_hash.as_bytes(), token_hash(secret).as_bytes()) {
+            return Err(OidcError::InvalidClient("the client secret is wrong".into()));
+        }
+        if client.expires_at <= self.clock.now() {
+            return Err(OidcError::InvalidClient("the client registration has expired: register again".into()));
+        }
+        Ok(client)
+    }
+
+    pub async fn register_client(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        client_type: &str,
+        scopes: Vec<String>,
+    ) -> std::result::Result<RegisteredClient, OidcError> {
+        let request = json!({"clientName": name, "clientType": client_type, "scopes": scopes});
+        self.oidc_op(ctx, "RegisterClient", request, async |op| {
+            if client_type != "public" {
+                return Err(OidcError::InvalidRequest(format!("clientType must be public, not {client_type}")));
+            }
+            if name.trim().is_empty() || name.chars().count() > 256 {
+                return Err(OidcError::InvalidRequest("clientName must be 1 to 256 characters".into()));
+            }
+            if let Some(bad) = scopes.iter().find(|s| !s.starts_with("sso:") && s.as_str() != "openid") {
+                return Err(OidcError::InvalidScope(format!("unsupported scope {bad}")));
+            }
+            let now = self.clock.now();
+            let secret = random_secret();
+            let client = OidcClient {
+                client_id: crate::ids::new_session_token()[..22].to_string(),
+                secret_hash: token_hash(&secret),
+                name: name.to_string(),
+                client_type: client_type.to_string(),
+                scopes,
+                created_at: now,
+                expires_at: now + Duration::days(CLIENT_DAYS),
+            };
+            op.tx.insert_oidc_client(&client).await?;
+            op.respond(json!({"clientId": client.client_id}));
+            Ok(RegisteredClient { client, secret })
+        })
+        .await
+    }
+
+    pub async fn start_device_authorization(
+        &self,
+        ctx: &Ctx,
+        client_id: &str,
+        secret: &str,
+        start_url: &str,
+    ) -> std::result::Result<DeviceStart, OidcError> {
+        let request = json!({"clientId": client_id, "startUrl": start_url});
+        self.oidc_op(ctx, "StartDeviceAuthorization", request, async |op| {
+            self.check_client(&mut op.tx, client_id, secret).await?;
+            let base = self.config.public_url.trim_end_matches('/');
+            if !start_url.trim_end_matches('/').starts_with(&format!("{base}/start")) {
+                return Err(OidcError::InvalidRequest(format!("startUrl must be this portal, {base}/start, not {start_url}")));
+            }
+            let now = self.clock.now();
+            let device_code = random_secret();
+            let user_code = new_user_code();
+            let auth = DeviceAuthorization {
+                device_code_hash: token_hash(&device_code),
+                user_code: user_code.clone(),
+                client_id: client_id.to_string(),
+                status: DeviceStatus::Pending,
+                user_id: None,
+                interval_seconds: POLL_INTERVAL,
+                last_polled_at: None,
+                created_at: now,
+                expires_at: now + Duration::seconds(DEVICE_SECONDS),
+            };
+            op.tx.insert_device_authorization(&auth).await?;
+            let verification_uri = format!("{base}/start/device");
+            op.respond(json!({"userCode": user_code, "expiresIn": DEVICE_SECONDS}));
+            Ok(DeviceStart {
+                device_code,
+                verification_uri_complete: format!("{verification_uri}?user_code={user_code}"),
+                verification_uri,
+                user_code,
+                expires_in: DEVICE_SECONDS,
+                interval: POLL_INTERVAL,
+            })
+        })
+        .await
+    }
+
+    /// The pending authorization a person is about to approve (for the approval page).
+    pub async fn pending_device(&self, user_code: &str) -> Result<Option<(DeviceAuthorization, String)>> {
+        let mut tx = self.store.begin_read().await?;
+        let found = tx.find_device_by_user_code(&normalize_user_code(user_code), self.clock.now()).await?;
+        let out = match found {
+            Some(d) if d.status == DeviceStatus::Pending => {
+                let name = tx.get_oidc_client(&d.client_id).await?.map(|c| c.name).unwrap_or_default();
+                Some((d, name))
+            }
+            _ => None,
+        };
+        tx.rollback().await?;
+        Ok(out)
+    }
+
+    /// The signed-in person approves (or denies) the device showing `user_code`.
+    pub async fn decide_device(&self, ctx: &Ctx, session: &SessionInfo, user_code: &str, approve: bool) -> Result<bool> {
+        let code = normalize_user_code(user_code);
+        let name = if approve { "ApproveDeviceAuthorization" } else { "DenyDeviceAuthorization" };
+        let mut op = self.begin(ctx, Source::SsoOauth, name, false, json!({"userCode": code})).await?;
+        let result = async {
+            let Some(mut d) = op.tx.find_device_by_user_code(&code, self.clock.now()).await? else { return Ok(false) };
+            if d.status != DeviceStatus::Pending {
+                return Ok(false);
+            }
+            d.status = if approve { DeviceStatus::Approved } else { DeviceStatus::Denied };
+            d.user_id = Some(session.user.user_id.clone());
+            op.tx.update_device_authorization(&d).await?;
+            Ok(true)
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// CreateToken for the device-code and refresh-token grants.
+    pub async fn create_token(
+        &self,
+        ctx: &Ctx,
+        client_id: &str,
+        secret: &str,
+        grant_type: &str,
+        device_code: Option<&str>,
+        refresh_token: Option<&str>,
+    ) -> std::result::Result<Tokens, OidcError> {
+        let request = json!({"clientId": client_id, "grantType": grant_type});
+        // The poll is remembered even when the call fails (the operation's own transaction
+        // rolls back), or polling too fast would never be noticed.
+        let too_fast = match device_code {
+            Some(code) if grant_type == "urn:ietf:params:oauth:grant-type:device_code" => self.note_poll(&token_hash(code)).await?,
+            _ => false,
+        };
+        self.oidc_op(ctx, "CreateToken", request, async |op| {
+            self.check_client(&mut op.tx, client_id, secret).await?;
+            let now = self.clock.now();
+            let (user_id, scopes, old) = match grant_type {
+                "urn:ietf:params:oauth:grant-type:device_code" => {
+                    let code = device_code.ok_or_else(|| OidcError::InvalidRequest("deviceCode is required".into()))?;
+                    let mut d = op
+                        .tx
+                        .find_device_by_code_hash(&token_hash(code))
+                        .await?
+                        .filter(|d| d.client_id == client_id)
+                        .ok_or_else(|| OidcError::InvalidGrant("unknown device code".into()))?;
+                    if d.expires_at <= now {
+                        return Err(OidcError::ExpiredToken("the device code has expired: start again".into()));
+                    }
+                    match d.status {
+                        DeviceStatus::Pending => {
+                            return Err(if too_fast { OidcError::SlowDown } else { OidcError::AuthorizationPending });
+                        }
+                        DeviceStatus::Denied => return Err(OidcError::AccessDenied("the person denied this device".into())),
+                        DeviceStatus::Used => return Err(OidcError::InvalidGrant("the device code was used already".into())),
+                        DeviceStatus::Approved => {}
+                    }
+                    d.status = DeviceStatus::Used;
+                    op.tx.update_device_authorization(&d).await?;
+                    let user = d.user_id.clone().ok_or_else(|| OidcError::Internal("approved without a user".into()))?;
+                    (user, vec![ACCOUNT_ACCESS_SCOPE.to_string()], None)
+                }
+                "refresh_token" => {
+                    let token = refresh_token.ok_or_else(|| OidcError::InvalidRequest("refreshToken is required".into()))?;
+                    let t = op
+                        .tx
+                        .find_token_by_refresh_hash(&token_hash(token))
+                        .await?
+                        .filter(|t| t.client_id == client_id)
+                        .ok_or_else(|| OidcError::InvalidGrant("unknown refresh token".into()))?;
+                    if t.revoked {
+                        return Err(OidcError::InvalidGrant("the refresh token was revoked".into()));
+                    }
+                    if t.refresh_expires_at <= now {
+                        return Err(OidcError::ExpiredToken("the refresh token has expired: sign in again".into()));
+                    }
+                    (t.user_id.clone(), t.scopes.clone(), Some(t))
+                }
+                "authorization_code" => return Err(OidcError::UnsupportedGrantType("authorization_code is not supported yet".into())),
+                other => return Err(OidcError::UnsupportedGrantType(format!("unsupported grant type {other}"))),
+            };
+            let store = self.store_id()?;
+            match op.tx.get_user(&store, &user_id).await? {
+                Some(u) if u.active => {}
+                _ => return Err(OidcError::AccessDenied("the user is disabled or deleted".into())),
+            }
+            if let Some(mut old) = old {
+                // Refresh tokens rotate: the old grant ends with this one.
+                old.revoked = true;
+                op.tx.update_sso_token(&old).await?;
+            }
+            let hours = self.config.signin.session_hours;
+            let access = random_secret();
+            let refresh = random_secret();
+            let token = SsoToken {
+                token_id: crate::ids::new_uuid(),
+                access_hash: token_hash(&access),
+                refresh_hash: Some(token_hash(&refresh)),
+                client_id: client_id.to_string(),
+                user_id,
+                scopes,
+                created_at: now,
+                expires_at: now + Duration::hours(hours),
+                refresh_expires_at: now + Duration::days(REFRESH_DAYS),
+                revoked: false,
+            };
+            op.tx.insert_sso_token(&token).await?;
+            op.respond(json!({"tokenType": "Bearer", "expiresIn": hours * 3600}));
+            Ok(Tokens { access_token: access, refresh_token: refresh, expires_in: hours * 3600 })
+        })
+        .await
+    }
+
+    /// Record a poll of a device code; whether it came sooner than the interval allows.
+    async fn note_poll(&self, code_hash: &str) -> Result<bool> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let Some(mut d) = tx.find_device_by_code_hash(code_hash).await? else {
+            tx.rollback().await?;
+            return Ok(false);
+        };
+        let too_fast = d.last_polled_at.is_some_and(|t| now - t < Duration::seconds(d.interval_seconds));
+        d.last_polled_at = Some(now);
+        tx.update_device_authorization(&d).await?;
+        tx.commit().await?;
+        Ok(too_fast)
+    }
+
+    /// The principal a portal-API call acts as, from its bearer token: None when the token is
+    /// unknown, expired or revoked, or its user disabled or deleted.
+    pub async fn bearer_principal(&self, access_token: &str) -> Result<Option<(SsoToken, crate::model::User)>> {
+        let mut tx = self.store.begin_read().await?;
+        let token = tx.find_token_by_access_hash(&token_hash(access_token)).await?;
+        let out = match token {
+            Some(t) if !t.revoked && t.expires_at > self.clock.now() => {
+                let user = tx.get_user(&self.store_id()?, &t.user_id).await?.filter(|u| u.active);
+                user.map(|u| (t, u))
+            }
+            _ => None,
+        };
+        tx.rollback().await?;
+        Ok(out)
+    }
+
+    /// Logout: the grant (access and refresh token) ends.
+    pub async fn logout_token(&self, ctx: &Ctx, token: &SsoToken) -> Result<()> {
+        let mut op = self.begin(ctx, Source::Sso, "Logout", false, json!({})).await?;
+        let result = async {
+            let mut t = token.clone();
+            t.revoked = true;
+            op.tx.update_sso_token(&t).await?;
+            Ok(())
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// The context of a bearer-token call: the token's user.
+    pub fn bearer_ctx(&self, user: &crate::model::User, source_ip: String, user_agent: String) -> Result<Ctx> {
+        let account = self.instance()?.management_account_id.clone();
+        Ok(Ctx::new(Principal::portal_user(&account, &user.user_id, &user.profile.user_name), source_ip, user_agent))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_codes_read_well_and_normalize() {
+        for _ in 0..100 {
+            let code = new_user_code();
+            assert_eq!(code.len(), 9);
+            assert_eq!(normalize_user_code(&code.to_lowercase().replace('-', " ")), code);
+            assert!(code.chars().all(|c| c == '-' || USER_CODE_ALPHABET.contains(&(c as u8))));
+        }
+    }
+}

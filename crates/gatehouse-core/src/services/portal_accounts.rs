@@ -1,0 +1,208 @@
+//! What a signed-in person reaches in AWS accounts (the portal API the AWS CLI calls with its
+//! bearer token): their accounts, the roles (permission sets) in each, and role credentials —
+//! from the account's STS with an assertion Gatehouse signs, or, in the management account,
+//! Gatehouse's own keys holding the permission set's policies.
+
+use base64::Engine;
+use serde_json::json;
+
+use super::Services;
+use super::op::Source;
+use super::principal::Ctx;
+use crate::error::{Error, ResourceType, Result};
+use crate::model::{Account, AccountAssignment, Page, Paged, PermissionSet, PrincipalType, User};
+use crate::store::Tx;
+
+/// Credentials for one role, as GetRoleCredentials returns them.
+pub struct RoleCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: chrono::DateTime<chrono::Utc>,
+}
+
+fn forbidden(account: &str, role: &str) -> Error {
+    Error::AccessDenied { message: format!("You have no access to role {role} in account {account}") }
+}
+
+/// The audience AWS expects in assertions for its sign-in, by partition.
+fn aws_audience(partition: &str) -> &'static str {
+    match partition {
+        "aws-us-gov" => "urn:amazon:webservices:govcloud",
+        "aws-cn" => "urn:amazon:webservices:cn-north-1",
+        _ => "urn:amazon:webservices",
+    }
+}
+
+impl Services {
+    /// The user's assignments, directly and through their groups (optionally in one account).
+    async fn my_assignments(&self, tx: &mut Box<dyn Tx>, user: &User, account: Option<&str>) -> Result<Vec<AccountAssignment>> {
+        let groups = self.groups_of(tx, &user.user_id, false).await?;
+        let mut principals = vec![(PrincipalType::User, user.user_id.clone())];
+        principals.extend(groups.into_iter().map(|(id, _)| (PrincipalType::Group, id)));
+        Ok(tx.assignments_of_principals(&principals, account).await?)
+    }
+
+    /// ListAccounts: the accounts the user can reach, by id.
+    pub async fn list_my_accounts(&self, ctx: &Ctx, user: &User, page: &Page) -> Result<Paged<Account>> {
+        let mut op = self.begin(ctx, Source::Sso, "ListAccounts", true, json!({})).await?;
+        let result = async {
+            let mut ids: Vec<String> = self.my_assignments(&mut op.tx, user, None).await?.into_iter().map(|a| a.account_id).collect();
+            ids.dedup();
+            let mut items = Vec::new();
+            for id in ids.iter().filter(|id| page.after.as_ref().is_none_or(|after| *id > after)).take(page.limit as usize + 1) {
+                if let Some(a) = op.tx.get_account(id).await? {
+                    items.push(a);
+                }
+            }
+            let next = if items.len() > page.limit as usize {
+                items.truncate(page.limit as usize);
+                items.last().map(|a| a.id.clone())
+            } else {
+                None
+            };
+            Ok(Paged { items, next })
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// ListAccountRoles: the permission sets the user has in the account, by name.
+    pub async fn list_my_account_roles(&self, ctx: &Ctx, user: &User, account_id: &str, page: &Page) -> Result<Paged<String>> {
+        let mut op = self.begin(ctx, Source::Sso, "ListAccountRoles", true, json!({"accountId": account_id})).await?;
+        let result = async {
+            let mut names = Vec::new();
+            for a in self.my_assignments(&mut op.tx, user, Some(account_id)).await? {
+                if let Some(ps) = op.tx.get_permission_set(&a.permission_set_id).await?
+                    && !names.contains(&ps.name)
+                {
+                    names.push(ps.name);
+                }
+            }
+            names.sort();
+            names.retain(|n| page.after.as_ref().is_none_or(|after| n > after));
+            let next = if names.len() > page.limit as usize {
+                names.truncate(page.limit as usize);
+                names.last().cloned()
+            } else {
+                None
+            };
+            Ok(Paged { items: names, next })
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// GetRoleCredentials for `role` (a permission set's name) in the account.
+    pub async fn get_role_credentials(&self, ctx: &Ctx, user: &User, account_id: &str, role: &str) -> Result<RoleCredentials> {
+        let request = json!({"accountId": account_id, "roleName": role});
+        let mut op = self.begin(ctx, Source::Sso, "GetRoleCredentials", false, request).await?;
+        let result = async {
+            if op.tx.get_account(account_id).await?.is_none() {
+                return Err(Error::not_found(ResourceType::Account, account_id));
+            }
+            let mut found: Option<PermissionSet> = None;
+            for a in self.my_assignments(&mut op.tx, user, Some(account_id)).await? {
+                if let Some(ps) = op.tx.get_permission_set(&a.permission_set_id).await?
+                    && ps.name == role
+                {
+                    found = Some(ps);
+                    break;
+                }
+            }
+            let ps = found.ok_or_else(|| forbidden(account_id, role))?;
+            let role_name = super::permission_sets::role_name(&ps);
+            let session_name = user.profile.user_name.clone();
+            if account_id == self.instance()?.management_account_id {
+                let managed: Vec<String> = ps
+                    .policies
+                    .managed
+                    .iter()
+                    .map(|arn| super::permission_sets::managed_policy_name(arn).to_string())
+                    .filter(|name| gatehouse_policy::managed::policy(name).is_some())
+                    .collect();
+                let inline: Vec<String> = ps.policies.inline.iter().cloned().collect();
+                let session = format!("{role_name}/{session_name}");
+                let key = super::access_keys::insert_role_session(
+                    self,
+                    &mut op.tx,
+                    &session,
+                    managed,
+                    inline,
+                    i64::from(ps.session_minutes) * 60,
+                )
+                .await?;
+                op.respond(json!({"roleCredentials": {"accessKeyId": key.info.access_key_id}}));
+                return Ok(RoleCredentials {
+                    access_key_id: key.info.access_key_id.clone(),
+                    secret_access_key: key.secret_access_key.to_string(),
+                    session_token: key.session_token.as_deref().map(|t| t.to_string()).unwrap_or_default(),
+                    expiration: key.info.expires_at.unwrap_or_else(|| self.clock.now()),
+                });
+            }
+            let (target, conn) = self.target_of(&mut op.tx, account_id).await.map_err(Error::conflict)?;
+            let partition = conn.partition().to_string();
+            let provider_arn = format!("arn:{partition}:iam::{account_id}:saml-provider/{}", self.aws_saml_provider_name()?);
+            let role_arn = format!("arn:{partition}:iam::{account_id}:role{}{role_name}", super::permission_sets::ROLE_PATH);
+            let assertion =
+                self.aws_assertion(user, &role_arn, &provider_arn, conn.saml_endpoint(), &partition, ps.session_minutes).await?;
+            let creds = self
+                .iam_gateway()?
+                .assume_role_with_saml(&target, &role_arn, &provider_arn, &assertion, (ps.session_minutes * 60) as i32)
+                .await
+                .map_err(|e| Error::conflict(e.0))?;
+            op.respond(json!({"roleCredentials": {"accessKeyId": creds.credentials.access_key_id}}));
+            Ok(RoleCredentials {
+                access_key_id: creds.credentials.access_key_id,
+                secret_access_key: creds.credentials.secret_access_key,
+                session_token: creds.credentials.session_token.unwrap_or_default(),
+                expiration: creds.expiration,
+            })
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// A SAML Response for AWS (base64): Role, RoleSessionName, SessionDuration, signed with the
+    /// AWS accounts' certificate.
+    pub(crate) async fn aws_assertion(
+        &self,
+        user: &User,
+        role_arn: &str,
+        provider_arn: &str,
+        saml_endpoint: &str,
+        partition: &str,
+        session_minutes: u32,
+    ) -> Result<String> {
+        use gatehouse_saml::response::{Attribute, NameId, ResponseSpec, SignWhat};
+        let certs = self.aws_signing_certificates().await?;
+        let cert = certs.iter().find(|c| c.active).or(certs.first()).ok_or_else(|| Error::internal("no AWS signing certificate"))?;
+        let signer = self.signer_of(cert)?;
+        let now = self.clock.now();
+        let attr = |name: &str, value: String| Attribute {
+            name: format!("https://aws.amazon.com/SAML/Attributes/{name}"),
+            name_format: "urn:oasis:names:tc:SAML:2.0:attrname-format:uri".into(),
+            values: vec![value],
+        };
+        let spec = ResponseSpec {
+            issuer: self.aws_idp_entity_id(),
+            acs_url: saml_endpoint.to_string(),
+            audience: aws_audience(partition).to_string(),
+            in_response_to: None,
+            name_id: NameId { value: user.user_id.clone(), format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into() },
+            attributes: vec![
+                attr("Role", format!("{role_arn},{provider_arn}")),
+                attr("RoleSessionName", user.profile.user_name.clone()),
+                attr("SessionDuration", (session_minutes * 60).to_string()),
+            ],
+            now,
+            not_before: now - chrono::Duration::minutes(1),
+            not_on_or_after: now + chrono::Duration::minutes(5),
+            authn_instant: now,
+            session_index: crate::ids::new_uuid(),
+            sign: SignWhat::Response,
+        };
+        let built = spec.build(&signer).map_err(|e| Error::internal(format!("signing the assertion for AWS: {e}")))?;
+        Ok(base64::engine::general_purpose::STANDARD.encode(built.xml))
+    }
+}

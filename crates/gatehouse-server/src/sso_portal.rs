@@ -1,0 +1,310 @@
+//! The REST-JSON doors the AWS CLI and SDKs sign people in through: SSO OIDC
+//! (`/client/register`, `/device_authorization`, `/token`) and the portal API
+//! (`/assignment/accounts`, `/assignment/roles`, `/federation/credentials`, `/logout`, with the
+//! `x-amz-sso_bearer_token` header). Errors carry `x-amzn-ErrorType` as botocore reads them.
+
+use axum::Json;
+use axum::Router;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use gatehouse_core::model::Page;
+use gatehouse_core::services::oidc::OidcError;
+use gatehouse_core::{Ctx, Error};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+
+use crate::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/client/register", post(register_client))
+        .route("/device_authorization", post(start_device_authorization))
+        .route("/token", post(create_token))
+        .route("/assignment/accounts", get(list_accounts))
+        .route("/assignment/roles", get(list_account_roles))
+        .route("/federation/credentials", get(get_role_credentials))
+        .route("/logout", post(logout))
+}
+
+fn error_response(status: StatusCode, code: &str, body: Value) -> Response {
+    let mut r = (status, Json(body)).into_response();
+    if let Ok(v) = HeaderValue::from_str(code) {
+        r.headers_mut().insert("x-amzn-errortype", v);
+    }
+    r
+}
+
+fn oidc_error(e: OidcError) -> Response {
+    let (code, error) = e.codes();
+    let status = match e {
+        OidcError::InvalidClient(_) => StatusCode::UNAUTHORIZED,
+        OidcError::Internal(ref m) => {
+            tracing::error!(error = %m, "SSO OIDC");
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
+        _ => StatusCode::BAD_REQUEST,
+    };
+    error_response(status, code, json!({"error": error, "error_description": e.description()}))
+}
+
+fn ctx_of(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<Ctx, OidcError> {
+    let account = state.services.instance().map(|i| i.management_account_id.clone())?;
+    let ua = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    Ok(Ctx::new(gatehouse_core::services::Principal::anonymous(&account), peer.ip().to_string(), ua))
+}
+
+/// The request's JSON object; anything else is InvalidRequestException.
+fn parse_body(bytes: &[u8]) -> Result<Value, OidcError> {
+    match serde_json::from_slice(bytes) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err(OidcError::InvalidRequest("the request body is not a JSON object".into())),
+    }
+}
+
+fn body_text<'a>(body: &'a Value, name: &str) -> Option<&'a str> {
+    body.get(name).and_then(Value::as_str)
+}
+
+fn required<'a>(body: &'a Value, name: &str) -> Result<&'a str, OidcError> {
+    body_text(body, name).filter(|v| !v.is_empty()).ok_or_else(|| OidcError::InvalidRequest(format!("{name} is required")))
+}
+
+async fn register_client(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let ctx = match ctx_of(&state, &headers, peer) {
+        Ok(c) => c,
+        Err(e) => return oidc_error(e),
+    };
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(e) => return oidc_error(e),
+    };
+    let result = async {
+        let scopes: Vec<String> = body
+            .get("scopes")
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        let r = state.services.register_client(&ctx, required(&body, "clientName")?, required(&body, "clientType")?, scopes).await?;
+        let base = state.public_url.trim_end_matches('/');
+        Ok::<Value, OidcError>(json!({
+            "clientId": r.client.client_id,
+            "clientSecret": r.secret,
+            "clientIdIssuedAt": r.client.created_at.timestamp(),
+            "clientSecretExpiresAt": r.client.expires_at.timestamp(),
+            "authorizationEndpoint": format!("{base}/start/authorize"),
+            "tokenEndpoint": format!("{base}/token"),
+        }))
+    }
+    .await;
+    result.map(|v| Json(v).into_response()).unwrap_or_else(oidc_error)
+}
+
+async fn start_device_authorization(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let ctx = match ctx_of(&state, &headers, peer) {
+        Ok(c) => c,
+        Err(e) => return oidc_error(e),
+    };
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(e) => return oidc_error(e),
+    };
+    let result = async {
+        let d = state
+            .services
+            .start_device_authorization(&ctx, required(&body, "clientId")?, required(&body, "clientSecret")?, required(&body, "startUrl")?)
+            .await?;
+        Ok::<Value, OidcError>(json!({
+            "deviceCode": d.device_code,
+            "userCode": d.user_code,
+            "verificationUri": d.verification_uri,
+            "verificationUriComplete": d.verification_uri_complete,
+            "expiresIn": d.expires_in,
+            "interval": d.interval,
+        }))
+    }
+    .await;
+    result.map(|v| Json(v).into_response()).unwrap_or_else(oidc_error)
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    let ctx = match ctx_of(&state, &headers, peer) {
+        Ok(c) => c,
+        Err(e) => return oidc_error(e),
+    };
+    let body = match parse_body(&body) {
+        Ok(b) => b,
+        Err(e) => return oidc_error(e),
+    };
+    let result = async {
+        let t = state
+            .services
+            .create_token(
+                &ctx,
+                required(&body, "clientId")?,
+                required(&body, "clientSecret")?,
+                required(&body, "grantType")?,
+                body_text(&body, "deviceCode"),
+                body_text(&body, "refreshToken"),
+            )
+            .await?;
+        Ok::<Value, OidcError>(json!({
+            "accessToken": t.access_token,
+            "tokenType": "Bearer",
+            "expiresIn": t.expires_in,
+            "refreshToken": t.refresh_token,
+        }))
+    }
+    .await;
+    result.map(|v| Json(v).into_response()).unwrap_or_else(oidc_error)
+}
+
+/// A portal-API error: `{"message": …}` under its exception name.
+struct PortalError(StatusCode, &'static str, String);
+
+impl From<Error> for PortalError {
+    fn from(e: Error) -> Self {
+        match e {
+            Error::NotFound { .. } => PortalError(StatusCode::NOT_FOUND, "ResourceNotFoundException", e.to_string()),
+            Error::AccessDenied { message } => PortalError(StatusCode::FORBIDDEN, "ForbiddenException", message),
+            Error::Validation { .. } => PortalError(StatusCode::BAD_REQUEST, "InvalidRequestException", e.to_string()),
+            Error::Throttled { message } => PortalError(StatusCode::TOO_MANY_REQUESTS, "TooManyRequestsException", message),
+            Error::Conflict { message, .. } => PortalError(StatusCode::BAD_REQUEST, "InvalidRequestException", message),
+            other => {
+                tracing::error!(error = %other, "portal API");
+                PortalError(StatusCode::INTERNAL_SERVER_ERROR, "InternalServerException", "An internal error occurred".into())
+            }
+        }
+    }
+}
+
+fn portal_error(e: PortalError) -> Response {
+    error_response(e.0, e.1, json!({"message": e.2}))
+}
+
+fn unauthorized() -> PortalError {
+    PortalError(StatusCode::UNAUTHORIZED, "UnauthorizedException", "Session token not found or invalid".into())
+}
+
+/// The caller of a portal-API request, from its bearer token.
+async fn bearer(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<(Ctx, gatehouse_core::model::SsoToken, gatehouse_core::model::User), PortalError> {
+    let token = headers.get("x-amz-sso_bearer_token").and_then(|v| v.to_str().ok()).ok_or_else(unauthorized)?;
+    let (t, user) = state.services.bearer_principal(token).await?.ok_or_else(unauthorized)?;
+    let ua = headers.get("user-agent").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let ctx = state.services.bearer_ctx(&user, peer.ip().to_string(), ua)?;
+    Ok((ctx, t, user))
+}
+
+#[derive(Deserialize)]
+struct PageQuery {
+    next_token: Option<String>,
+    max_result: Option<u64>,
+    account_id: Option<String>,
+    role_name: Option<String>,
+}
+
+fn page_of(state: &AppState, operation: &str, q: &PageQuery) -> Result<Page, PortalError> {
+    let limit = q.max_result.unwrap_or(100).clamp(1, 100);
+    let after = match &q.next_token {
+        Some(t) => Some(state.services.open_page_token(operation, t)?),
+        None => None,
+    };
+    Ok(Page { after, limit })
+}
+
+fn next_token(state: &AppState, operation: &str, next: Option<String>) -> Value {
+    next.map(|n| json!(state.services.seal_page_token(operation, &n))).unwrap_or(Value::Null)
+}
+
+async fn list_accounts(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let result = async {
+        let (ctx, _, user) = bearer(&state, &headers, peer).await?;
+        let page = page_of(&state, "ListAccounts", &q)?;
+        let accounts = state.services.list_my_accounts(&ctx, &user, &page).await?;
+        let list: Vec<Value> =
+            accounts.items.iter().map(|a| json!({"accountId": a.id, "accountName": a.name, "emailAddress": a.email})).collect();
+        Ok::<Value, PortalError>(json!({"accountList": list, "nextToken": next_token(&state, "ListAccounts", accounts.next)}))
+    }
+    .await;
+    result.map(|v| Json(v).into_response()).unwrap_or_else(portal_error)
+}
+
+async fn list_account_roles(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let result = async {
+        let (ctx, _, user) = bearer(&state, &headers, peer).await?;
+        let account = q
+            .account_id
+            .clone()
+            .ok_or_else(|| PortalError(StatusCode::BAD_REQUEST, "InvalidRequestException", "account_id is required".into()))?;
+        let page = page_of(&state, "ListAccountRoles", &q)?;
+        let roles = state.services.list_my_account_roles(&ctx, &user, &account, &page).await?;
+        let list: Vec<Value> = roles.items.iter().map(|r| json!({"roleName": r, "accountId": account})).collect();
+        Ok::<Value, PortalError>(json!({"roleList": list, "nextToken": next_token(&state, "ListAccountRoles", roles.next)}))
+    }
+    .await;
+    result.map(|v| Json(v).into_response()).unwrap_or_else(portal_error)
+}
+
+async fn get_role_credentials(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Query(q): Query<PageQuery>,
+) -> Response {
+    let result = async {
+        let (ctx, _, user) = bearer(&state, &headers, peer).await?;
+        let missing = |n: &str| PortalError(StatusCode::BAD_REQUEST, "InvalidRequestException", format!("{n} is required"));
+        let account = q.account_id.clone().ok_or_else(|| missing("account_id"))?;
+        let role = q.role_name.clone().ok_or_else(|| missing("role_name"))?;
+        let c = state.services.get_role_credentials(&ctx, &user, &account, &role).await?;
+        Ok::<Value, PortalError>(json!({"roleCredentials": {
+            "accessKeyId": c.access_key_id,
+            "secretAccessKey": c.secret_access_key,
+            "sessionToken": c.session_token,
+            "expiration": c.expiration.timestamp_millis(),
+        }}))
+    }
+    .await;
+    result.map(|v| Json(v).into_response()).unwrap_or_else(portal_error)
+}
+
+async fn logout(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
+    let result = async {
+        let (ctx, token, _) = bearer(&state, &headers, peer).await?;
+        state.services.logout_token(&ctx, &token).await?;
+        Ok::<(), PortalError>(())
+    }
+    .await;
+    result.map(|_| StatusCode::OK.into_response()).unwrap_or_else(portal_error)
+}

@@ -1,0 +1,235 @@
+"""Signing in from the AWS CLI and SDKs (issue 8, first part): SSO OIDC device authorization
+approved on the portal's real pages (a browser without JavaScript), then the portal API with the
+bearer token — accounts, roles, role credentials from moto's STS for a member account and from
+Gatehouse for the management account — driven by boto3's sso-oidc and sso clients, and by boto3
+with an SSO profile reading the token cache as `aws sso login` leaves it."""
+
+import datetime
+import hashlib
+import json
+import os
+import time
+
+import boto3
+import botocore.config
+import botocore.exceptions
+import pytest
+
+from test_permission_sets import INLINE, Sso
+from test_saml_apps import Page, Portal, base, make_user
+
+ALLOW_LIST_USERS = json.dumps({"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Action": ["identitystore:ListUsers", "identitystore:DescribeUser"], "Resource": "*"}]})
+
+
+def unsigned(service, endpoint):
+    cfg = botocore.config.Config(retries={"max_attempts": 0}, signature_version=botocore.UNSIGNED)
+    return boto3.client(service, endpoint_url=endpoint, region_name="us-east-1", config=cfg)
+
+
+def code(excinfo):
+    return excinfo.value.response["Error"]["Code"]
+
+
+def approve(server, user, verification_uri_complete, decision="approve"):
+    """The person opens the link, signs in, checks the code and decides."""
+    portal = Portal(server)
+    landed = portal.open("GET", verification_uri_complete.replace("127.0.0.1", "localhost"), user=user)
+    assert landed.status_code == 200, landed.text
+    page = Page(landed.text)
+    assert "client-name" in page.ids and "user-code" in page.ids, landed.text
+    form = page.forms["decide"]
+    done = portal.http.post(portal.base + form["action"], data=dict(form["fields"], decision=decision))
+    assert done.status_code == 200, done.text
+    return done
+
+
+def login(server, oidc, user, decision="approve"):
+    client = oidc.register_client(clientName="gatehouse-test", clientType="public", scopes=["sso:account:access"])
+    start = oidc.start_device_authorization(clientId=client["clientId"], clientSecret=client["clientSecret"],
+                                            startUrl=base(server) + "/start")
+    assert start["verificationUri"].endswith("/start/device") and start["expiresIn"] == 600 and start["interval"] >= 1
+    grant = dict(clientId=client["clientId"], clientSecret=client["clientSecret"],
+                 grantType="urn:ietf:params:oauth:grant-type:device_code", deviceCode=start["deviceCode"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.create_token(**grant)
+    assert code(e) == "AuthorizationPendingException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.create_token(**grant)
+    assert code(e) == "SlowDownException"
+    approve(server, user, start["verificationUriComplete"], decision)
+    time.sleep(1.1)
+    return client, grant
+
+
+def test_device_login_accounts_roles_credentials_refresh_and_logout(server, moto):
+    sso = Sso(server)
+    sso.connect(moto)
+    member = sso.add_account()
+    management = server.client("organizations").describe_organization()["Organization"]["MasterAccountId"]
+    user = make_user(server, (sso.ids, sso.store_id), "carol")
+    dev = sso.permission_set(name="Developer", SessionDuration="PT2H")
+    sso.admin.attach_managed_policy_to_permission_set(InstanceArn=sso.instance, PermissionSetArn=dev["PermissionSetArn"],
+                                                      ManagedPolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    sso.admin.put_inline_policy_to_permission_set(InstanceArn=sso.instance, PermissionSetArn=dev["PermissionSetArn"],
+                                                  InlinePolicy=ALLOW_LIST_USERS)
+    group = sso.ids.create_group(IdentityStoreId=sso.store_id, DisplayName="Developers")["GroupId"]
+    sso.ids.create_group_membership(IdentityStoreId=sso.store_id, GroupId=group, MemberId={"UserId": user})
+    # Through the group in the member account, directly in the management account.
+    assert sso.wait("create", sso.assign(member, dev["PermissionSetArn"], group, "GROUP"))["Status"] == "SUCCEEDED"
+    assert sso.wait("create", sso.assign(management, dev["PermissionSetArn"], user))["Status"] == "SUCCEEDED"
+
+    oidc = unsigned("sso-oidc", server.endpoint)
+    client, grant = login(server, oidc, "carol")
+    token = oidc.create_token(**grant)
+    assert token["tokenType"] == "Bearer" and token["expiresIn"] > 0 and token["refreshToken"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.create_token(**grant)
+    assert code(e) == "InvalidGrantException", "a device code works once"
+
+    portal = unsigned("sso", server.endpoint)
+    access = token["accessToken"]
+    accounts = portal.list_accounts(accessToken=access)["accountList"]
+    assert sorted(a["accountId"] for a in accounts) == sorted([member, management])
+    assert {a["accountId"]: a["emailAddress"] for a in accounts}[member] == f"{member}@example.com"
+    assert portal.list_account_roles(accessToken=access, accountId=member)["roleList"] == [
+        {"roleName": "Developer", "accountId": member}]
+
+    # A member account: credentials from its STS, for the permission set's role.
+    creds = portal.get_role_credentials(accessToken=access, accountId=member, roleName="Developer")["roleCredentials"]
+    assert creds["expiration"] > time.time() * 1000
+    sts = boto3.client("sts", endpoint_url=moto.endpoint, region_name="us-east-1", aws_access_key_id=creds["accessKeyId"],
+                       aws_secret_access_key=creds["secretAccessKey"], aws_session_token=creds["sessionToken"])
+    # moto's STS accepted the assertion for the role in that account (it names every caller
+    # "user/moto", so the account is what can be checked).
+    assert sts.get_caller_identity()["Account"] == member
+
+    # The management account: Gatehouse's own credentials under the permission set's policies.
+    creds = portal.get_role_credentials(accessToken=access, accountId=management, roleName="Developer")["roleCredentials"]
+    assert creds["accessKeyId"].startswith("ASIA")
+    as_role = dict(key=creds["accessKeyId"], secret=creds["secretAccessKey"])
+    ids = server.client("identitystore", **as_role)
+    ids.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.__setitem__("X-Amz-Security-Token", creds["sessionToken"]))
+    assert any(u["UserName"] == "carol" for u in ids.list_users(IdentityStoreId=sso.store_id)["Users"])
+    admin = server.client("sso-admin", **as_role)
+    admin.meta.events.register("before-sign.*.*", lambda request, **_: request.headers.__setitem__("X-Amz-Security-Token", creds["sessionToken"]))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        admin.list_permission_sets(InstanceArn=sso.instance)
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ids.delete_user(IdentityStoreId=sso.store_id, UserId=user)
+    assert code(e) == "AccessDeniedException"
+
+    # A role the person does not have.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        portal.get_role_credentials(accessToken=access, accountId=member, roleName="Administrator")
+    assert code(e) == "ForbiddenException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+    # The refresh token renews the grant (and rotates); logout ends it.
+    renewed = oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"], grantType="refresh_token",
+                                refreshToken=token["refreshToken"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"], grantType="refresh_token",
+                          refreshToken=token["refreshToken"])
+    assert code(e) == "InvalidGrantException"
+    access = renewed["accessToken"]
+    assert portal.list_accounts(accessToken=access)["accountList"]
+    portal.logout(accessToken=access)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        portal.list_accounts(accessToken=access)
+    assert code(e) == "UnauthorizedException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"], grantType="refresh_token",
+                          refreshToken=renewed["refreshToken"])
+    assert code(e) == "InvalidGrantException"
+
+    # Disabling the person revokes their tokens; enabling them again does not bring them back.
+    _, grant = login(server, oidc, "carol")
+    access = oidc.create_token(**grant)["accessToken"]
+    assert portal.list_accounts(accessToken=access)["accountList"]
+    server.cli("user", "disable", "carol")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        portal.list_accounts(accessToken=access)
+    assert code(e) == "UnauthorizedException"
+    server.cli("user", "enable", "carol")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        portal.list_accounts(accessToken=access)
+    assert code(e) == "UnauthorizedException"
+
+    events = {json.loads(l)["eventName"] for l in server.cli("audit", "export", "--since", "1h").splitlines()}
+    assert {"RegisterClient", "StartDeviceAuthorization", "CreateToken", "ListAccounts", "ListAccountRoles",
+            "GetRoleCredentials", "Logout"} <= events
+
+
+def test_denied_device_and_bad_clients(server):
+    sso = Sso(server)
+    make_user(server, (sso.ids, sso.store_id), "dave")
+    oidc = unsigned("sso-oidc", server.endpoint)
+    client, grant = login(server, oidc, "dave", decision="deny")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.create_token(**grant)
+    assert code(e) == "AccessDeniedException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.create_token(**dict(grant, clientSecret="wrong"))
+    assert code(e) == "InvalidClientException"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 401
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.start_device_authorization(clientId=client["clientId"], clientSecret=client["clientSecret"],
+                                        startUrl="https://elsewhere.example.com/start")
+    assert code(e) == "InvalidRequestException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        oidc.create_token(clientId=client["clientId"], clientSecret=client["clientSecret"], grantType="password")
+    assert code(e) == "UnsupportedGrantTypeException"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        unsigned("sso", server.endpoint).list_accounts(accessToken="not-a-token")
+    assert code(e) == "UnauthorizedException"
+
+
+def test_boto3_sso_profile_reads_the_token_cache(server, moto, tmp_path, monkeypatch):
+    sso = Sso(server)
+    sso.connect(moto)
+    member = sso.add_account()
+    user = make_user(server, (sso.ids, sso.store_id), "erin")
+    ps = sso.permission_set(name="Reader")
+    sso.admin.put_inline_policy_to_permission_set(InstanceArn=sso.instance, PermissionSetArn=ps["PermissionSetArn"], InlinePolicy=INLINE)
+    assert sso.wait("create", sso.assign(member, ps["PermissionSetArn"], user))["Status"] == "SUCCEEDED"
+    oidc = unsigned("sso-oidc", server.endpoint)
+    client, grant = login(server, oidc, "erin")
+    token = oidc.create_token(**grant)
+
+    start_url = base(server) + "/start"
+    config = tmp_path / "config"
+    config.write_text(f"""[profile dev]
+sso_session = gatehouse
+sso_account_id = {member}
+sso_role_name = Reader
+region = us-east-1
+
+[sso-session gatehouse]
+sso_start_url = {start_url}
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+""")
+    cache = tmp_path / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=token["expiresIn"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (cache / (hashlib.sha1(b"gatehouse").hexdigest() + ".json")).write_text(json.dumps({
+        "startUrl": start_url, "region": "us-east-1", "accessToken": token["accessToken"], "expiresAt": expires,
+        "clientId": client["clientId"], "clientSecret": client["clientSecret"],
+        "registrationExpiresAt": expires, "refreshToken": token["refreshToken"]}))
+    # botocore reads ~ once, when it is imported: point its cache directory here instead.
+    import botocore.credentials
+    import botocore.tokens
+    monkeypatch.setattr(botocore.tokens.SSOTokenProvider, "_SSO_TOKEN_CACHE_DIR", str(cache))
+    monkeypatch.setattr(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", str(cache))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "credentials"))
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSO", server.endpoint)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSO_OIDC", server.endpoint)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(var, raising=False)
+    session = boto3.Session(profile_name="dev")
+    assert session.get_credentials().method == "sso"
+    who = session.client("sts", endpoint_url=moto.endpoint).get_caller_identity()
+    assert who["Account"] == member
