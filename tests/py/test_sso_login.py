@@ -233,3 +233,104 @@ sso_registration_scopes = sso:account:access
     assert session.get_credentials().method == "sso"
     who = session.client("sts", endpoint_url=moto.endpoint).get_caller_identity()
     assert who["Account"] == member
+
+
+class Listener:
+    """The CLI's loopback listener: receives the browser's redirect and keeps its query."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        received = self.received = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                received.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/plain")
+                self.end_headers()
+                self.wfile.write(b"You can close this window.")
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def query(self):
+        import urllib.parse
+        assert self.received, "the browser never reached the listener"
+        return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(self.received[-1]).query))
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+def pkce_pair():
+    import base64
+    import secrets
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def test_authorization_code_with_pkce_through_a_loopback_listener(server):
+    import urllib.parse
+    sso = Sso(server)
+    make_user(server, (sso.ids, sso.store_id), "frank")
+    oidc = unsigned("sso-oidc", server.endpoint)
+    client = oidc.register_client(clientName="aws-cli", clientType="public", scopes=["sso:account:access"],
+                                  grantTypes=["authorization_code", "refresh_token"],
+                                  redirectUris=["http://127.0.0.1/oauth/callback"])
+    assert client["authorizationEndpoint"].endswith("/authorize") and client["tokenEndpoint"].endswith("/token")
+    listener = Listener()
+    try:
+        redirect = f"http://127.0.0.1:{listener.port}/oauth/callback"
+
+        def authorize(state, challenge):
+            # As the CLI opens it: the OIDC endpoint's /authorize, in the person's browser.
+            url = base(server) + "/authorize?" + urllib.parse.urlencode({
+                "response_type": "code", "client_id": client["clientId"], "redirect_uri": redirect, "state": state,
+                "code_challenge": challenge, "code_challenge_method": "S256", "scopes": "sso:account:access"})
+            browser = Portal(server)
+            r = browser.http.get(url, allow_redirects=False)
+            while r.status_code in (302, 303) and "/start/signin" not in r.headers["location"]:
+                r = browser.http.get(urllib.parse.urljoin(browser.base, r.headers["location"]), allow_redirects=False)
+            landed = browser.sign_in("frank", r.headers["location"])
+            page = Page(landed.text)
+            assert "client-name" in page.ids, landed.text
+            form = page.forms["decide"]
+            done = browser.http.post(browser.base + form["action"], data=dict(form["fields"], decision="approve"))
+            assert done.status_code == 200 and done.text == "You can close this window."
+            got = listener.query()
+            assert got["state"] == state
+            return got["code"]
+
+        verifier, challenge = pkce_pair()
+        code_value = authorize("state-1", challenge)
+        exchange = dict(clientId=client["clientId"], clientSecret=client["clientSecret"], grantType="authorization_code",
+                        code=code_value, redirectUri=redirect)
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            oidc.create_token(**exchange, codeVerifier=pkce_pair()[0])
+        assert code(e) == "InvalidGrantException", "a wrong verifier is refused"
+        token = oidc.create_token(**exchange, codeVerifier=verifier)
+        assert token["accessToken"] and token["refreshToken"]
+        assert unsigned("sso", server.endpoint).list_accounts(accessToken=token["accessToken"])["accountList"] == []
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            oidc.create_token(**exchange, codeVerifier=verifier)
+        assert code(e) == "InvalidGrantException", "a code works once"
+
+        # Another redirect URI than the registered one is never redirected to.
+        browser = Portal(server)
+        r = browser.http.get(base(server) + "/start/authorize?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": client["clientId"], "redirect_uri": "https://evil.example/cb",
+            "state": "x", "code_challenge": challenge, "code_challenge_method": "S256"}), allow_redirects=False)
+        assert r.status_code == 400 and "not registered" in r.text
+        # A plain (non-S256) challenge goes back to the client as an error.
+        r = browser.http.get(base(server) + "/start/authorize?" + urllib.parse.urlencode({
+            "response_type": "code", "client_id": client["clientId"], "redirect_uri": redirect, "state": "y",
+            "code_challenge": challenge, "code_challenge_method": "plain"}), allow_redirects=False)
+        assert r.status_code == 303 and "error=invalid_request" in r.headers["location"] and "state=y" in r.headers["location"]
+    finally:
+        listener.close()

@@ -337,6 +337,10 @@ pub trait OidcRepo {
     async fn update_sso_token(&mut self, t: &SsoToken) -> StoreResult<()>;
     async fn find_token_by_access_hash(&mut self, hash: &str) -> StoreResult<Option<SsoToken>>;
     async fn find_token_by_refresh_hash(&mut self, hash: &str) -> StoreResult<Option<SsoToken>>;
+    async fn insert_authorization_code(&mut self, c: &AuthorizationCode) -> StoreResult<()>;
+    async fn find_authorization_code(&mut self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>>;
+    /// Mark it used; false when it was used already (two exchanges racing).
+    async fn use_authorization_code(&mut self, code_hash: &str) -> StoreResult<bool>;
     /// Revoke every grant of the user (disabled or deleted); how many.
     async fn revoke_tokens_of_user(&mut self, user_id: &str) -> StoreResult<u64>;
 }

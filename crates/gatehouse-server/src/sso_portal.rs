@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gatehouse_core::model::Page;
-use gatehouse_core::services::oidc::OidcError;
+use gatehouse_core::services::oidc::{CodeExchange, OidcError};
 use gatehouse_core::{Ctx, Error};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -92,14 +92,30 @@ async fn register_client(
             .and_then(Value::as_array)
             .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
             .unwrap_or_default();
-        let r = state.services.register_client(&ctx, required(&body, "clientName")?, required(&body, "clientType")?, scopes).await?;
+        let list = |name: &str| -> Vec<String> {
+            body.get(name)
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                .unwrap_or_default()
+        };
+        let r = state
+            .services
+            .register_client(
+                &ctx,
+                required(&body, "clientName")?,
+                required(&body, "clientType")?,
+                scopes,
+                list("grantTypes"),
+                list("redirectUris"),
+            )
+            .await?;
         let base = state.public_url.trim_end_matches('/');
         Ok::<Value, OidcError>(json!({
             "clientId": r.client.client_id,
             "clientSecret": r.secret,
             "clientIdIssuedAt": r.client.created_at.timestamp(),
             "clientSecretExpiresAt": r.client.expires_at.timestamp(),
-            "authorizationEndpoint": format!("{base}/start/authorize"),
+            "authorizationEndpoint": format!("{base}/authorize"),
             "tokenEndpoint": format!("{base}/token"),
         }))
     }
@@ -163,6 +179,11 @@ async fn create_token(
                 required(&body, "grantType")?,
                 body_text(&body, "deviceCode"),
                 body_text(&body, "refreshToken"),
+                CodeExchange {
+                    code: body_text(&body, "code"),
+                    redirect_uri: body_text(&body, "redirectUri"),
+                    code_verifier: body_text(&body, "codeVerifier"),
+                },
             )
             .await?;
         Ok::<Value, OidcError>(json!({

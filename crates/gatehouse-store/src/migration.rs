@@ -691,7 +691,7 @@ impl MigrationName for M0011SsoOidc {
     }
 }
 
-/// SSO OIDC clients, device authorizations and the portal API's tokens.
+/// SSO OIDC clients, device authorizations, authorization codes and the portal API's tokens.
 #[async_trait::async_trait]
 impl MigrationTrait for M0011SsoOidc {
     async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
@@ -703,6 +703,8 @@ impl MigrationTrait for M0011SsoOidc {
                 .col(text(a("name")))
                 .col(string(a("client_type")))
                 .col(text(a("scopes")))
+                .col(text(a("redirect_uris")))
+                .col(text(a("grant_types")))
                 .col(ts("created_at"))
                 .col(ts("expires_at"))
                 .to_owned(),
@@ -742,6 +744,21 @@ impl MigrationTrait for M0011SsoOidc {
         .await?;
         m.create_index(index("sso_tokens", "ux_sso_tokens_access", &["access_hash"], true)).await?;
         m.create_index(index("sso_tokens", "ix_sso_tokens_refresh", &["refresh_hash"], false)).await?;
-        m.create_index(index("sso_tokens", "ix_sso_tokens_user", &["user_id"], false)).await
+        m.create_index(index("sso_tokens", "ix_sso_tokens_user", &["user_id"], false)).await?;
+        m.create_table(
+            Table::create()
+                .table(a("authorization_codes"))
+                .col(string(a("code_hash")).primary_key())
+                .col(string(a("client_id")))
+                .col(string(a("user_id")))
+                .col(text(a("redirect_uri")))
+                .col(string(a("code_challenge")))
+                .col(text(a("scopes")))
+                .col(ts("created_at"))
+                .col(ts("expires_at"))
+                .col(boolean(a("used")))
+                .to_owned(),
+        )
+        .await
     }
 }

@@ -11,6 +11,9 @@ pub struct OidcClient {
     pub name: String,
     pub client_type: String,
     pub scopes: Vec<String>,
+    /// authorization_code clients: where the code may be sent (loopback: any port).
+    pub redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -72,4 +75,19 @@ pub struct SsoToken {
     pub expires_at: DateTime<Utc>,
     pub refresh_expires_at: DateTime<Utc>,
     pub revoked: bool,
+}
+
+/// An authorization code (the authorization-code grant with PKCE), by the hash of the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub client_id: String,
+    pub user_id: String,
+    pub redirect_uri: String,
+    /// base64url(SHA-256(verifier)), S256 only.
+    pub code_challenge: String,
+    pub scopes: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub used: bool,
 }

@@ -111,10 +111,67 @@ pub struct DeviceStart {
     pub interval: i64,
 }
 
+/// The authorization-code grant's members of CreateToken.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct CodeExchange<'a> {
+    pub code: Option<&'a str>,
+    pub redirect_uri: Option<&'a str>,
+    pub code_verifier: Option<&'a str>,
+}
+
+/// What /authorize was asked, checked.
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    pub client_name: String,
+    pub redirect_uri: String,
+    pub state: Option<String>,
+    pub code_challenge: String,
+    pub scopes: Vec<String>,
+}
+
 pub struct Tokens {
     pub access_token: String,
     pub refresh_token: String,
     pub expires_in: i64,
+}
+
+const SUPPORTED_GRANTS: &[&str] = &["urn:ietf:params:oauth:grant-type:device_code", "refresh_token", "authorization_code"];
+/// Authorization codes are exchanged within 5 minutes, once.
+const CODE_SECONDS: i64 = 300;
+
+/// `http://127.0.0.1…`, `http://[::1]…` or `http://localhost…` (RFC 8252 §7.3).
+fn is_loopback_uri(uri: &str) -> bool {
+    ["http://127.0.0.1", "http://[::1]", "http://localhost"]
+        .iter()
+        .any(|p| uri.strip_prefix(p).is_some_and(|rest| rest.is_empty() || rest.starts_with([':', '/'])))
+}
+
+/// Without the port of a loopback URI: native apps listen on whatever port is free.
+fn without_loopback_port(uri: &str) -> String {
+    if !is_loopback_uri(uri) {
+        return uri.to_string();
+    }
+    let (scheme_host, rest) = match uri[7..].find(['/', '?']) {
+        Some(i) => (&uri[..7 + i], &uri[7 + i..]),
+        None => (uri, ""),
+    };
+    let host = match scheme_host.rfind(':') {
+        Some(i) if i > 6 && !scheme_host[i..].contains(']') => &scheme_host[..i],
+        _ => scheme_host,
+    };
+    format!("{host}{rest}")
+}
+
+/// The redirect URI is one the client registered (loopback: on any port).
+pub fn redirect_allowed(registered: &[String], requested: &str) -> bool {
+    let wanted = without_loopback_port(requested);
+    registered.iter().any(|r| without_loopback_port(r) == wanted)
+}
+
+/// PKCE S256: base64url(SHA-256(verifier)) without padding.
+pub fn s256(verifier: &str) -> String {
+    use sha2::Digest;
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, sha2::Sha256::digest(verifier.as_bytes()))
 }
 
 fn random_secret() -> String {
@@ -177,8 +234,11 @@ impl Services {
         name: &str,
         client_type: &str,
         scopes: Vec<String>,
+        grant_types: Vec<String>,
+        redirect_uris: Vec<String>,
     ) -> std::result::Result<RegisteredClient, OidcError> {
-        let request = json!({"clientName": name, "clientType": client_type, "scopes": scopes});
+        let request = json!({"clientName": name, "clientType": client_type, "scopes": scopes, "grantTypes": grant_types,
+                             "redirectUris": redirect_uris});
         self.oidc_op(ctx, "RegisterClient", request, async |op| {
             if client_type != "public" {
                 return Err(OidcError::InvalidRequest(format!("clientType must be public, not {client_type}")));
@@ -189,9 +249,20 @@ impl Services {
             if let Some(bad) = scopes.iter().find(|s| !s.starts_with("sso:") && s.as_str() != "openid") {
                 return Err(OidcError::InvalidScope(format!("unsupported scope {bad}")));
             }
+            if let Some(bad) = grant_types.iter().find(|g| !SUPPORTED_GRANTS.contains(&g.as_str())) {
+                return Err(OidcError::UnsupportedGrantType(format!("unsupported grant type {bad}")));
+            }
+            if grant_types.iter().any(|g| g == "authorization_code") && redirect_uris.is_empty() {
+                return Err(OidcError::InvalidRequest("redirectUris are required for the authorization_code grant".into()));
+            }
+            if let Some(bad) = redirect_uris.iter().find(|u| !is_loopback_uri(u) && !u.starts_with("https://")) {
+                return Err(OidcError::InvalidRequest(format!("redirect URI {bad} must be https:// or a loopback http:// address")));
+            }
             let now = self.clock.now();
             let secret = random_secret();
             let client = OidcClient {
+                redirect_uris,
+                grant_types,
                 client_id: crate::ids::new_session_token()[..22].to_string(),
                 secret_hash: token_hash(&secret),
                 name: name.to_string(),
@@ -293,6 +364,7 @@ impl Services {
         grant_type: &str,
         device_code: Option<&str>,
         refresh_token: Option<&str>,
+        authorization: CodeExchange<'_>,
     ) -> std::result::Result<Tokens, OidcError> {
         let request = json!({"clientId": client_id, "grantType": grant_type});
         // The poll is remembered even when the call fails (the operation's own transaction
@@ -345,7 +417,34 @@ impl Services {
                     }
                     (t.user_id.clone(), t.scopes.clone(), Some(t))
                 }
-                "authorization_code" => return Err(OidcError::UnsupportedGrantType("authorization_code is not supported yet".into())),
+                "authorization_code" => {
+                    let code = authorization.code.ok_or_else(|| OidcError::InvalidRequest("code is required".into()))?;
+                    let hash = token_hash(code);
+                    let c = op
+                        .tx
+                        .find_authorization_code(&hash)
+                        .await?
+                        .filter(|c| c.client_id == client_id)
+                        .ok_or_else(|| OidcError::InvalidGrant("unknown authorization code".into()))?;
+                    if c.used {
+                        return Err(OidcError::InvalidGrant("the authorization code was used already".into()));
+                    }
+                    if c.expires_at <= now {
+                        return Err(OidcError::ExpiredToken("the authorization code has expired".into()));
+                    }
+                    if authorization.redirect_uri != Some(c.redirect_uri.as_str()) {
+                        return Err(OidcError::InvalidGrant("redirectUri differs from the one the code was issued for".into()));
+                    }
+                    let verifier =
+                        authorization.code_verifier.ok_or_else(|| OidcError::InvalidRequest("codeVerifier is required".into()))?;
+                    if !crate::crypto::constant_time_eq(s256(verifier).as_bytes(), c.code_challenge.as_bytes()) {
+                        return Err(OidcError::InvalidGrant("the code verifier does not match the code challenge".into()));
+                    }
+                    if !op.tx.use_authorization_code(&hash).await? {
+                        return Err(OidcError::InvalidGrant("the authorization code was used already".into()));
+                    }
+                    (c.user_id.clone(), c.scopes.clone(), None)
+                }
                 other => return Err(OidcError::UnsupportedGrantType(format!("unsupported grant type {other}"))),
             };
             let store = self.store_id()?;
@@ -378,6 +477,69 @@ impl Services {
             Ok(Tokens { access_token: access, refresh_token: refresh, expires_in: hours * 3600 })
         })
         .await
+    }
+
+    /// Check an authorization request before anyone signs in. An unknown client or redirect URI
+    /// is shown to the person (never redirected to); other errors go back to the redirect URI.
+    pub async fn check_authorize(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        response_type: &str,
+        code_challenge: &str,
+        method: &str,
+        state: Option<String>,
+        scopes: Vec<String>,
+    ) -> std::result::Result<AuthorizeRequest, (OidcError, bool)> {
+        let mut tx = self.store.begin_read().await.map_err(|e| (OidcError::from(e), false))?;
+        let client = tx.get_oidc_client(client_id).await.map_err(|e| (OidcError::from(e), false))?;
+        tx.rollback().await.map_err(|e| (OidcError::from(e), false))?;
+        let client = client
+            .filter(|c| c.expires_at > self.clock.now())
+            .ok_or((OidcError::InvalidClient(format!("unknown client {client_id}")), false))?;
+        if !client.grant_types.iter().any(|g| g == "authorization_code") || !redirect_allowed(&client.redirect_uris, redirect_uri) {
+            return Err((OidcError::InvalidRequest("the redirect URI is not registered for this client".into()), false));
+        }
+        if response_type != "code" {
+            return Err((OidcError::InvalidRequest("response_type must be code".into()), true));
+        }
+        if method != "S256" || code_challenge.len() < 43 {
+            return Err((OidcError::InvalidRequest("a code_challenge with code_challenge_method S256 is required".into()), true));
+        }
+        Ok(AuthorizeRequest {
+            client_id: client.client_id,
+            client_name: client.name,
+            redirect_uri: redirect_uri.to_string(),
+            state,
+            code_challenge: code_challenge.to_string(),
+            scopes: if scopes.is_empty() { vec![ACCOUNT_ACCESS_SCOPE.to_string()] } else { scopes },
+        })
+    }
+
+    /// The signed-in person allowed the client: an authorization code for its redirect URI.
+    pub async fn issue_authorization_code(&self, ctx: &Ctx, session: &SessionInfo, req: &AuthorizeRequest) -> Result<String> {
+        let mut op = self
+            .begin(ctx, Source::SsoOauth, "Authorize", false, json!({"clientId": req.client_id, "redirectUri": req.redirect_uri}))
+            .await?;
+        let result = async {
+            let now = self.clock.now();
+            let code = random_secret();
+            let c = crate::model::AuthorizationCode {
+                code_hash: token_hash(&code),
+                client_id: req.client_id.clone(),
+                user_id: session.user.user_id.clone(),
+                redirect_uri: req.redirect_uri.clone(),
+                code_challenge: req.code_challenge.clone(),
+                scopes: req.scopes.clone(),
+                created_at: now,
+                expires_at: now + Duration::seconds(CODE_SECONDS),
+                used: false,
+            };
+            op.tx.insert_authorization_code(&c).await?;
+            Ok(code)
+        }
+        .await;
+        op.finish(result).await
     }
 
     /// Record a poll of a device code; whether it came sooner than the interval allows.
@@ -434,6 +596,20 @@ impl Services {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_redirects_match_on_any_port() {
+        let registered = vec!["http://127.0.0.1/oauth/callback".to_string()];
+        assert!(redirect_allowed(&registered, "http://127.0.0.1:53211/oauth/callback"));
+        assert!(redirect_allowed(&registered, "http://127.0.0.1/oauth/callback"));
+        assert!(!redirect_allowed(&registered, "http://127.0.0.1:53211/other"));
+        assert!(!redirect_allowed(&registered, "http://127.0.0.1.evil.example/oauth/callback"));
+        assert!(!redirect_allowed(&registered, "https://evil.example/oauth/callback"));
+        let https = vec!["https://app.example/cb".to_string()];
+        assert!(!redirect_allowed(&https, "https://app.example:8443/cb"), "only loopback ports are free");
+        // RFC 7636 appendix B.
+        assert_eq!(s256("dBjftJeZ4CVP-1mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+    }
 
     #[test]
     fn user_codes_read_well_and_normalize() {

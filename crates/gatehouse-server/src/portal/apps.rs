@@ -70,7 +70,7 @@ fn error_page(e: Error) -> Response {
 }
 
 /// The origin (`scheme://host[:port]`) of a URL, for the page's form-action; None if odd.
-fn origin_of(url: &str) -> Option<String> {
+pub(super) fn origin_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     let host = rest.split(['/', '?', '#']).next()?;
     let ok = matches!(scheme, "http" | "https")

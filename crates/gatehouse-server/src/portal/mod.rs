@@ -4,6 +4,7 @@
 //! answer a strict Content-Security-Policy.
 
 mod apps;
+mod authorize;
 mod device;
 mod links;
 mod pages;
@@ -37,6 +38,8 @@ pub fn routes() -> Router<AppState> {
         .route("/start/mfa-devices/{id}/rename", post(pages::rename_device))
         .route("/start/mfa-devices/{id}/delete", post(pages::delete_device))
         .route("/start/device", get(device::form).post(device::decide))
+        .route("/start/authorize", get(authorize::form).post(authorize::decide))
+        .route("/authorize", get(authorize::oidc_authorize))
         .route("/start/applications/{id}", get(apps::tile))
         .route("/saml/{id}/sso", get(apps::sso_redirect).post(apps::sso_post))
         .route("/saml/{id}/continue", get(apps::sso_continue))

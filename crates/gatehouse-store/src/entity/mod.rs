@@ -8,6 +8,7 @@ pub mod app_assignment;
 pub mod app_certificate;
 pub mod application;
 pub mod audit_event;
+pub mod authorization_code;
 pub mod device_authorization;
 pub mod email_token;
 pub mod external_id;

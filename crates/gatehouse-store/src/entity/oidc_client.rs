@@ -10,6 +10,8 @@ pub struct Model {
     pub name: String,
     pub client_type: String,
     pub scopes: String,
+    pub redirect_uris: String,
+    pub grant_types: String,
     pub created_at: ChronoDateTimeUtc,
     pub expires_at: ChronoDateTimeUtc,
 }

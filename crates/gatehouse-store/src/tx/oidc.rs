@@ -1,7 +1,7 @@
 //! SSO OIDC clients, device authorizations and tokens.
 
 use super::*;
-use crate::entity::{device_authorization, oidc_client, sso_token};
+use crate::entity::{authorization_code, device_authorization, oidc_client, sso_token};
 use gatehouse_core::error::StoreError;
 
 fn scopes_of(text: &str) -> StoreResult<Vec<String>> {
@@ -79,6 +79,8 @@ impl OidcRepo for SeaTx {
             name: c.name.clone(),
             client_type: c.client_type.clone(),
             scopes: scopes_text(&c.scopes),
+            redirect_uris: scopes_text(&c.redirect_uris),
+            grant_types: scopes_text(&c.grant_types),
             created_at: c.created_at,
             expires_at: c.expires_at,
         }
@@ -94,6 +96,8 @@ impl OidcRepo for SeaTx {
         };
         Ok(Some(OidcClient {
             scopes: scopes_of(&m.scopes)?,
+            redirect_uris: scopes_of(&m.redirect_uris)?,
+            grant_types: scopes_of(&m.grant_types)?,
             client_id: m.client_id,
             secret_hash: m.secret_hash,
             name: m.name,
@@ -156,6 +160,52 @@ impl OidcRepo for SeaTx {
             .map_err(db_err)?
             .map(token_from)
             .transpose()
+    }
+
+    async fn insert_authorization_code(&mut self, c: &AuthorizationCode) -> StoreResult<()> {
+        authorization_code::Model {
+            code_hash: c.code_hash.clone(),
+            client_id: c.client_id.clone(),
+            user_id: c.user_id.clone(),
+            redirect_uri: c.redirect_uri.clone(),
+            code_challenge: c.code_challenge.clone(),
+            scopes: scopes_text(&c.scopes),
+            created_at: c.created_at,
+            expires_at: c.expires_at,
+            used: c.used,
+        }
+        .into_active_model()
+        .insert_row(self.db())
+        .await
+        .map_err(db_err)
+    }
+
+    async fn find_authorization_code(&mut self, code_hash: &str) -> StoreResult<Option<AuthorizationCode>> {
+        let Some(m) = authorization_code::Entity::find_by_id(code_hash.to_string()).one(self.db()).await.map_err(db_err)? else {
+            return Ok(None);
+        };
+        Ok(Some(AuthorizationCode {
+            scopes: scopes_of(&m.scopes)?,
+            code_hash: m.code_hash,
+            client_id: m.client_id,
+            user_id: m.user_id,
+            redirect_uri: m.redirect_uri,
+            code_challenge: m.code_challenge,
+            created_at: m.created_at,
+            expires_at: m.expires_at,
+            used: m.used,
+        }))
+    }
+
+    async fn use_authorization_code(&mut self, code_hash: &str) -> StoreResult<bool> {
+        let r = authorization_code::Entity::update_many()
+            .col_expr(authorization_code::Column::Used, Expr::value(true))
+            .filter(authorization_code::Column::CodeHash.eq(code_hash))
+            .filter(authorization_code::Column::Used.eq(false))
+            .exec(self.db())
+            .await
+            .map_err(db_err)?;
+        Ok(r.rows_affected > 0)
     }
 
     async fn revoke_tokens_of_user(&mut self, user_id: &str) -> StoreResult<u64> {
