@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use gatehouse_core::model::Page;
-use gatehouse_core::services::oidc::{CodeExchange, OidcError};
+use gatehouse_core::services::oidc::{CodeExchange, OidcError, TokenRequest};
 use gatehouse_core::{Ctx, Error};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -174,15 +174,17 @@ async fn create_token(
             .services
             .create_token(
                 &ctx,
-                required(&body, "clientId")?,
-                required(&body, "clientSecret")?,
-                required(&body, "grantType")?,
-                body_text(&body, "deviceCode"),
-                body_text(&body, "refreshToken"),
-                CodeExchange {
-                    code: body_text(&body, "code"),
-                    redirect_uri: body_text(&body, "redirectUri"),
-                    code_verifier: body_text(&body, "codeVerifier"),
+                TokenRequest {
+                    client_id: required(&body, "clientId")?,
+                    client_secret: required(&body, "clientSecret")?,
+                    grant_type: required(&body, "grantType")?,
+                    device_code: body_text(&body, "deviceCode"),
+                    refresh_token: body_text(&body, "refreshToken"),
+                    authorization: CodeExchange {
+                        code: body_text(&body, "code"),
+                        redirect_uri: body_text(&body, "redirectUri"),
+                        code_verifier: body_text(&body, "codeVerifier"),
+                    },
                 },
             )
             .await?;

@@ -111,6 +111,29 @@ pub struct DeviceStart {
     pub interval: i64,
 }
 
+/// CreateToken's members.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenRequest<'a> {
+    pub client_id: &'a str,
+    pub client_secret: &'a str,
+    pub grant_type: &'a str,
+    pub device_code: Option<&'a str>,
+    pub refresh_token: Option<&'a str>,
+    pub authorization: CodeExchange<'a>,
+}
+
+/// What /authorize is asked.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizeQuery {
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub response_type: String,
+    pub code_challenge: String,
+    pub code_challenge_method: String,
+    pub state: Option<String>,
+    pub scopes: Vec<String>,
+}
+
 /// The authorization-code grant's members of CreateToken.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct CodeExchange<'a> {
@@ -356,16 +379,8 @@ impl Services {
     }
 
     /// CreateToken for the device-code and refresh-token grants.
-    pub async fn create_token(
-        &self,
-        ctx: &Ctx,
-        client_id: &str,
-        secret: &str,
-        grant_type: &str,
-        device_code: Option<&str>,
-        refresh_token: Option<&str>,
-        authorization: CodeExchange<'_>,
-    ) -> std::result::Result<Tokens, OidcError> {
+    pub async fn create_token(&self, ctx: &Ctx, t: TokenRequest<'_>) -> std::result::Result<Tokens, OidcError> {
+        let TokenRequest { client_id, client_secret: secret, grant_type, device_code, refresh_token, authorization } = t;
         let request = json!({"clientId": client_id, "grantType": grant_type});
         // The poll is remembered even when the call fails (the operation's own transaction
         // rolls back), or polling too fast would never be noticed.
@@ -481,16 +496,9 @@ impl Services {
 
     /// Check an authorization request before anyone signs in. An unknown client or redirect URI
     /// is shown to the person (never redirected to); other errors go back to the redirect URI.
-    pub async fn check_authorize(
-        &self,
-        client_id: &str,
-        redirect_uri: &str,
-        response_type: &str,
-        code_challenge: &str,
-        method: &str,
-        state: Option<String>,
-        scopes: Vec<String>,
-    ) -> std::result::Result<AuthorizeRequest, (OidcError, bool)> {
+    pub async fn check_authorize(&self, q: AuthorizeQuery) -> std::result::Result<AuthorizeRequest, (OidcError, bool)> {
+        let AuthorizeQuery { client_id, redirect_uri, response_type, code_challenge, code_challenge_method: method, state, scopes } = q;
+        let (client_id, redirect_uri) = (client_id.as_str(), redirect_uri.as_str());
         let mut tx = self.store.begin_read().await.map_err(|e| (OidcError::from(e), false))?;
         let client = tx.get_oidc_client(client_id).await.map_err(|e| (OidcError::from(e), false))?;
         tx.rollback().await.map_err(|e| (OidcError::from(e), false))?;

@@ -8,7 +8,7 @@ use axum::Form;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use gatehouse_core::services::oidc::{AuthorizeRequest, OidcError};
+use gatehouse_core::services::oidc::{AuthorizeQuery, AuthorizeRequest, OidcError};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -77,19 +77,16 @@ fn refused_page(message: &str) -> Response {
 
 async fn checked(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeRequest, Response> {
     let scopes: Vec<String> = p.scopes.split([' ', ',']).filter(|s| !s.is_empty()).map(str::to_string).collect();
-    match state
-        .services
-        .check_authorize(
-            &p.client_id,
-            &p.redirect_uri,
-            &p.response_type,
-            &p.code_challenge,
-            &p.code_challenge_method,
-            p.state.clone(),
-            scopes,
-        )
-        .await
-    {
+    let query = AuthorizeQuery {
+        client_id: p.client_id.clone(),
+        redirect_uri: p.redirect_uri.clone(),
+        response_type: p.response_type.clone(),
+        code_challenge: p.code_challenge.clone(),
+        code_challenge_method: p.code_challenge_method.clone(),
+        state: p.state.clone(),
+        scopes,
+    };
+    match state.services.check_authorize(query).await {
         Ok(r) => Ok(r),
         Err((e, true)) => {
             let (_, error) = e.codes();
