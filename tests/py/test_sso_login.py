@@ -334,3 +334,86 @@ def test_authorization_code_with_pkce_through_a_loopback_listener(server):
         assert r.status_code == 303 and "error=invalid_request" in r.headers["location"] and "state=y" in r.headers["location"]
     finally:
         listener.close()
+
+
+def test_console_federation_is_accepted_by_an_sp_set_up_as_aws_sign_in(server, moto, tmp_path):
+    """pysaml2 as AWS sign-in: entity urn:amazon:webservices, ACS https://signin.aws.amazon.com/saml,
+    trusting only Gatehouse's AWS IdP metadata, signatures required."""
+    import saml2
+    import saml2.config
+    import requests
+    from saml2.client import Saml2Client
+    from test_saml_apps import XMLSEC1
+    sso = Sso(server)
+    sso.connect(moto)
+    member = sso.add_account()
+    user = make_user(server, (sso.ids, sso.store_id), "grace")
+    sso.ids.update_user(IdentityStoreId=sso.store_id, UserId=user, Operations=[
+        {"AttributePath": "title", "AttributeValue": "Engineer"}])
+    sso.admin.create_instance_access_control_attribute_configuration(
+        InstanceArn=sso.instance, InstanceAccessControlAttributeConfiguration={"AccessControlAttributes": [
+            {"Key": "Title", "Value": {"Source": ["${path:title}"]}},
+            {"Key": "UserName", "Value": {"Source": ["${path:userName}"]}},
+            {"Key": "CostCenter", "Value": {"Source": ["${path:enterprise.costCenter}"]}}]})
+    ps = sso.permission_set(name="Console", SessionDuration="PT4H", RelayState="https://console.aws.amazon.com/ec2/")
+    assert sso.wait("create", sso.assign(member, ps["PermissionSetArn"], user))["Status"] == "SUCCEEDED"
+
+    metadata = requests.get(base(server) + "/saml/aws/metadata")
+    assert metadata.status_code == 200 and "IDPSSODescriptor" in metadata.text
+    (tmp_path / "idp.xml").write_text(metadata.text)
+    config = saml2.config.SPConfig()
+    config.load({
+        "entityid": "urn:amazon:webservices",
+        "xmlsec_binary": XMLSEC1,
+        "metadata": {"local": [str(tmp_path / "idp.xml")]},
+        "allow_unknown_attributes": True,
+        "service": {"sp": {
+            "endpoints": {"assertion_consumer_service": [("https://signin.aws.amazon.com/saml", saml2.BINDING_HTTP_POST)]},
+            "allow_unsolicited": True, "want_response_signed": True, "want_assertions_signed": False}},
+    })
+    aws_signin = Saml2Client(config)
+
+    browser = Portal(server)
+    home = browser.open("GET", base(server) + "/start/", user="grace")
+    assert f'id="account-{member}"' in home.text and "/start/aws/" in home.text, home.text
+    # The console link is bookmarkable: it signs in afresh every time it is opened.
+    posted = browser.http.get(f"{browser.base}/start/aws/{member}/Console/console")
+    assert posted.status_code == 200, posted.text
+    assert "form-action https://signin.aws.amazon.com" in posted.headers["Content-Security-Policy"]
+    form = Page(posted.text).forms["saml-post"]
+    assert form["action"] == "https://signin.aws.amazon.com/saml"
+    assert form["fields"]["RelayState"] == "https://console.aws.amazon.com/ec2/"
+    response = aws_signin.parse_authn_request_response(form["fields"]["SAMLResponse"], saml2.BINDING_HTTP_POST)
+    assert response is not None
+    attrs = response.ava
+    role = f"arn:aws:iam::{member}:role/aws-reserved/sso.amazonaws.com/"
+    provider = f"arn:aws:iam::{member}:saml-provider/"
+    (role_value,) = attrs["https://aws.amazon.com/SAML/Attributes/Role"]
+    role_arn, provider_arn = role_value.split(",")
+    assert role_arn.startswith(role + "AWSReservedSSO_Console_") and provider_arn.startswith(provider + "AWSSSO_")
+    assert attrs["https://aws.amazon.com/SAML/Attributes/RoleSessionName"] == ["grace"]
+    assert attrs["https://aws.amazon.com/SAML/Attributes/SessionDuration"] == ["14400"]
+    assert attrs["https://aws.amazon.com/SAML/Attributes/PrincipalTag:Title"] == ["Engineer"]
+    assert attrs["https://aws.amazon.com/SAML/Attributes/PrincipalTag:UserName"] == ["grace"]
+    assert "https://aws.amazon.com/SAML/Attributes/PrincipalTag:CostCenter" not in attrs, "no value, no tag"
+    # The role it names is the one provisioned in the account, trusting that provider.
+    iam = moto.iam(member)
+    assert iam.get_role(RoleName=role_arn.rsplit("/", 1)[1])["Role"]["Arn"] == role_arn
+    assert provider_arn in [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]]
+    # A tampered Response is refused by the SP.
+    import base64
+    tampered = base64.b64decode(form["fields"]["SAMLResponse"]).replace(b"Engineer", b"Director")
+    import saml2.sigver
+    with pytest.raises(saml2.sigver.SignatureError):
+        aws_signin.parse_authn_request_response(base64.b64encode(tampered).decode(), saml2.BINDING_HTTP_POST)
+
+    # Command line or programmatic access: the three options, for macOS/Linux and Windows.
+    page = browser.http.get(f"{browser.base}/start/aws/{member}/Console/credentials")
+    assert page.status_code == 200, page.text
+    assert page.headers["Cache-Control"] == "no-store"
+    for marker in ('export AWS_ACCESS_KEY_ID="', "aws_session_token=", 'id="access-key-id"', "set AWS_ACCESS_KEY_ID=",
+                   '$Env:AWS_ACCESS_KEY_ID="'):
+        assert marker in page.text, marker
+    # A role the person does not have: refused, with the reason.
+    refused = browser.http.get(f"{browser.base}/start/aws/{member}/Administrator/console")
+    assert refused.status_code == 403 and "no access to role Administrator" in refused.text

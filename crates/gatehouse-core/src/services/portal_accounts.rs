@@ -13,6 +13,14 @@ use crate::error::{Error, ResourceType, Result};
 use crate::model::{Account, AccountAssignment, Page, Paged, PermissionSet, PrincipalType, User};
 use crate::store::Tx;
 
+/// What the browser posts to AWS sign-in.
+pub struct ConsoleSignIn {
+    pub destination: String,
+    /// base64 of the signed Response.
+    pub saml_response: String,
+    pub relay_state: Option<String>,
+}
+
 /// Credentials for one role, as GetRoleCredentials returns them.
 pub struct RoleCredentials {
     pub access_key_id: String,
@@ -67,6 +75,20 @@ impl Services {
         op.finish(result).await
     }
 
+    /// One account the user reaches (its name for the credentials page); NotFound otherwise.
+    pub async fn describe_my_account(&self, ctx: &Ctx, user: &User, account_id: &str) -> Result<Account> {
+        let mut op = self.begin(ctx, Source::Sso, "GetAccount", true, json!({"accountId": account_id})).await?;
+        let result = async {
+            let reached = !self.my_assignments(&mut op.tx, user, Some(account_id)).await?.is_empty();
+            match op.tx.get_account(account_id).await? {
+                Some(a) if reached => Ok(a),
+                _ => Err(Error::not_found(ResourceType::Account, account_id)),
+            }
+        }
+        .await;
+        op.finish(result).await
+    }
+
     /// ListAccountRoles: the permission sets the user has in the account, by name.
     pub async fn list_my_account_roles(&self, ctx: &Ctx, user: &User, account_id: &str, page: &Page) -> Result<Paged<String>> {
         let mut op = self.begin(ctx, Source::Sso, "ListAccountRoles", true, json!({"accountId": account_id})).await?;
@@ -93,24 +115,58 @@ impl Services {
         op.finish(result).await
     }
 
+    /// The permission set named `role` that the user holds in the account, or ForbiddenException.
+    async fn find_my_role(&self, tx: &mut Box<dyn Tx>, user: &User, account_id: &str, role: &str) -> Result<PermissionSet> {
+        if tx.get_account(account_id).await?.is_none() {
+            return Err(Error::not_found(ResourceType::Account, account_id));
+        }
+        for a in self.my_assignments(tx, user, Some(account_id)).await? {
+            if let Some(ps) = tx.get_permission_set(&a.permission_set_id).await?
+                && ps.name == role
+            {
+                return Ok(ps);
+            }
+        }
+        Err(forbidden(account_id, role))
+    }
+
+    /// The AWS Management Console of an account as `role`: an IdP-initiated Response for the
+    /// account's AWS sign-in SAML endpoint, with the permission set's relay state.
+    pub async fn console_sign_in(&self, ctx: &Ctx, user: &User, account_id: &str, role: &str) -> Result<ConsoleSignIn> {
+        let request = json!({"accountId": account_id, "roleName": role});
+        let mut op = self.begin(ctx, Source::Sso, "Federate", true, request).await?;
+        op.record_as_write();
+        let result = async {
+            let ps = self.find_my_role(&mut op.tx, user, account_id, role).await?;
+            if account_id == self.instance()?.management_account_id {
+                return Err(Error::conflict(
+                    "The management account is Gatehouse itself: its console is the Gatehouse console, not an AWS one",
+                ));
+            }
+            let conn = self.connection_of(&mut op.tx, account_id).await?;
+            let partition = conn.partition().to_string();
+            let provider_arn = format!("arn:{partition}:iam::{account_id}:saml-provider/{}", self.aws_saml_provider_name()?);
+            let role_arn = format!(
+                "arn:{partition}:iam::{account_id}:role{}{}",
+                super::permission_sets::ROLE_PATH,
+                super::permission_sets::role_name(&ps)
+            );
+            let tags = self.principal_tags(&mut op.tx, user).await?;
+            let saml_response =
+                self.aws_assertion(user, &role_arn, &provider_arn, conn.saml_endpoint(), &partition, ps.session_minutes, &tags).await?;
+            op.respond(json!({"roleArn": role_arn, "destination": conn.saml_endpoint()}));
+            Ok(ConsoleSignIn { destination: conn.saml_endpoint().to_string(), saml_response, relay_state: ps.relay_state.clone() })
+        }
+        .await;
+        op.finish(result).await
+    }
+
     /// GetRoleCredentials for `role` (a permission set's name) in the account.
     pub async fn get_role_credentials(&self, ctx: &Ctx, user: &User, account_id: &str, role: &str) -> Result<RoleCredentials> {
         let request = json!({"accountId": account_id, "roleName": role});
         let mut op = self.begin(ctx, Source::Sso, "GetRoleCredentials", false, request).await?;
         let result = async {
-            if op.tx.get_account(account_id).await?.is_none() {
-                return Err(Error::not_found(ResourceType::Account, account_id));
-            }
-            let mut found: Option<PermissionSet> = None;
-            for a in self.my_assignments(&mut op.tx, user, Some(account_id)).await? {
-                if let Some(ps) = op.tx.get_permission_set(&a.permission_set_id).await?
-                    && ps.name == role
-                {
-                    found = Some(ps);
-                    break;
-                }
-            }
-            let ps = found.ok_or_else(|| forbidden(account_id, role))?;
+            let ps = self.find_my_role(&mut op.tx, user, account_id, role).await?;
             let role_name = super::permission_sets::role_name(&ps);
             let session_name = user.profile.user_name.clone();
             if account_id == self.instance()?.management_account_id {
@@ -144,8 +200,9 @@ impl Services {
             let partition = conn.partition().to_string();
             let provider_arn = format!("arn:{partition}:iam::{account_id}:saml-provider/{}", self.aws_saml_provider_name()?);
             let role_arn = format!("arn:{partition}:iam::{account_id}:role{}{role_name}", super::permission_sets::ROLE_PATH);
+            let tags = self.principal_tags(&mut op.tx, user).await?;
             let assertion =
-                self.aws_assertion(user, &role_arn, &provider_arn, conn.saml_endpoint(), &partition, ps.session_minutes).await?;
+                self.aws_assertion(user, &role_arn, &provider_arn, conn.saml_endpoint(), &partition, ps.session_minutes, &tags).await?;
             let creds = self
                 .iam_gateway()?
                 .assume_role_with_saml(&target, &role_arn, &provider_arn, &assertion, (ps.session_minutes * 60) as i32)
@@ -163,8 +220,9 @@ impl Services {
         op.finish(result).await
     }
 
-    /// A SAML Response for AWS (base64): Role, RoleSessionName, SessionDuration, signed with the
-    /// AWS accounts' certificate.
+    /// A SAML Response for AWS (base64): Role, RoleSessionName, SessionDuration and a
+    /// PrincipalTag per attribute for access control, signed with the AWS accounts' certificate.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn aws_assertion(
         &self,
         user: &User,
@@ -173,6 +231,7 @@ impl Services {
         saml_endpoint: &str,
         partition: &str,
         session_minutes: u32,
+        tags: &[(String, String)],
     ) -> Result<String> {
         use gatehouse_saml::response::{Attribute, NameId, ResponseSpec, SignWhat};
         let certs = self.aws_signing_certificates().await?;
@@ -190,11 +249,14 @@ impl Services {
             audience: aws_audience(partition).to_string(),
             in_response_to: None,
             name_id: NameId { value: user.user_id.clone(), format: "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent".into() },
-            attributes: vec![
+            attributes: [
                 attr("Role", format!("{role_arn},{provider_arn}")),
                 attr("RoleSessionName", user.profile.user_name.clone()),
                 attr("SessionDuration", (session_minutes * 60).to_string()),
-            ],
+            ]
+            .into_iter()
+            .chain(tags.iter().map(|(k, v)| attr(&format!("PrincipalTag:{k}"), v.clone())))
+            .collect(),
             now,
             not_before: now - chrono::Duration::minutes(1),
             not_on_or_after: now + chrono::Duration::minutes(5),

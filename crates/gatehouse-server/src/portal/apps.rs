@@ -26,13 +26,13 @@ struct ErrorPage {
 
 #[derive(Template)]
 #[template(path = "portal/saml_post.html")]
-struct PostPage<'a> {
-    error: Option<String>,
-    notice: Option<String>,
-    app_name: &'a str,
-    acs_url: &'a str,
-    saml_response: &'a str,
-    relay_state: Option<&'a str>,
+pub(super) struct PostPage<'a> {
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub app_name: &'a str,
+    pub acs_url: &'a str,
+    pub saml_response: &'a str,
+    pub relay_state: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -49,6 +49,11 @@ struct AdminPage<'a> {
 
 /// A refusal people can read: the service's message on the portal's error page.
 fn error_page(e: Error) -> Response {
+    error_page_for(e, "There is no such application.")
+}
+
+/// The refusal page for a service error; `not_found` says what was not found.
+pub(super) fn error_page_for(e: Error, not_found: &str) -> Response {
     let status = match &e {
         Error::AccessDenied { .. } => StatusCode::FORBIDDEN,
         Error::NotFound { .. } => StatusCode::NOT_FOUND,
@@ -59,7 +64,7 @@ fn error_page(e: Error) -> Response {
     };
     let message = match &e {
         Error::Validation { message, .. } => message.clone(),
-        Error::NotFound { .. } => "There is no such application.".to_string(),
+        Error::NotFound { .. } => not_found.to_string(),
         Error::Internal { .. } => {
             tracing::error!(error = %e, "application sign-in failed");
             "Something went wrong on our side. Try again later.".to_string()
@@ -80,7 +85,7 @@ pub(super) fn origin_of(url: &str) -> Option<String> {
 }
 
 /// The portal's policy, except that forms may post to the application's ACS.
-fn csp_posting_to(acs_url: &str) -> HeaderValue {
+pub(super) fn csp_posting_to(acs_url: &str) -> HeaderValue {
     let target = origin_of(acs_url).unwrap_or_else(|| "'self'".to_string());
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action {target}; \

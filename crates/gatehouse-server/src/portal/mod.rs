@@ -5,6 +5,7 @@
 
 mod apps;
 mod authorize;
+mod aws;
 mod device;
 mod links;
 mod pages;
@@ -38,6 +39,9 @@ pub fn routes() -> Router<AppState> {
         .route("/start/mfa-devices/{id}/rename", post(pages::rename_device))
         .route("/start/mfa-devices/{id}/delete", post(pages::delete_device))
         .route("/start/device", get(device::form).post(device::decide))
+        .route("/start/aws/{account}/{role}/console", get(aws::console))
+        .route("/start/aws/{account}/{role}/credentials", get(aws::credentials))
+        .route("/saml/aws/metadata", get(aws::metadata))
         .route("/start/authorize", get(authorize::form).post(authorize::decide))
         .route("/authorize", get(authorize::oidc_authorize))
         .route("/start/applications/{id}", get(apps::tile))

@@ -67,6 +67,7 @@ struct HomePage<'a> {
     csrf: &'a str,
     user_name: &'a str,
     apps: Vec<Tile>,
+    accounts: Vec<super::aws::AccountTile>,
     query: &'a str,
 }
 
@@ -252,22 +253,31 @@ pub async fn home(
     let (csrf, set) = csrf_token(&headers);
     let query = q.q.trim();
     let needle = query.to_lowercase();
-    let (apps, error) = match user_ctx(&state, &info, &headers, peer) {
-        Some(ctx) => match state.services.my_applications(&ctx, &info).await {
-            Ok(apps) => (apps, None),
-            Err(e) => {
-                tracing::error!(error = %e, "listing a user's applications failed");
-                (Vec::new(), Some("Your applications could not be listed. Try again later.".to_string()))
+    let ctx = user_ctx(&state, &info, &headers, peer);
+    let (apps, accounts, error) = match &ctx {
+        Some(ctx) => {
+            let apps = state.services.my_applications(ctx, &info).await;
+            let accounts = super::aws::my_accounts(&state, ctx, &info.user).await;
+            match (apps, accounts) {
+                (Ok(apps), Ok(accounts)) => (apps, accounts, None),
+                (apps, accounts) => {
+                    for e in [apps.err(), accounts.err()].into_iter().flatten() {
+                        tracing::error!(error = %e, "listing a user's applications and accounts failed");
+                    }
+                    (Vec::new(), Vec::new(), Some("Your applications and accounts could not be listed. Try again later.".to_string()))
+                }
             }
-        },
-        None => (Vec::new(), None),
+        }
+        None => (Vec::new(), Vec::new(), None),
     };
     let apps = apps
         .into_iter()
         .filter(|a| needle.is_empty() || a.name.to_lowercase().contains(&needle))
         .map(|a| Tile { id: a.application_id, name: a.name, description: a.description.unwrap_or_default() })
         .collect();
-    let html = HomePage { error, notice: None, csrf: &csrf, user_name: &info.user.profile.user_name, apps, query }.render();
+    let accounts =
+        accounts.into_iter().filter(|a| needle.is_empty() || a.name.to_lowercase().contains(&needle) || a.id.contains(&needle)).collect();
+    let html = HomePage { error, notice: None, csrf: &csrf, user_name: &info.user.profile.user_name, apps, accounts, query }.render();
     page(StatusCode::OK, html, cookies(set))
 }
 

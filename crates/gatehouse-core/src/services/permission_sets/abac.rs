@@ -72,7 +72,58 @@ fn check(attributes: &[AccessControlAttribute]) -> Result<()> {
     Ok(())
 }
 
+/// The value of a supported `${path:…}` source for a user; None when the user has none.
+pub fn attribute_value(user: &crate::model::User, source: &str) -> Option<String> {
+    let p = &user.profile;
+    let work = |kind: &str| p.addresses.iter().find(|a| a.kind.as_deref() == Some(kind));
+    let v = match source {
+        "${path:userName}" => Some(p.user_name.clone()),
+        "${path:name.familyName}" => p.name.family_name.clone(),
+        "${path:name.givenName}" => p.name.given_name.clone(),
+        "${path:displayName}" => p.display_name.clone(),
+        "${path:nickName}" => p.nick_name.clone(),
+        "${path:emails[primary eq true].value}" => p.primary_email().map(str::to_string),
+        "${path:addresses[type eq \"work\"].streetAddress}" => work("work").and_then(|a| a.street_address.clone()),
+        "${path:addresses[type eq \"work\"].locality}" => work("work").and_then(|a| a.locality.clone()),
+        "${path:addresses[type eq \"work\"].region}" => work("work").and_then(|a| a.region.clone()),
+        "${path:addresses[type eq \"work\"].postalCode}" => work("work").and_then(|a| a.postal_code.clone()),
+        "${path:addresses[type eq \"work\"].country}" => work("work").and_then(|a| a.country.clone()),
+        "${path:addresses[type eq \"work\"].formatted}" => work("work").and_then(|a| a.formatted.clone()),
+        "${path:phoneNumbers[type eq \"work\"].value}" => {
+            p.phone_numbers.iter().find(|n| n.kind.as_deref() == Some("work")).and_then(|n| n.value.clone())
+        }
+        "${path:userType}" => p.user_type.clone(),
+        "${path:title}" => p.title.clone(),
+        "${path:locale}" => p.locale.clone(),
+        "${path:timezone}" => p.timezone.clone(),
+        "${path:enterprise.employeeNumber}" => p.enterprise.employee_number.clone(),
+        "${path:enterprise.costCenter}" => p.enterprise.cost_center.clone(),
+        "${path:enterprise.organization}" => p.enterprise.organization.clone(),
+        "${path:enterprise.division}" => p.enterprise.division.clone(),
+        "${path:enterprise.department}" => p.enterprise.department.clone(),
+        "${path:enterprise.manager.value}" => p.enterprise.manager.clone(),
+        _ => None,
+    };
+    v.filter(|v| !v.is_empty())
+}
+
 impl Services {
+    /// The session tags a user carries into AWS accounts: (key, value) for each configured
+    /// attribute the user has a value for.
+    pub(crate) async fn principal_tags(
+        &self,
+        tx: &mut Box<dyn crate::store::Tx>,
+        user: &crate::model::User,
+    ) -> Result<Vec<(String, String)>> {
+        let Some(text) = tx.get_setting(SETTING).await?.filter(|v| !v.is_empty()) else { return Ok(Vec::new()) };
+        let stored: Stored = serde_json::from_str(&text).map_err(|e| Error::internal(format!("stored ABAC configuration: {e}")))?;
+        Ok(stored
+            .attributes
+            .iter()
+            .filter_map(|a| a.sources.first().and_then(|s| attribute_value(user, s)).map(|v| (a.key.clone(), v)))
+            .collect())
+    }
+
     async fn write_abac(&self, ctx: &Ctx, name: &'static str, attributes: Vec<AccessControlAttribute>, exists: bool) -> Result<()> {
         let request =
             json!({"accessControlAttributes": attributes.iter().map(|a| json!({"key": a.key, "source": a.sources})).collect::<Vec<_>>()});

@@ -74,6 +74,13 @@ impl Services {
         }
     }
 
+    /// The account's effective connection (its own over the default).
+    pub(crate) async fn connection_of(&self, tx: &mut Box<dyn Tx>, account_id: &str) -> Result<AccountConnection> {
+        let own = self.stored_connection(tx, account_id).await?;
+        let default = self.stored_connection(tx, DEFAULT_KEY).await?;
+        Ok(merged(&own, &default))
+    }
+
     /// Where and as whom to call the account, or a message saying what is missing.
     pub(crate) async fn target_of(
         &self,
