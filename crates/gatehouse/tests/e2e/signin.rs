@@ -465,3 +465,58 @@ async fn user_name_forms() {
         drop(db);
     }
 }
+
+/// SSO OIDC lifetimes: device codes expire after 10 minutes (ExpiredTokenException), access
+/// tokens after the session length, and refresh tokens renew them.
+#[tokio::test]
+async fn device_codes_and_access_tokens_expire() {
+    use gatehouse_core::services::oidc::{CodeExchange, OidcError, TokenRequest};
+    for db in databases().await {
+        let (clock, svc, ctx) = open(&db).await;
+        let b = browser("192.0.2.9");
+        user_with_password(&svc, &ctx, "otto", "Otto-Passw0rd!").await;
+        let client = svc.register_client(&ctx, "cli", "public", vec![], vec![], vec![]).await.unwrap();
+        let start_url = format!("{}/start", svc.config().public_url);
+        fn grant<'a>(client: &'a gatehouse_core::services::oidc::RegisteredClient, code: &'a str) -> TokenRequest<'a> {
+            TokenRequest {
+                client_id: &client.client.client_id,
+                client_secret: &client.secret,
+                grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+                device_code: Some(code),
+                refresh_token: None,
+                authorization: CodeExchange::default(),
+            }
+        }
+
+        let stale = svc.start_device_authorization(&ctx, &client.client.client_id, &client.secret, &start_url).await.unwrap();
+        clock.advance(Duration::seconds(601));
+        assert!(matches!(svc.create_token(&ctx, grant(&client, &stale.device_code)).await, Err(OidcError::ExpiredToken(_))), "{}", db.backend);
+        assert!(svc.pending_device(&stale.user_code).await.unwrap().is_none(), "an expired code cannot be approved");
+
+        let fresh = svc.start_device_authorization(&ctx, &client.client.client_id, &client.secret, &start_url).await.unwrap();
+        let step = svc.sign_in(&b, "otto", "Otto-Passw0rd!", "/start/").await.unwrap();
+        let session = svc.portal_session(&step.token).await.unwrap().expect("signed in");
+        assert!(svc.decide_device(&ctx, &session, &fresh.user_code.to_lowercase(), true).await.unwrap());
+        clock.advance(Duration::seconds(2));
+        let tokens = svc.create_token(&ctx, grant(&client, &fresh.device_code)).await.unwrap();
+        assert_eq!(tokens.expires_in, 8 * 3600);
+        assert!(svc.bearer_principal(&tokens.access_token).await.unwrap().is_some());
+        clock.advance(Duration::hours(8) + Duration::seconds(1));
+        assert!(svc.bearer_principal(&tokens.access_token).await.unwrap().is_none(), "the access token expired");
+        let renewed = svc
+            .create_token(
+                &ctx,
+                TokenRequest {
+                    client_id: &client.client.client_id,
+                    client_secret: &client.secret,
+                    grant_type: "refresh_token",
+                    device_code: None,
+                    refresh_token: Some(&tokens.refresh_token),
+                    authorization: CodeExchange::default(),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(svc.bearer_principal(&renewed.access_token).await.unwrap().is_some(), "the refresh token renews it");
+    }
+}
