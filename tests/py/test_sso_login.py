@@ -417,3 +417,80 @@ def test_console_federation_is_accepted_by_an_sp_set_up_as_aws_sign_in(server, m
     # A role the person does not have: refused, with the reason.
     refused = browser.http.get(f"{browser.base}/start/aws/{member}/Administrator/console")
     assert refused.status_code == 403 and "no access to role Administrator" in refused.text
+
+
+def test_aws_cli_v1_device_login_and_an_sso_profile(server, tmp_path):
+    """The AWS CLI (v1, PyPI): sso-oidc register-client, start-device-authorization and
+    create-token, then a profile with sso_session: `aws configure list` reports sso credentials
+    and `aws identitystore list-users` runs with the management account's role credentials."""
+    import subprocess
+    import sys
+    aws_bin = os.path.join(os.path.dirname(sys.executable), "aws")
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    env = dict(os.environ, HOME=str(home), AWS_CONFIG_FILE=str(home / ".aws" / "config"),
+               AWS_SHARED_CREDENTIALS_FILE=str(home / ".aws" / "credentials"), AWS_DEFAULT_REGION="us-east-1",
+               AWS_MAX_ATTEMPTS="1", AWS_ENDPOINT_URL_SSO=server.endpoint, AWS_ENDPOINT_URL_SSO_OIDC=server.endpoint)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        env.pop(var, None)
+
+    def aws(*args, check=True):
+        done = subprocess.run([aws_bin, "--output", "json", *args], capture_output=True, text=True, env=env)
+        assert not check or done.returncode == 0, done.stderr
+        return done
+
+    # The CLI v1 would fetch a parameter that looks like a URL (the start URL) unless told not to.
+    (home / ".aws" / "config").write_text("[default]\ncli_follow_urlparam = false\n")
+    sso = Sso(server)
+    user = make_user(server, (sso.ids, sso.store_id), "heidi")
+    management = server.client("organizations").describe_organization()["Organization"]["MasterAccountId"]
+    ps = sso.permission_set(name="DirectoryReader")
+    sso.admin.put_inline_policy_to_permission_set(InstanceArn=sso.instance, PermissionSetArn=ps["PermissionSetArn"],
+                                                  InlinePolicy=ALLOW_LIST_USERS)
+    assert sso.wait("create", sso.assign(management, ps["PermissionSetArn"], user))["Status"] == "SUCCEEDED"
+
+    client = json.loads(aws("sso-oidc", "register-client", "--client-name", "aws-cli-v1", "--client-type", "public",
+                            "--no-sign-request").stdout)
+    start_url = base(server) + "/start"
+    start = json.loads(aws("sso-oidc", "start-device-authorization", "--client-id", client["clientId"], "--client-secret",
+                           client["clientSecret"], "--start-url", start_url, "--no-sign-request").stdout)
+    pending = aws("sso-oidc", "create-token", "--client-id", client["clientId"], "--client-secret", client["clientSecret"],
+                  "--grant-type", "urn:ietf:params:oauth:grant-type:device_code", "--device-code", start["deviceCode"],
+                  "--no-sign-request", check=False)
+    assert pending.returncode == 255 and "AuthorizationPendingException" in pending.stderr, pending.stderr
+    approve(server, "heidi", start["verificationUriComplete"])
+    time.sleep(1.1)
+    token = json.loads(aws("sso-oidc", "create-token", "--client-id", client["clientId"], "--client-secret",
+                           client["clientSecret"], "--grant-type", "urn:ietf:params:oauth:grant-type:device_code",
+                           "--device-code", start["deviceCode"], "--no-sign-request").stdout)
+
+    (home / ".aws" / "config").write_text(f"""[default]
+cli_follow_urlparam = false
+
+[profile admin]
+sso_session = gatehouse
+sso_account_id = {management}
+sso_role_name = DirectoryReader
+region = us-east-1
+cli_follow_urlparam = false
+
+[sso-session gatehouse]
+sso_start_url = {start_url}
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+""")
+    cache = home / ".aws" / "sso" / "cache"
+    cache.mkdir(parents=True)
+    expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=token["expiresIn"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (cache / (hashlib.sha1(b"gatehouse").hexdigest() + ".json")).write_text(json.dumps({
+        "startUrl": start_url, "region": "us-east-1", "accessToken": token["accessToken"], "expiresAt": expires,
+        "clientId": client["clientId"], "clientSecret": client["clientSecret"], "registrationExpiresAt": expires,
+        "refreshToken": token["refreshToken"]}))
+    listed = aws("configure", "list", "--profile", "admin").stdout
+    assert any(line.split()[:1] == ["access_key"] and "sso" in line.split() for line in listed.splitlines()), listed
+    users = json.loads(aws("identitystore", "list-users", "--identity-store-id", sso.store_id, "--profile", "admin",
+                           "--endpoint-url", server.endpoint).stdout)
+    assert "heidi" in [u["UserName"] for u in users["Users"]]
+    denied = aws("identitystore", "delete-user", "--identity-store-id", sso.store_id, "--user-id", user, "--profile", "admin",
+                 "--endpoint-url", server.endpoint, check=False)
+    assert denied.returncode == 255 and "AccessDeniedException" in denied.stderr, denied.stderr
