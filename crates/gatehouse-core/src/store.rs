@@ -109,6 +109,8 @@ pub trait MembershipRepo {
 pub trait OrgRepo {
     async fn insert_account(&mut self, account: &Account) -> StoreResult<()>;
     async fn get_account(&mut self, account_id: &str) -> StoreResult<Option<Account>>;
+    /// Those of these accounts that exist, by id.
+    async fn get_accounts(&mut self, account_ids: &[String]) -> StoreResult<Vec<Account>>;
     async fn list_accounts(&mut self, page: &Page) -> StoreResult<Paged<Account>>;
     async fn update_account(&mut self, account: &Account) -> StoreResult<()>;
     async fn delete_account(&mut self, account_id: &str) -> StoreResult<bool>;
@@ -237,6 +239,8 @@ pub trait PermissionSetRepo {
     async fn insert_permission_set(&mut self, ps: &PermissionSet) -> StoreResult<()>;
     async fn update_permission_set(&mut self, ps: &PermissionSet) -> StoreResult<()>;
     async fn get_permission_set(&mut self, id: &str) -> StoreResult<Option<PermissionSet>>;
+    /// Those of these permission sets that exist.
+    async fn get_permission_sets(&mut self, ids: &[String]) -> StoreResult<Vec<PermissionSet>>;
     /// Case-insensitive, as IAM role names are.
     async fn find_permission_set_by_name(&mut self, name: &str) -> StoreResult<Option<PermissionSet>>;
     async fn list_permission_sets(&mut self, page: &Page) -> StoreResult<Paged<PermissionSet>>;

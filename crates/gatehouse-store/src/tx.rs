@@ -557,6 +557,19 @@ impl OrgRepo for SeaTx {
         Ok(account::Entity::find_by_id(id.to_string()).one(self.db()).await.map_err(db_err)?.map(account_from))
     }
 
+    async fn get_accounts(&mut self, ids: &[String]) -> StoreResult<Vec<Account>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = account::Entity::find()
+            .filter(account::Column::Id.is_in(ids.iter().cloned()))
+            .order_by_asc(account::Column::Id)
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        Ok(rows.into_iter().map(account_from).collect())
+    }
+
     async fn list_accounts(&mut self, page: &Page) -> StoreResult<Paged<Account>> {
         let mut find = account::Entity::find();
         if let Some(after) = &page.after {

@@ -57,12 +57,9 @@ impl Services {
         let result = async {
             let mut ids: Vec<String> = self.my_assignments(&mut op.tx, user, None).await?.into_iter().map(|a| a.account_id).collect();
             ids.dedup();
-            let mut items = Vec::new();
-            for id in ids.iter().filter(|id| page.after.as_ref().is_none_or(|after| *id > after)).take(page.limit as usize + 1) {
-                if let Some(a) = op.tx.get_account(id).await? {
-                    items.push(a);
-                }
-            }
+            ids.retain(|id| page.after.as_ref().is_none_or(|after| id > after));
+            ids.truncate(page.limit as usize + 1);
+            let mut items = op.tx.get_accounts(&ids).await?;
             let next = if items.len() > page.limit as usize {
                 items.truncate(page.limit as usize);
                 items.last().map(|a| a.id.clone())
@@ -93,14 +90,11 @@ impl Services {
     pub async fn list_my_account_roles(&self, ctx: &Ctx, user: &User, account_id: &str, page: &Page) -> Result<Paged<String>> {
         let mut op = self.begin(ctx, Source::Sso, "ListAccountRoles", true, json!({"accountId": account_id})).await?;
         let result = async {
-            let mut names = Vec::new();
-            for a in self.my_assignments(&mut op.tx, user, Some(account_id)).await? {
-                if let Some(ps) = op.tx.get_permission_set(&a.permission_set_id).await?
-                    && !names.contains(&ps.name)
-                {
-                    names.push(ps.name);
-                }
-            }
+            let mut ids: Vec<String> =
+                self.my_assignments(&mut op.tx, user, Some(account_id)).await?.into_iter().map(|a| a.permission_set_id).collect();
+            ids.dedup();
+            let mut names: Vec<String> = op.tx.get_permission_sets(&ids).await?.into_iter().map(|ps| ps.name).collect();
+            names.dedup();
             names.sort();
             names.retain(|n| page.after.as_ref().is_none_or(|after| n > after));
             let next = if names.len() > page.limit as usize {

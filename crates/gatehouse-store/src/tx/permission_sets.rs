@@ -129,6 +129,18 @@ impl PermissionSetRepo for SeaTx {
         permission_set::Entity::find_by_id(id.to_string()).one(self.db()).await.map_err(db_err)?.map(ps_from).transpose()
     }
 
+    async fn get_permission_sets(&mut self, ids: &[String]) -> StoreResult<Vec<PermissionSet>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = permission_set::Entity::find()
+            .filter(permission_set::Column::PermissionSetId.is_in(ids.iter().cloned()))
+            .all(self.db())
+            .await
+            .map_err(db_err)?;
+        rows.into_iter().map(ps_from).collect()
+    }
+
     async fn find_permission_set_by_name(&mut self, name: &str) -> StoreResult<Option<PermissionSet>> {
         permission_set::Entity::find()
             .filter(permission_set::Column::NameLower.eq(name.to_lowercase()))

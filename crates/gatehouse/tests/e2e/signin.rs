@@ -490,7 +490,11 @@ async fn device_codes_and_access_tokens_expire() {
 
         let stale = svc.start_device_authorization(&ctx, &client.client.client_id, &client.secret, &start_url).await.unwrap();
         clock.advance(Duration::seconds(601));
-        assert!(matches!(svc.create_token(&ctx, grant(&client, &stale.device_code)).await, Err(OidcError::ExpiredToken(_))), "{}", db.backend);
+        assert!(
+            matches!(svc.create_token(&ctx, grant(&client, &stale.device_code)).await, Err(OidcError::ExpiredToken(_))),
+            "{}",
+            db.backend
+        );
         assert!(svc.pending_device(&stale.user_code).await.unwrap().is_none(), "an expired code cannot be approved");
 
         let fresh = svc.start_device_authorization(&ctx, &client.client.client_id, &client.secret, &start_url).await.unwrap();
