@@ -284,6 +284,14 @@ pub trait PermissionSetRepo {
         principals: &[(PrincipalType, String)],
         account_id: Option<&str>,
     ) -> StoreResult<Vec<AccountAssignment>>;
+    /// The distinct accounts any of these principals is assigned in, by id, after `after`, at
+    /// most `limit`.
+    async fn accounts_of_principals(
+        &mut self,
+        principals: &[(PrincipalType, String)],
+        after: Option<&str>,
+        limit: u64,
+    ) -> StoreResult<Vec<String>>;
     async fn count_assignments(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<u64>;
     async fn count_assignments_of_permission_set(&mut self, permission_set_id: &str) -> StoreResult<u64>;
     /// Distinct permission sets assigned in an account, or on their way there (creation requests

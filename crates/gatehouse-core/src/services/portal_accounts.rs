@@ -43,11 +43,17 @@ fn aws_audience(partition: &str) -> &'static str {
 }
 
 impl Services {
-    /// The user's assignments, directly and through their groups (optionally in one account).
-    async fn my_assignments(&self, tx: &mut Box<dyn Tx>, user: &User, account: Option<&str>) -> Result<Vec<AccountAssignment>> {
+    /// The user and their groups, as assignments name principals.
+    async fn my_principals(&self, tx: &mut Box<dyn Tx>, user: &User) -> Result<Vec<(PrincipalType, String)>> {
         let groups = self.groups_of(tx, &user.user_id, false).await?;
         let mut principals = vec![(PrincipalType::User, user.user_id.clone())];
         principals.extend(groups.into_iter().map(|(id, _)| (PrincipalType::Group, id)));
+        Ok(principals)
+    }
+
+    /// The user's assignments, directly and through their groups (optionally in one account).
+    async fn my_assignments(&self, tx: &mut Box<dyn Tx>, user: &User, account: Option<&str>) -> Result<Vec<AccountAssignment>> {
+        let principals = self.my_principals(tx, user).await?;
         Ok(tx.assignments_of_principals(&principals, account).await?)
     }
 
@@ -55,10 +61,8 @@ impl Services {
     pub async fn list_my_accounts(&self, ctx: &Ctx, user: &User, page: &Page) -> Result<Paged<Account>> {
         let mut op = self.begin(ctx, Source::Sso, "ListAccounts", true, json!({})).await?;
         let result = async {
-            let mut ids: Vec<String> = self.my_assignments(&mut op.tx, user, None).await?.into_iter().map(|a| a.account_id).collect();
-            ids.dedup();
-            ids.retain(|id| page.after.as_ref().is_none_or(|after| id > after));
-            ids.truncate(page.limit as usize + 1);
+            let principals = self.my_principals(&mut op.tx, user).await?;
+            let ids = op.tx.accounts_of_principals(&principals, page.after.as_deref(), page.limit + 1).await?;
             let mut items = op.tx.get_accounts(&ids).await?;
             let next = if items.len() > page.limit as usize {
                 items.truncate(page.limit as usize);
