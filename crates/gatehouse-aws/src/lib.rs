@@ -65,18 +65,25 @@ impl SdkGateway {
         TimeoutConfig::builder().connect_timeout(Duration::from_secs(5)).operation_timeout(self.operation_timeout).build()
     }
 
-    async fn assume(&self, target: &AccountTarget, role_arn: &str) -> Result<Credentials, IamError> {
+    /// An STS client for the target's endpoint, signing with `credentials` when given.
+    fn sts(&self, target: &AccountTarget, credentials: Option<&Credentials>) -> aws_sdk_sts::Client {
         let mut conf = aws_sdk_sts::config::Builder::new()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(target.region.clone()))
-            .credentials_provider(sdk_credentials(&target.credentials))
             .retry_config(aws_sdk_sts::config::retry::RetryConfig::standard().with_max_attempts(self.max_attempts))
             .timeout_config(self.timeouts());
+        if let Some(c) = credentials {
+            conf = conf.credentials_provider(sdk_credentials(c));
+        }
         if let Some(url) = &target.sts_endpoint {
             conf = conf.endpoint_url(url);
         }
-        let sts = aws_sdk_sts::Client::from_conf(conf.build());
-        let out = sts
+        aws_sdk_sts::Client::from_conf(conf.build())
+    }
+
+    async fn assume(&self, target: &AccountTarget, role_arn: &str) -> Result<Credentials, IamError> {
+        let out = self
+            .sts(target, Some(&target.credentials))
             .assume_role()
             .role_arn(role_arn)
             .role_session_name("gatehouse-provisioning")
@@ -140,16 +147,9 @@ impl IamGateway for SdkGateway {
         assertion_base64: &str,
         duration_seconds: i32,
     ) -> Result<SessionCredentials, IamError> {
-        let mut conf = aws_sdk_sts::config::Builder::new()
-            .behavior_version(BehaviorVersion::latest())
-            .region(Region::new(target.region.clone()))
-            .retry_config(aws_sdk_sts::config::retry::RetryConfig::standard().with_max_attempts(self.max_attempts))
-            .timeout_config(self.timeouts());
-        if let Some(url) = &target.sts_endpoint {
-            conf = conf.endpoint_url(url);
-        }
-        let sts = aws_sdk_sts::Client::from_conf(conf.build());
-        let out = sts
+        // Unsigned: the assertion is the authority.
+        let out = self
+            .sts(target, None)
             .assume_role_with_saml()
             .role_arn(role_arn)
             .principal_arn(provider_arn)

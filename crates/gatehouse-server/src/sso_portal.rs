@@ -56,6 +56,11 @@ fn ctx_of(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Result<Ctx
     Ok(Ctx::new(gatehouse_core::services::Principal::anonymous(&account), peer.ip().to_string(), ua))
 }
 
+/// An OIDC call's context and JSON body.
+fn prelude(state: &AppState, headers: &HeaderMap, peer: SocketAddr, body: &[u8]) -> Result<(Ctx, Value), OidcError> {
+    Ok((ctx_of(state, headers, peer)?, parse_body(body)?))
+}
+
 /// The request's JSON object; anything else is InvalidRequestException.
 fn parse_body(bytes: &[u8]) -> Result<Value, OidcError> {
     match serde_json::from_slice(bytes) {
@@ -78,12 +83,8 @@ async fn register_client(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let ctx = match ctx_of(&state, &headers, peer) {
-        Ok(c) => c,
-        Err(e) => return oidc_error(e),
-    };
-    let body = match parse_body(&body) {
-        Ok(b) => b,
+    let (ctx, body) = match prelude(&state, &headers, peer, &body) {
+        Ok(p) => p,
         Err(e) => return oidc_error(e),
     };
     let result = async {
@@ -129,12 +130,8 @@ async fn start_device_authorization(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let ctx = match ctx_of(&state, &headers, peer) {
-        Ok(c) => c,
-        Err(e) => return oidc_error(e),
-    };
-    let body = match parse_body(&body) {
-        Ok(b) => b,
+    let (ctx, body) = match prelude(&state, &headers, peer, &body) {
+        Ok(p) => p,
         Err(e) => return oidc_error(e),
     };
     let result = async {
@@ -161,12 +158,8 @@ async fn create_token(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let ctx = match ctx_of(&state, &headers, peer) {
-        Ok(c) => c,
-        Err(e) => return oidc_error(e),
-    };
-    let body = match parse_body(&body) {
-        Ok(b) => b,
+    let (ctx, body) = match prelude(&state, &headers, peer, &body) {
+        Ok(p) => p,
         Err(e) => return oidc_error(e),
     };
     let result = async {

@@ -616,7 +616,7 @@ mod tests {
         let https = vec!["https://app.example/cb".to_string()];
         assert!(!redirect_allowed(&https, "https://app.example:8443/cb"), "only loopback ports are free");
         // RFC 7636 appendix B.
-        assert_eq!(s256("dBjftJeZ4CVP-1mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(s256("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]

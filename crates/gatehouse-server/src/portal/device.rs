@@ -27,6 +27,15 @@ struct DevicePage<'a> {
     outcome: &'a str,
 }
 
+impl<'a> DevicePage<'a> {
+    /// The page for this person and code, asking for a decision.
+    fn new(csrf: &'a str, user_name: &'a str, user_code: &'a str) -> Self {
+        DevicePage { error: None, notice: None, csrf, user_name, user_code, client_name: None, done: false, heading: "", outcome: "" }
+    }
+}
+
+const INVALID_CODE: &str = "This code is not valid, or it has expired. Start again from your terminal.";
+
 #[derive(Deserialize, Default)]
 pub struct CodeQuery {
     #[serde(default)]
@@ -62,27 +71,14 @@ pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Q
     } else {
         match state.services.pending_device(&code).await {
             Ok(Some((_, name))) => (Some(name), None, StatusCode::OK),
-            Ok(None) => {
-                (None, Some("This code is not valid, or it has expired. Start again from your terminal.".into()), StatusCode::NOT_FOUND)
-            }
+            Ok(None) => (None, Some(INVALID_CODE.into()), StatusCode::NOT_FOUND),
             Err(e) => {
                 tracing::error!(error = %e, "looking up a device authorization failed");
                 (None, Some("Something went wrong. Try again.".into()), StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
     };
-    let html = DevicePage {
-        error,
-        notice: None,
-        csrf: &csrf,
-        user_name: &info.user.profile.user_name,
-        user_code: &code,
-        client_name,
-        done: false,
-        heading: "",
-        outcome: "",
-    }
-    .render();
+    let html = DevicePage { error, client_name, ..DevicePage::new(&csrf, &info.user.profile.user_name, &code) }.render();
     page(status, html, cookies(set))
 }
 
@@ -96,18 +92,7 @@ pub async fn decide(
     let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin(&here(&code)) };
     let (csrf, set) = csrf_token(&headers);
     let render = |status, error: Option<String>, heading: &str, outcome: &str, done| {
-        let html = DevicePage {
-            error,
-            notice: None,
-            csrf: &csrf,
-            user_name: &info.user.profile.user_name,
-            user_code: &code,
-            client_name: None,
-            done,
-            heading,
-            outcome,
-        }
-        .render();
+        let html = DevicePage { error, done, heading, outcome, ..DevicePage::new(&csrf, &info.user.profile.user_name, &code) }.render();
         page(status, html, cookies(set.clone()))
     };
     if !check_csrf(&headers, &f.csrf) {
@@ -120,13 +105,7 @@ pub async fn decide(
             render(StatusCode::OK, None, "Request approved", "You can close this window and return to your terminal.", true)
         }
         Ok(true) => render(StatusCode::OK, None, "Request denied", "The application was not given access.", true),
-        Ok(false) => render(
-            StatusCode::NOT_FOUND,
-            Some("This code is not valid, or it has expired. Start again from your terminal.".into()),
-            "",
-            "",
-            false,
-        ),
+        Ok(false) => render(StatusCode::NOT_FOUND, Some(INVALID_CODE.into()), "", "", false),
         Err(e) => {
             tracing::error!(error = %e, "deciding a device authorization failed");
             render(StatusCode::INTERNAL_SERVER_ERROR, Some("Something went wrong. Try again.".into()), "", "", false)

@@ -24,6 +24,11 @@ pub enum AssignmentTarget {
 
 const ALL: Page = Page { after: None, limit: 1000 };
 
+/// What the audit record shows of an OU assignment call.
+fn ou_request(ou_id: &str, ps_id: &str, kind: PrincipalType, principal_id: &str) -> serde_json::Value {
+    json!({"targetId": ou_id, "permissionSetId": ps_id, "principalType": kind.as_str(), "principalId": principal_id})
+}
+
 /// What the audit record shows of an assignment call.
 fn assignment_request(account_id: &str, ps_id: &str, kind: PrincipalType, principal_id: &str) -> serde_json::Value {
     json!({"targetId": account_id, "targetType": "AWS_ACCOUNT", "permissionSetId": ps_id,
@@ -133,6 +138,14 @@ impl Services {
 
     async fn require_account(&self, tx: &mut Box<dyn Tx>, account_id: &str) -> Result<Account> {
         tx.get_account(account_id).await?.ok_or_else(|| Error::not_found(ResourceType::Account, account_id))
+    }
+
+    /// Authorize on the permission set and the OU (or root); the permission set's ARN.
+    fn authorize_ou_target(&self, op: &Op<'_>, ou_id: &str, ps_id: &str) -> Result<String> {
+        let arn = self.permission_set_arn(ps_id)?;
+        op.authorize(&arn)?;
+        op.authorize(&self.org_node_arn(ou_id)?)?;
+        Ok(arn)
     }
 
     /// Authorize on the permission set and the account, and check both exist; the permission
@@ -313,12 +326,10 @@ impl Services {
         kind: PrincipalType,
         principal_id: &str,
     ) -> Result<Vec<SsoRequest>> {
-        let request = json!({"targetId": ou_id, "permissionSetId": ps_id, "principalType": kind.as_str(), "principalId": principal_id});
+        let request = ou_request(ou_id, ps_id, kind, principal_id);
         let mut op = self.begin(ctx, Source::Sso, "CreateOrganizationalUnitAssignment", false, request).await?;
         let result = async {
-            let arn = self.permission_set_arn(ps_id)?;
-            op.authorize(&arn)?;
-            op.authorize(&self.org_node_arn(ou_id)?)?;
+            let arn = self.authorize_ou_target(&op, ou_id, ps_id)?;
             if op.tx.get_org_unit(ou_id).await?.is_none() {
                 return Err(Error::not_found(ResourceType::OrganizationalUnit, ou_id));
             }
@@ -360,12 +371,10 @@ impl Services {
         kind: PrincipalType,
         principal_id: &str,
     ) -> Result<Vec<SsoRequest>> {
-        let request = json!({"targetId": ou_id, "permissionSetId": ps_id, "principalType": kind.as_str(), "principalId": principal_id});
+        let request = ou_request(ou_id, ps_id, kind, principal_id);
         let mut op = self.begin(ctx, Source::Sso, "DeleteOrganizationalUnitAssignment", false, request).await?;
         let result = async {
-            let arn = self.permission_set_arn(ps_id)?;
-            op.authorize(&arn)?;
-            op.authorize(&self.org_node_arn(ou_id)?)?;
+            let arn = self.authorize_ou_target(&op, ou_id, ps_id)?;
             if !op.tx.delete_ou_assignment(ou_id, ps_id, kind, principal_id).await? {
                 return Err(Error::not_found(
                     ResourceType::AccountAssignment,
