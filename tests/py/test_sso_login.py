@@ -62,6 +62,29 @@ def login(server, oidc, user, decision="approve"):
     return client, grant
 
 
+def sso_profile(config, cache, profile, start_url, account, role, client, token, default=""):
+    """A profile with `sso_session` in `config`, and the token cache `aws sso login` would leave in
+    `cache` (botocore looks the session's token up by the SHA-1 of the session name)."""
+    config.write_text(f"""{default}[profile {profile}]
+sso_session = gatehouse
+sso_account_id = {account}
+sso_role_name = {role}
+region = us-east-1
+cli_follow_urlparam = false
+
+[sso-session gatehouse]
+sso_start_url = {start_url}
+sso_region = us-east-1
+sso_registration_scopes = sso:account:access
+""")
+    cache.mkdir(parents=True)
+    expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=token["expiresIn"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+    (cache / (hashlib.sha1(b"gatehouse").hexdigest() + ".json")).write_text(json.dumps({
+        "startUrl": start_url, "region": "us-east-1", "accessToken": token["accessToken"], "expiresAt": expires,
+        "clientId": client["clientId"], "clientSecret": client["clientSecret"], "registrationExpiresAt": expires,
+        "refreshToken": token["refreshToken"]}))
+
+
 def test_device_login_accounts_roles_credentials_refresh_and_logout(server, moto):
     sso = Sso(server)
     sso.connect(moto)
@@ -200,24 +223,8 @@ def test_boto3_sso_profile_reads_the_token_cache(server, moto, tmp_path, monkeyp
 
     start_url = base(server) + "/start"
     config = tmp_path / "config"
-    config.write_text(f"""[profile dev]
-sso_session = gatehouse
-sso_account_id = {member}
-sso_role_name = Reader
-region = us-east-1
-
-[sso-session gatehouse]
-sso_start_url = {start_url}
-sso_region = us-east-1
-sso_registration_scopes = sso:account:access
-""")
     cache = tmp_path / ".aws" / "sso" / "cache"
-    cache.mkdir(parents=True)
-    expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=token["expiresIn"])).strftime("%Y-%m-%dT%H:%M:%SZ")
-    (cache / (hashlib.sha1(b"gatehouse").hexdigest() + ".json")).write_text(json.dumps({
-        "startUrl": start_url, "region": "us-east-1", "accessToken": token["accessToken"], "expiresAt": expires,
-        "clientId": client["clientId"], "clientSecret": client["clientSecret"],
-        "registrationExpiresAt": expires, "refreshToken": token["refreshToken"]}))
+    sso_profile(config, cache, "dev", start_url, member, "Reader", client, token)
     # botocore reads ~ once, when it is imported: point its cache directory here instead.
     import botocore.credentials
     import botocore.tokens
@@ -464,28 +471,8 @@ def test_aws_cli_v1_device_login_and_an_sso_profile(server, tmp_path):
                            client["clientSecret"], "--grant-type", "urn:ietf:params:oauth:grant-type:device_code",
                            "--device-code", start["deviceCode"], "--no-sign-request").stdout)
 
-    (home / ".aws" / "config").write_text(f"""[default]
-cli_follow_urlparam = false
-
-[profile admin]
-sso_session = gatehouse
-sso_account_id = {management}
-sso_role_name = DirectoryReader
-region = us-east-1
-cli_follow_urlparam = false
-
-[sso-session gatehouse]
-sso_start_url = {start_url}
-sso_region = us-east-1
-sso_registration_scopes = sso:account:access
-""")
-    cache = home / ".aws" / "sso" / "cache"
-    cache.mkdir(parents=True)
-    expires = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=token["expiresIn"])).strftime("%Y-%m-%dT%H:%M:%SZ")
-    (cache / (hashlib.sha1(b"gatehouse").hexdigest() + ".json")).write_text(json.dumps({
-        "startUrl": start_url, "region": "us-east-1", "accessToken": token["accessToken"], "expiresAt": expires,
-        "clientId": client["clientId"], "clientSecret": client["clientSecret"], "registrationExpiresAt": expires,
-        "refreshToken": token["refreshToken"]}))
+    sso_profile(home / ".aws" / "config", home / ".aws" / "sso" / "cache", "admin", start_url, management, "DirectoryReader",
+                client, token, default="[default]\ncli_follow_urlparam = false\n\n")
     listed = aws("configure", "list", "--profile", "admin").stdout
     assert any(line.split()[:1] == ["access_key"] and "sso" in line.split() for line in listed.splitlines()), listed
     users = json.loads(aws("identitystore", "list-users", "--identity-store-id", sso.store_id, "--profile", "admin",

@@ -20,13 +20,13 @@ use crate::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/client/register", post(register_client))
-        .route("/device_authorization", post(start_device_authorization))
-        .route("/token", post(create_token))
-        .route("/assignment/accounts", get(list_accounts))
-        .route("/assignment/roles", get(list_account_roles))
-        .route("/federation/credentials", get(get_role_credentials))
-        .route("/logout", post(logout))
+        .route("/client/register", post(oidc))
+        .route("/device_authorization", post(oidc))
+        .route("/token", post(oidc))
+        .route("/assignment/accounts", get(portal_api))
+        .route("/assignment/roles", get(portal_api))
+        .route("/federation/credentials", get(portal_api))
+        .route("/logout", post(portal_api))
 }
 
 fn error_response(status: StatusCode, code: &str, body: Value) -> Response {
@@ -77,97 +77,51 @@ fn required<'a>(body: &'a Value, name: &str) -> Result<&'a str, OidcError> {
     body_text(body, name).filter(|v| !v.is_empty()).ok_or_else(|| OidcError::InvalidRequest(format!("{name} is required")))
 }
 
-async fn register_client(
+/// One OIDC call: its context and JSON body in, the service's answer as JSON out.
+async fn oidc(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let (ctx, body) = match prelude(&state, &headers, peer, &body) {
-        Ok(p) => p,
-        Err(e) => return oidc_error(e),
-    };
     let result = async {
-        let scopes: Vec<String> = body
-            .get("scopes")
-            .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-            .unwrap_or_default();
-        let list = |name: &str| -> Vec<String> {
-            body.get(name)
-                .and_then(Value::as_array)
-                .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
-                .unwrap_or_default()
-        };
-        let r = state
-            .services
-            .register_client(
-                &ctx,
-                required(&body, "clientName")?,
-                required(&body, "clientType")?,
-                scopes,
-                list("grantTypes"),
-                list("redirectUris"),
-            )
-            .await?;
-        let base = state.public_url.trim_end_matches('/');
-        Ok::<Value, OidcError>(json!({
-            "clientId": r.client.client_id,
-            "clientSecret": r.secret,
-            "clientIdIssuedAt": r.client.created_at.timestamp(),
-            "clientSecretExpiresAt": r.client.expires_at.timestamp(),
-            "authorizationEndpoint": format!("{base}/authorize"),
-            "tokenEndpoint": format!("{base}/token"),
-        }))
-    }
-    .await;
-    result.map(|v| Json(v).into_response()).unwrap_or_else(oidc_error)
-}
-
-async fn start_device_authorization(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let (ctx, body) = match prelude(&state, &headers, peer, &body) {
-        Ok(p) => p,
-        Err(e) => return oidc_error(e),
-    };
-    let result = async {
-        let d = state
-            .services
-            .start_device_authorization(&ctx, required(&body, "clientId")?, required(&body, "clientSecret")?, required(&body, "startUrl")?)
-            .await?;
-        Ok::<Value, OidcError>(json!({
-            "deviceCode": d.device_code,
-            "userCode": d.user_code,
-            "verificationUri": d.verification_uri,
-            "verificationUriComplete": d.verification_uri_complete,
-            "expiresIn": d.expires_in,
-            "interval": d.interval,
-        }))
-    }
-    .await;
-    result.map(|v| Json(v).into_response()).unwrap_or_else(oidc_error)
-}
-
-async fn create_token(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let (ctx, body) = match prelude(&state, &headers, peer, &body) {
-        Ok(p) => p,
-        Err(e) => return oidc_error(e),
-    };
-    let result = async {
-        let t = state
-            .services
-            .create_token(
-                &ctx,
-                TokenRequest {
+        let (ctx, body) = prelude(&state, &headers, peer, &body)?;
+        let svc = &state.services;
+        match uri.path() {
+            "/client/register" => {
+                let list = |name: &str| -> Vec<String> {
+                    body.get(name)
+                        .and_then(Value::as_array)
+                        .map(|a| a.iter().filter_map(Value::as_str).map(str::to_string).collect())
+                        .unwrap_or_default()
+                };
+                let (name, kind) = (required(&body, "clientName")?, required(&body, "clientType")?);
+                let r = svc.register_client(&ctx, name, kind, list("scopes"), list("grantTypes"), list("redirectUris")).await?;
+                let base = state.public_url.trim_end_matches('/');
+                Ok(json!({
+                    "clientId": r.client.client_id,
+                    "clientSecret": r.secret,
+                    "clientIdIssuedAt": r.client.created_at.timestamp(),
+                    "clientSecretExpiresAt": r.client.expires_at.timestamp(),
+                    "authorizationEndpoint": format!("{base}/authorize"),
+                    "tokenEndpoint": format!("{base}/token"),
+                }))
+            }
+            "/device_authorization" => {
+                let (id, secret, url) = (required(&body, "clientId")?, required(&body, "clientSecret")?, required(&body, "startUrl")?);
+                let d = svc.start_device_authorization(&ctx, id, secret, url).await?;
+                Ok(json!({
+                    "deviceCode": d.device_code,
+                    "userCode": d.user_code,
+                    "verificationUri": d.verification_uri,
+                    "verificationUriComplete": d.verification_uri_complete,
+                    "expiresIn": d.expires_in,
+                    "interval": d.interval,
+                }))
+            }
+            _ => {
+                let request = TokenRequest {
                     client_id: required(&body, "clientId")?,
                     client_secret: required(&body, "clientSecret")?,
                     grant_type: required(&body, "grantType")?,
@@ -178,18 +132,14 @@ async fn create_token(
                         redirect_uri: body_text(&body, "redirectUri"),
                         code_verifier: body_text(&body, "codeVerifier"),
                     },
-                },
-            )
-            .await?;
-        Ok::<Value, OidcError>(json!({
-            "accessToken": t.access_token,
-            "tokenType": "Bearer",
-            "expiresIn": t.expires_in,
-            "refreshToken": t.refresh_token,
-        }))
+                };
+                let t = svc.create_token(&ctx, request).await?;
+                Ok(json!({"accessToken": t.access_token, "tokenType": "Bearer", "expiresIn": t.expires_in, "refreshToken": t.refresh_token}))
+            }
+        }
     }
     .await;
-    result.map(|v| Json(v).into_response()).unwrap_or_else(oidc_error)
+    result.map(|v: Value| Json(v).into_response()).unwrap_or_else(oidc_error)
 }
 
 /// A portal-API error: `{"message": …}` under its exception name.
@@ -253,74 +203,55 @@ fn next_token(state: &AppState, operation: &str, next: Option<String>) -> Value 
     next.map(|n| json!(state.services.seal_page_token(operation, &n))).unwrap_or(Value::Null)
 }
 
-async fn list_accounts(
+fn required_query(value: &Option<String>, name: &str) -> Result<String, PortalError> {
+    value.clone().ok_or_else(|| PortalError(StatusCode::BAD_REQUEST, "InvalidRequestException", format!("{name} is required")))
+}
+
+/// One portal-API call, as its bearer token's user.
+async fn portal_api(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    uri: axum::http::Uri,
     headers: HeaderMap,
     Query(q): Query<PageQuery>,
 ) -> Response {
     let result = async {
-        let (ctx, _, user) = bearer(&state, &headers, peer).await?;
-        let page = page_of(&state, "ListAccounts", &q)?;
-        let accounts = state.services.list_my_accounts(&ctx, &user, &page).await?;
-        let list: Vec<Value> =
-            accounts.items.iter().map(|a| json!({"accountId": a.id, "accountName": a.name, "emailAddress": a.email})).collect();
-        Ok::<Value, PortalError>(json!({"accountList": list, "nextToken": next_token(&state, "ListAccounts", accounts.next)}))
+        let (ctx, token, user) = bearer(&state, &headers, peer).await?;
+        let svc = &state.services;
+        // Logout answers with an empty body.
+        Ok::<Option<Value>, PortalError>(match uri.path() {
+            "/assignment/accounts" => {
+                let accounts = svc.list_my_accounts(&ctx, &user, &page_of(&state, "ListAccounts", &q)?).await?;
+                let list: Vec<Value> =
+                    accounts.items.iter().map(|a| json!({"accountId": a.id, "accountName": a.name, "emailAddress": a.email})).collect();
+                Some(json!({"accountList": list, "nextToken": next_token(&state, "ListAccounts", accounts.next)}))
+            }
+            "/assignment/roles" => {
+                let account = required_query(&q.account_id, "account_id")?;
+                let roles = svc.list_my_account_roles(&ctx, &user, &account, &page_of(&state, "ListAccountRoles", &q)?).await?;
+                let list: Vec<Value> = roles.items.iter().map(|r| json!({"roleName": r, "accountId": account})).collect();
+                Some(json!({"roleList": list, "nextToken": next_token(&state, "ListAccountRoles", roles.next)}))
+            }
+            "/federation/credentials" => {
+                let (account, role) = (required_query(&q.account_id, "account_id")?, required_query(&q.role_name, "role_name")?);
+                let c = svc.get_role_credentials(&ctx, &user, &account, &role).await?;
+                Some(json!({"roleCredentials": {
+                    "accessKeyId": c.access_key_id,
+                    "secretAccessKey": c.secret_access_key,
+                    "sessionToken": c.session_token,
+                    "expiration": c.expiration.timestamp_millis(),
+                }}))
+            }
+            _ => {
+                svc.logout_token(&ctx, &token).await?;
+                None
+            }
+        })
     }
     .await;
-    result.map(|v| Json(v).into_response()).unwrap_or_else(portal_error)
-}
-
-async fn list_account_roles(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let result = async {
-        let (ctx, _, user) = bearer(&state, &headers, peer).await?;
-        let account = q
-            .account_id
-            .clone()
-            .ok_or_else(|| PortalError(StatusCode::BAD_REQUEST, "InvalidRequestException", "account_id is required".into()))?;
-        let page = page_of(&state, "ListAccountRoles", &q)?;
-        let roles = state.services.list_my_account_roles(&ctx, &user, &account, &page).await?;
-        let list: Vec<Value> = roles.items.iter().map(|r| json!({"roleName": r, "accountId": account})).collect();
-        Ok::<Value, PortalError>(json!({"roleList": list, "nextToken": next_token(&state, "ListAccountRoles", roles.next)}))
+    match result {
+        Ok(None) => StatusCode::OK.into_response(),
+        Ok(Some(v)) => Json(v).into_response(),
+        Err(e) => portal_error(e),
     }
-    .await;
-    result.map(|v| Json(v).into_response()).unwrap_or_else(portal_error)
-}
-
-async fn get_role_credentials(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<PageQuery>,
-) -> Response {
-    let result = async {
-        let (ctx, _, user) = bearer(&state, &headers, peer).await?;
-        let missing = |n: &str| PortalError(StatusCode::BAD_REQUEST, "InvalidRequestException", format!("{n} is required"));
-        let account = q.account_id.clone().ok_or_else(|| missing("account_id"))?;
-        let role = q.role_name.clone().ok_or_else(|| missing("role_name"))?;
-        let c = state.services.get_role_credentials(&ctx, &user, &account, &role).await?;
-        Ok::<Value, PortalError>(json!({"roleCredentials": {
-            "accessKeyId": c.access_key_id,
-            "secretAccessKey": c.secret_access_key,
-            "sessionToken": c.session_token,
-            "expiration": c.expiration.timestamp_millis(),
-        }}))
-    }
-    .await;
-    result.map(|v| Json(v).into_response()).unwrap_or_else(portal_error)
-}
-
-async fn logout(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let result = async {
-        let (ctx, token, _) = bearer(&state, &headers, peer).await?;
-        state.services.logout_token(&ctx, &token).await?;
-        Ok::<(), PortalError>(())
-    }
-    .await;
-    result.map(|_| StatusCode::OK.into_response()).unwrap_or_else(portal_error)
 }
