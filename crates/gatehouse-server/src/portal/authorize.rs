@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{ConnectInfo, Query, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::Response;
 use gatehouse_core::services::oidc::{AuthorizeQuery, AuthorizeRequest, OidcError};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -52,27 +52,16 @@ pub struct AuthorizeParams {
     scopes: String,
 }
 
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
-}
-
 /// Back to the client's redirect URI with these query members.
 fn back_to(redirect_uri: &str, pairs: &[(&str, &str)]) -> Response {
     let sep = if redirect_uri.contains('?') { '&' } else { '?' };
-    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+    let query: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={}", percent_encode(v))).collect();
     see_other(&format!("{redirect_uri}{sep}{}", query.join("&")), vec![])
 }
 
+/// The page that refuses a request, with the reason (never a redirect).
 fn refused_page(message: &str) -> Response {
-    let body = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Cannot authorize</title>\
-         <link rel=\"stylesheet\" href=\"/static/portal.css\"></head><body><main><h1>Cannot authorize this application</h1>\
-         <p id=\"error\" class=\"error\" role=\"alert\">{}</p></main></body></html>",
-        askama::filters::escape(message, askama::filters::Html).map(|e| e.to_string()).unwrap_or_default()
-    );
-    (StatusCode::BAD_REQUEST, Html(body)).into_response()
+    super::apps::error_page_for(gatehouse_core::Error::validation("request", message), message)
 }
 
 async fn checked(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeRequest, Response> {
@@ -97,10 +86,7 @@ async fn checked(state: &AppState, p: &AuthorizeParams) -> Result<AuthorizeReque
             }
             Err(back_to(&p.redirect_uri, &pairs))
         }
-        Err((OidcError::Internal(m), false)) => {
-            tracing::error!(error = %m, "authorize");
-            Err(refused_page("Something went wrong. Try again."))
-        }
+        Err((OidcError::Internal(m), false)) => Err(super::apps::error_page_for(gatehouse_core::Error::internal(m), "")),
         Err((e, false)) => Err(refused_page(&e.description())),
     }
 }
@@ -172,9 +158,6 @@ pub async fn decide(
     let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin("/start/") };
     match state.services.issue_authorization_code(&ctx, &info, &req).await {
         Ok(code) => back_to(&req.redirect_uri, &[("code", &code), ("state", &state_pair)]),
-        Err(e) => {
-            tracing::error!(error = %e, "issuing an authorization code failed");
-            refused_page("Something went wrong. Try again.")
-        }
+        Err(e) => super::apps::error_page_for(e, ""),
     }
 }

@@ -53,13 +53,7 @@ pub struct DecisionForm {
 }
 
 fn here(user_code: &str) -> String {
-    if user_code.is_empty() { "/start/device".into() } else { format!("/start/device?user_code={}", urlencode(user_code)) }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
-        .collect()
+    if user_code.is_empty() { "/start/device".into() } else { format!("/start/device?user_code={}", percent_encode(user_code)) }
 }
 
 pub async fn form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<CodeQuery>) -> Response {

@@ -203,13 +203,9 @@ fn step_path(stage: Stage, next: &str) -> String {
     }
 }
 
+/// A path as a query value; its slashes stay readable.
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encode(s).replace("%2F", "/")
 }
 
 /// After a step: the new session cookie (and the trusted-device cookie), then the next page.

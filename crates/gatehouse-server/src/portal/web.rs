@@ -106,6 +106,13 @@ pub fn safe_next(next: &str) -> String {
     if ok { next.to_string() } else { "/start/".to_string() }
 }
 
+/// A query value percent-encoded: everything but RFC 3986's unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
 /// A 303 to `to`, with cookies.
 pub fn see_other(to: &str, cookies: Vec<HeaderValue>) -> Response {
     let mut r = (StatusCode::SEE_OTHER, [(header::LOCATION, to.to_string())]).into_response();
