@@ -107,6 +107,17 @@ def ids(server):
     return client, store_id
 
 
+def stop_process(proc, grace=15):
+    """Ask a helper process to end; kill it if it has not within `grace` seconds (a loaded machine
+    can make a polite shutdown slow, and a test's result must not depend on it)."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=30)
+
+
 class Moto:
     """A moto_server on a loopback port: IAM and STS as AWS accounts answer them. Credentials
     that STS hands out for a role in account N act in account N, as in AWS."""
@@ -150,5 +161,4 @@ def moto():
                 raise RuntimeError("moto_server did not start")
             time.sleep(0.1)
     yield Moto(port, proc)
-    proc.terminate()
-    proc.wait(timeout=10)
+    stop_process(proc)

@@ -54,9 +54,16 @@ def login(server, oidc, user, decision="approve"):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         oidc.create_token(**grant)
     assert code(e) == "AuthorizationPendingException"
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        oidc.create_token(**grant)
-    assert code(e) == "SlowDownException"
+    # Polling again at once is too fast. On a loaded machine one poll can take longer than the
+    # interval, so a few immediate polls are allowed before one of them must be told to slow down.
+    seen = []
+    for _ in range(5):
+        with pytest.raises(botocore.exceptions.ClientError) as e:
+            oidc.create_token(**grant)
+        seen.append(code(e))
+        if seen[-1] == "SlowDownException":
+            break
+    assert seen[-1] == "SlowDownException" and set(seen) <= {"SlowDownException", "AuthorizationPendingException"}, seen
     approve(server, user, start["verificationUriComplete"], decision)
     time.sleep(1.1)
     return client, grant
@@ -171,10 +178,18 @@ def test_device_login_accounts_roles_credentials_refresh_and_logout(server, moto
     _, grant = login(server, oidc, "carol")
     access = oidc.create_token(**grant)["accessToken"]
     assert portal.list_accounts(accessToken=access)["accountList"]
+    # The command line is another process: the server trusts what it read for READ_CACHE_TTL (1 s).
     server.cli("user", "disable", "carol")
-    with pytest.raises(botocore.exceptions.ClientError) as e:
-        portal.list_accounts(accessToken=access)
-    assert code(e) == "UnauthorizedException"
+    deadline = time.time() + 3
+    while time.time() < deadline:
+        try:
+            portal.list_accounts(accessToken=access)
+            time.sleep(0.1)
+        except botocore.exceptions.ClientError as refused:
+            assert refused.response["Error"]["Code"] == "UnauthorizedException"
+            break
+    else:
+        pytest.fail("a disabled user's token still works after 3 s")
     server.cli("user", "enable", "carol")
     with pytest.raises(botocore.exceptions.ClientError) as e:
         portal.list_accounts(accessToken=access)

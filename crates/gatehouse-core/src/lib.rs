@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod crypto;
+pub mod directory;
 pub mod error;
 pub mod iam;
 pub mod ids;

@@ -50,6 +50,7 @@ pub trait Tx:
     + ApplicationRepo
     + PermissionSetRepo
     + OidcRepo
+    + SamlSpRepo
     + Send
 {
     async fn commit(self: Box<Self>) -> StoreResult<()>;
@@ -284,14 +285,6 @@ pub trait PermissionSetRepo {
         principals: &[(PrincipalType, String)],
         account_id: Option<&str>,
     ) -> StoreResult<Vec<AccountAssignment>>;
-    /// The distinct accounts any of these principals is assigned in, by id, after `after`, at
-    /// most `limit`.
-    async fn accounts_of_principals(
-        &mut self,
-        principals: &[(PrincipalType, String)],
-        after: Option<&str>,
-        limit: u64,
-    ) -> StoreResult<Vec<String>>;
     async fn count_assignments(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<u64>;
     async fn count_assignments_of_permission_set(&mut self, permission_set_id: &str) -> StoreResult<u64>;
     /// Distinct permission sets assigned in an account, or on their way there (creation requests
@@ -355,4 +348,19 @@ pub trait OidcRepo {
     async fn use_authorization_code(&mut self, code_hash: &str) -> StoreResult<bool>;
     /// Revoke every grant of the user (disabled or deleted); how many.
     async fn revoke_tokens_of_user(&mut self, user_id: &str) -> StoreResult<u64>;
+}
+
+/// Gatehouse as a SAML service provider: one-time IDs shared by every node until they expire.
+#[async_trait]
+pub trait SamlSpRepo {
+    /// Remember `id` of `kind` ("request": an AuthnRequest sent; "assertion": one accepted).
+    /// False when it is already there (for an assertion: a replay).
+    async fn insert_sp_id(&mut self, kind: &str, id: &str, expires_at: DateTime<Utc>) -> StoreResult<bool>;
+    /// Forget `id` of `kind`: true when it was there unexpired (an answer to our request).
+    async fn take_sp_id(&mut self, kind: &str, id: &str, now: DateTime<Utc>) -> StoreResult<bool>;
+    /// Forget what has expired.
+    async fn purge_sp_ids(&mut self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// The access-control attributes the IdP sent at the user's last sign-in (key, value).
+    async fn put_idp_tags(&mut self, user_id: &str, tags: &[(String, String)], at: DateTime<Utc>) -> StoreResult<()>;
+    async fn get_idp_tags(&mut self, user_id: &str) -> StoreResult<Vec<(String, String)>>;
 }

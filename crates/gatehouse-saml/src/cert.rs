@@ -188,6 +188,20 @@ pub fn pem_to_der(pem: &str) -> Result<Vec<u8>> {
     Ok(der)
 }
 
+/// When a certificate (PEM) is valid: (not before, not after). An identity provider's imported
+/// certificate shows its expiry with these.
+pub fn validity(pem: &str) -> Result<(DateTime<Utc>, DateTime<Utc>)> {
+    use x509_cert::der::Decode;
+    let der = pem_to_der(pem)?;
+    let cert = x509_cert::Certificate::from_der(&der).map_err(|e| SamlError::Invalid(format!("not an X.509 certificate: {e}")))?;
+    let v = &cert.tbs_certificate().validity();
+    let at = |t: &x509_cert::time::Time| {
+        DateTime::from_timestamp(t.to_unix_duration().as_secs() as i64, 0)
+            .ok_or_else(|| SamlError::Invalid("certificate time out of range".into()))
+    };
+    Ok((at(&v.not_before)?, at(&v.not_after)?))
+}
+
 impl Certificate {
     /// The certificate's DER in base64, as `<ds:X509Certificate>` and metadata carry it.
     pub fn base64(&self) -> String {
@@ -214,6 +228,14 @@ mod tests {
     fn names_are_escaped() {
         assert_eq!(rfc4514("Acme, Inc. = x"), "Acme\\, Inc. \\= x");
         assert_eq!(rfc4514(" #a "), "\\ #a\\ ");
+    }
+
+    #[test]
+    fn validity_reads_back() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
+        let c = generate("Gatehouse app, test", KeySize::Rsa2048, SignatureAlgorithm::Sha256, 12, now).unwrap();
+        assert_eq!(validity(&c.cert_pem).unwrap(), (c.not_before, c.not_after));
+        assert!(validity("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----").is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! SAML 2.0 as an identity provider speaks it: signing certificates, signed Responses (built as
 //! a document tree, so every value is escaped by the serializer), AuthnRequests from service
-//! providers, and metadata. Pure: no I/O, no clock (callers pass `now`).
+//! providers, and metadata. And as a service provider (`sp`), for sign-in through an external
+//! identity provider. Pure: no I/O, no clock (callers pass `now`).
 //!
 //! XML signatures are bergshamra's (pure Rust, interoperable with xmlsec1). Verification trusts
 //! only the keys it is given and hands back the node the signature covers; callers read claims
@@ -14,11 +15,14 @@ pub mod mapping;
 pub mod metadata;
 pub mod response;
 pub mod sign;
+pub mod sp;
+pub mod template;
 
 pub use authn_request::AuthnRequest;
 pub use cert::{Certificate, ExpiryStatus, KeySize, SignatureAlgorithm};
 pub use response::{Attribute, NameId, ResponseSpec, SignWhat};
 pub use sign::{Signer, VerifiedAssertion, verify_assertion};
+pub use sp::{Expectations, ExternalLogin, IdpMetadata, Rejection, validate_response};
 
 /// Namespaces of the SAML 2.0 core and of XML-DSig.
 pub const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";

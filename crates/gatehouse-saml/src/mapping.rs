@@ -76,35 +76,10 @@ pub struct Mapping {
     pub format: Format,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum Piece<'a> {
-    Text(&'a str),
-    User(&'a str),
-}
+use crate::template::Piece;
 
 fn pieces(source: &str) -> Result<Vec<Piece<'_>>> {
-    let mut out = Vec::new();
-    let mut rest = source;
-    while let Some(start) = rest.find("${") {
-        if start > 0 {
-            out.push(Piece::Text(&rest[..start]));
-        }
-        let after = &rest[start + 2..];
-        let end = after.find('}').ok_or_else(|| SamlError::Invalid(format!("'{source}': a ${{ without its closing }}")))?;
-        let reference = &after[..end];
-        let name = reference.strip_prefix("user:").filter(|n| USER_ATTRIBUTES.contains(n)).ok_or_else(|| {
-            SamlError::Invalid(format!(
-                "'{source}': ${{{reference}}} is not a supported attribute (use ${{user:{}}})",
-                USER_ATTRIBUTES.join("}, ${user:")
-            ))
-        })?;
-        out.push(Piece::User(name));
-        rest = &after[end + 1..];
-    }
-    if !rest.is_empty() {
-        out.push(Piece::Text(rest));
-    }
-    Ok(out)
+    crate::template::parse(source, "user", &USER_ATTRIBUTES).map_err(SamlError::Invalid)
 }
 
 impl Mapping {
@@ -124,7 +99,7 @@ impl Mapping {
         if p.is_empty() {
             return Err(SamlError::Invalid(format!("'{name}' maps to nothing")));
         }
-        if p.contains(&Piece::User("groups")) && (p.len() > 1 || is_subject) {
+        if p.contains(&Piece::Ref("groups")) && (p.len() > 1 || is_subject) {
             return Err(SamlError::Invalid("${user:groups} has many values: map it alone, to an attribute other than Subject".into()));
         }
         Ok(())
@@ -151,14 +126,14 @@ pub fn evaluate(mappings: &[Mapping], user: &UserValues) -> std::result::Result<
     let mut attributes = Vec::new();
     for m in mappings {
         let Ok(p) = pieces(&m.source) else { continue };
-        let values: Vec<String> = if p == [Piece::User("groups")] {
+        let values: Vec<String> = if p == [Piece::Ref("groups")] {
             value_of("groups").to_vec()
         } else {
             let mut text = String::new();
             for piece in &p {
                 match piece {
                     Piece::Text(t) => text.push_str(t),
-                    Piece::User(name) => match value_of(name).first().filter(|v| !v.is_empty()) {
+                    Piece::Ref(name) => match value_of(name).first().filter(|v| !v.is_empty()) {
                         Some(v) => text.push_str(v),
                         None => return Err(EmptyAttribute { attribute: m.attribute.clone(), user_attribute: name.to_string() }),
                     },

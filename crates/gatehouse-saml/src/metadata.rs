@@ -143,18 +143,18 @@ pub fn parse_sp_metadata(xml: &str) -> Result<SpMetadata> {
 }
 
 /// A certificate from metadata (base64 DER, whitespace anywhere) as PEM, checked to parse.
-fn pem_of(base64_der: &str) -> Result<String> {
+pub(crate) fn pem_of(base64_der: &str) -> Result<String> {
     let der =
         STANDARD.decode(base64_der.split_whitespace().collect::<String>()).map_err(|_| invalid("a metadata certificate is not base64"))?;
     let cert = x509_cert::Certificate::from_der(&der).map_err(|e| invalid(format!("a metadata certificate does not parse: {e}")))?;
     cert.to_pem(x509_cert::der::pem::LineEnding::LF).map_err(|e| invalid(e.to_string()))
 }
 
-fn is(doc: &Document<'_>, node: NodeId, local: &str) -> bool {
+pub(crate) fn is(doc: &Document<'_>, node: NodeId, local: &str) -> bool {
     doc.element(node).is_some_and(|e| e.name.matches(Some(METADATA_NS), local))
 }
 
-fn children(doc: &Document<'_>, node: NodeId, local: &str) -> Vec<NodeId> {
+pub(crate) fn children(doc: &Document<'_>, node: NodeId, local: &str) -> Vec<NodeId> {
     doc.children(node).into_iter().filter(|&c| is(doc, c, local)).collect()
 }
 

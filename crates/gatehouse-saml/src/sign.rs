@@ -17,7 +17,9 @@ pub struct Signer {
     ctx: DsigContext,
     algorithm: SignatureAlgorithm,
     /// RSA ≥ 2048 bits with SHA-256: the signature value comes from AWS-LC (docs/design/0014).
+    #[cfg(feature = "aws-lc")]
     pub(crate) fast: Option<aws_lc_rs::signature::RsaKeyPair>,
+    #[cfg(feature = "aws-lc")]
     cert_base64: String,
 }
 
@@ -29,6 +31,7 @@ impl Signer {
         let mut keys = KeysManager::new();
         keys.add_key(key);
         // AWS-LC signs with RSA keys of 2048 bits and more only; others stay on the RustCrypto path.
+        #[cfg(feature = "aws-lc")]
         let fast = match algorithm {
             SignatureAlgorithm::Sha256 => {
                 let (_, der) =
@@ -37,9 +40,16 @@ impl Signer {
             }
             SignatureAlgorithm::Sha1 => None,
         };
-        use base64::Engine;
-        let cert_base64 = base64::engine::general_purpose::STANDARD.encode(cert_der);
-        Ok(Signer { ctx: DsigContext::new(keys), algorithm, fast, cert_base64 })
+        #[cfg(feature = "aws-lc")]
+        let cert_base64 = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, cert_der);
+        Ok(Signer {
+            ctx: DsigContext::new(keys),
+            algorithm,
+            #[cfg(feature = "aws-lc")]
+            fast,
+            #[cfg(feature = "aws-lc")]
+            cert_base64,
+        })
     }
 
     /// Sign the element `target` (whose ID is `id`) with an enveloped signature placed right
@@ -67,15 +77,17 @@ impl Signer {
         let key_info = t.element(Some(signature), DSIG_NS, "ds", "KeyInfo");
         t.element(Some(key_info), DSIG_NS, "ds", "X509Data");
         t.doc.insert_after(target, signature, after);
-        match &self.fast {
-            Some(key) => self.sign_fast(t, key, target, signature),
-            None => sign_document_node(&self.ctx, &mut t.doc, signature).map_err(|e| SamlError::Crypto(format!("signing failed: {e}"))),
+        #[cfg(feature = "aws-lc")]
+        if let Some(key) = &self.fast {
+            return self.sign_fast(t, key, target, signature);
         }
+        sign_document_node(&self.ctx, &mut t.doc, signature).map_err(|e| SamlError::Crypto(format!("signing failed: {e}")))
     }
 
     /// The same enveloped signature, assembled from bergshamra's exclusive C14N, SHA-256 and
     /// AWS-LC's RSA: the reference's digest (the target without its Signature), then the
     /// signature over the canonical SignedInfo.
+    #[cfg(feature = "aws-lc")]
     fn sign_fast(&self, t: &mut Tree, key: &aws_lc_rs::signature::RsaKeyPair, target: NodeId, signature: NodeId) -> Result<()> {
         use base64::Engine;
         use bergshamra::c14n::{C14nMode, canonicalize_doc};
@@ -138,9 +150,16 @@ pub fn verify_assertion(xml: &str, trusted_cert_pems: &[&str]) -> Result<Verifie
     Ok(read_assertion(&doc, assertion))
 }
 
-/// The nodes that valid signatures in `doc` cover, checked with the trusted certificates only.
-/// Any invalid signature fails the whole document.
+/// The nodes that valid signatures in `doc` cover, checked with the trusted certificates only
+/// (bergshamra's default context: KeyInfo never supplies a key, references must not wrap). Any
+/// invalid signature, or one whose references reach outside the document, fails the whole
+/// document.
 pub(crate) fn covered_nodes(xml: &str, doc: &Document<'_>, trusted_cert_pems: &[&str]) -> Result<Vec<NodeId>> {
+    for signature in signatures(doc) {
+        if let Some(why) = unsafe_reference(doc, signature) {
+            return Err(SamlError::Signature(why));
+        }
+    }
     let mut keys = KeysManager::new();
     for pem in trusted_cert_pems {
         keys.add_key(loader::load_x509_cert_pem(pem.as_bytes()).map_err(|e| SamlError::Invalid(format!("trusted certificate: {e}")))?);
@@ -159,6 +178,39 @@ pub(crate) fn covered_nodes(xml: &str, doc: &Document<'_>, trusted_cert_pems: &[
     Ok(covered)
 }
 
+/// Every `ds:Signature` element, wherever it is (bergshamra verifies them all).
+pub(crate) fn signatures(doc: &Document<'_>) -> Vec<NodeId> {
+    doc.descendants(doc.root()).into_iter().filter(|&n| is_dsig(doc, n, "Signature")).collect()
+}
+
+/// Why a signature's references are refused before verification, if they are: only
+/// same-document `#id` references, transformed only by enveloped-signature and
+/// canonicalization. Anything else would make bergshamra read files (relative URIs), or digest
+/// a filtered subset of the element (XPath, XSLT) while callers read the whole element.
+pub(crate) fn unsafe_reference(doc: &Document<'_>, signature: NodeId) -> Option<String> {
+    use bergshamra::core::algorithm as a;
+    const TRANSFORMS: [&str; 7] =
+        [ENVELOPED_SIGNATURE, a::EXC_C14N, a::EXC_C14N_WITH_COMMENTS, a::C14N, a::C14N_WITH_COMMENTS, a::C14N11, a::C14N11_WITH_COMMENTS];
+    for reference in doc.descendants(signature).into_iter().filter(|&n| is_dsig(doc, n, "Reference")) {
+        let uri = doc.get_attribute(reference, "URI").unwrap_or_default();
+        let id = uri.strip_prefix('#').unwrap_or_default();
+        if id.is_empty() || id.contains(['(', ')', '/', '#']) {
+            return Some(format!("reference URI {uri:?} is not a same-document ID"));
+        }
+        for transform in doc.descendants(reference).into_iter().filter(|&n| is_dsig(doc, n, "Transform")) {
+            let algorithm = doc.get_attribute(transform, "Algorithm").unwrap_or_default();
+            if !TRANSFORMS.contains(&algorithm) {
+                return Some(format!("transform {algorithm:?} is not allowed"));
+            }
+        }
+    }
+    None
+}
+
+fn is_dsig(doc: &Document<'_>, node: NodeId, local: &str) -> bool {
+    doc.element(node).is_some_and(|e| e.name.matches(Some(DSIG_NS), local))
+}
+
 fn is(doc: &Document<'_>, node: NodeId, local: &str) -> bool {
     doc.element(node).is_some_and(|e| e.name.matches(Some(ASSERTION_NS), local))
 }
@@ -167,20 +219,26 @@ fn child(doc: &Document<'_>, node: NodeId, local: &str) -> Option<NodeId> {
     doc.children(node).into_iter().find(|&c| is(doc, c, local))
 }
 
-fn descendant(doc: &Document<'_>, node: NodeId, local: &str) -> Option<NodeId> {
-    doc.descendants(node).into_iter().find(|&c| is(doc, c, local))
+fn children(doc: &Document<'_>, node: NodeId, local: &str) -> Vec<NodeId> {
+    doc.children(node).into_iter().filter(|&c| is(doc, c, local)).collect()
 }
 
 fn read_assertion(doc: &Document<'_>, a: NodeId) -> VerifiedAssertion {
     let text = |n: Option<NodeId>| n.map(|n| doc.text_content_deep(n)).unwrap_or_default();
     let attr = |n: Option<NodeId>, name: &str| n.and_then(|n| doc.get_attribute(n, name)).map(str::to_string);
     let name_id = child(doc, a, "Subject").and_then(|s| child(doc, s, "NameID"));
-    let data = descendant(doc, a, "SubjectConfirmationData");
-    let audiences = doc.descendants(a).into_iter().filter(|&n| is(doc, n, "Audience")).map(|n| doc.text_content_deep(n)).collect();
-    let attributes = doc
-        .descendants(a)
+    // Direct-child paths only: a Signature inside the assertion is not covered by its digest.
+    let data =
+        child(doc, a, "Subject").and_then(|s| child(doc, s, "SubjectConfirmation")).and_then(|c| child(doc, c, "SubjectConfirmationData"));
+    let audiences = children(doc, a, "Conditions")
         .into_iter()
-        .filter(|&n| is(doc, n, "Attribute"))
+        .flat_map(|c| children(doc, c, "AudienceRestriction"))
+        .flat_map(|r| children(doc, r, "Audience"))
+        .map(|n| doc.text_content_deep(n))
+        .collect();
+    let attributes = children(doc, a, "AttributeStatement")
+        .into_iter()
+        .flat_map(|s| children(doc, s, "Attribute"))
         .map(|n| {
             let values = doc.children(n).into_iter().filter(|&v| is(doc, v, "AttributeValue")).map(|v| doc.text_content_deep(v)).collect();
             (doc.get_attribute(n, "Name").unwrap_or_default().to_string(), values)

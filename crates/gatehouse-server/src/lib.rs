@@ -3,6 +3,7 @@
 
 mod aws;
 mod case;
+mod console;
 mod ops;
 mod portal;
 mod scim;
@@ -29,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", axum::routing::post(aws::handle))
         .merge(scim::routes())
         .merge(portal::routes())
+        .merge(console::routes())
         .merge(sso_portal::routes())
         .route_layer(axum::middleware::from_fn(ops::track_requests))
         .with_state(state)

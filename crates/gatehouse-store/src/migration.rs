@@ -21,6 +21,8 @@ impl MigratorTrait for Migrator {
             Box::new(M0009Applications),
             Box::new(M0010PermissionSets),
             Box::new(M0011SsoOidc),
+            Box::new(M0012ExternalIdp),
+            Box::new(M0013IdpSessionTags),
         ]
     }
 }
@@ -757,6 +759,59 @@ impl MigrationTrait for M0011SsoOidc {
                 .col(ts("created_at"))
                 .col(ts("expires_at"))
                 .col(boolean(a("used")))
+                .to_owned(),
+        )
+        .await
+    }
+}
+
+struct M0012ExternalIdp;
+
+impl MigrationName for M0012ExternalIdp {
+    fn name(&self) -> &str {
+        "m0012_external_idp"
+    }
+}
+
+/// Gatehouse as a SAML service provider: the AuthnRequests it has sent and not yet seen answered,
+/// and the assertions it has accepted (the replay cache), shared by every node, until they expire.
+#[async_trait::async_trait]
+impl MigrationTrait for M0012ExternalIdp {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("saml_sp_ids"))
+                .col(string(a("kind")))
+                .col(string(a("id")))
+                .col(ts("expires_at"))
+                .primary_key(Index::create().col(a("kind")).col(a("id")))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(index("saml_sp_ids", "ix_saml_sp_ids_expires", &["expires_at"], false)).await
+    }
+}
+
+struct M0013IdpSessionTags;
+
+impl MigrationName for M0013IdpSessionTags {
+    fn name(&self) -> &str {
+        "m0013_idp_session_tags"
+    }
+}
+
+/// The attributes for access control the external IdP last sent for each user (its
+/// `AccessControl:<Key>` attributes), which take precedence over the configured ones.
+#[async_trait::async_trait]
+impl MigrationTrait for M0013IdpSessionTags {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.create_table(
+            Table::create()
+                .table(a("user_idp_tags"))
+                .col(string(a("user_id")).primary_key())
+                .col(text(a("tags")))
+                .col(ts("updated_at"))
+                .foreign_key(&mut fk_cascade("fk_user_idp_tags_user", "user_idp_tags", "user_id", "users", "user_id"))
                 .to_owned(),
         )
         .await

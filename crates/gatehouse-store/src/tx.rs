@@ -3,6 +3,7 @@
 mod applications;
 mod oidc;
 mod permission_sets;
+mod saml_sp;
 mod signin;
 
 use async_trait::async_trait;

@@ -79,6 +79,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Opened> {
     let services = Services::open(store.clone(), key, Arc::new(SystemClock), service_config).await.map_err(service_error)?;
     let timeout = Duration::from_secs(config.aws_call_timeout_seconds);
     services.set_iam_gateway(Arc::new(gatehouse_aws::SdkGateway::new(timeout)));
+    services.set_directory_gateway(Arc::new(gatehouse_ldap::LdapGateway));
     Ok(Opened { services: Arc::new(services), store })
 }
 

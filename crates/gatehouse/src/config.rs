@@ -71,6 +71,9 @@ pub struct Config {
     pub provisioning_lease_seconds: i64,
     /// Seconds an IAM or STS call may take, retries included, before its job fails.
     pub aws_call_timeout_seconds: u64,
+    /// How often (seconds) a node checks whether Active Directory's synchronization interval
+    /// has passed.
+    pub directory_sync_check_seconds: u64,
 }
 
 impl Default for Config {
@@ -109,6 +112,7 @@ impl Default for Config {
             provisioning_workers: 4,
             provisioning_lease_seconds: 60,
             aws_call_timeout_seconds: 30,
+            directory_sync_check_seconds: 60,
         }
     }
 }
@@ -147,6 +151,7 @@ const KEYS: &[&str] = &[
     "provisioning_workers",
     "provisioning_lease_seconds",
     "aws_call_timeout_seconds",
+    "directory_sync_check_seconds",
 ];
 
 impl Config {
@@ -207,6 +212,9 @@ impl Config {
         }
         if !(1..=3650).contains(&self.scim_token_lifetime_days) {
             anyhow::bail!("scim_token_lifetime_days must be between 1 and 3650, not {}", self.scim_token_lifetime_days);
+        }
+        if self.directory_sync_check_seconds < 1 {
+            anyhow::bail!("directory_sync_check_seconds must be at least 1");
         }
         if !(1..=64).contains(&self.provisioning_workers) || self.provisioning_lease_seconds < 1 || self.aws_call_timeout_seconds < 1 {
             anyhow::bail!("provisioning_workers must be 1 to 64, provisioning_lease_seconds and aws_call_timeout_seconds at least 1");

@@ -80,6 +80,11 @@ enum Command {
     /// attribute mappings, certificates and assignments.
     #[command(subcommand)]
     App(cmd::apps::AppCommand),
+    /// Where users come from: the Gatehouse directory, an external SAML 2.0 identity provider
+    /// (its settings and certificates) or Active Directory over LDAP (connection, attribute
+    /// mappings, synchronization), and switching between them.
+    #[command(subcommand)]
+    IdentitySource(cmd::identity_source::IdentitySourceCommand),
 }
 
 fn main() -> ExitCode {
@@ -121,6 +126,7 @@ fn main() -> ExitCode {
             Command::Scim(c) => cmd::scim::run(config, out, c).await,
             Command::Mfa(c) => cmd::mfa::run(config, out, c).await,
             Command::App(c) => cmd::apps::run(config, out, c).await,
+            Command::IdentitySource(c) => cmd::identity_source::run(config, out, c).await,
         }
     });
     match result {

@@ -22,3 +22,6 @@ pub mod permission_set;
 pub use permission_set::*;
 pub mod oidc;
 pub use oidc::*;
+pub mod directory;
+pub mod identity_source;
+pub use identity_source::*;

@@ -43,7 +43,7 @@ impl KeyCache {
         }
         map.insert(id.to_string(), (entry.clone(), std::time::Instant::now()));
     }
-    fn evict(&self, id: &str) {
+    pub(crate) fn evict(&self, id: &str) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(id);
     }
 }

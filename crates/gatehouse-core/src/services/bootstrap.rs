@@ -7,6 +7,7 @@ use zeroize::Zeroizing;
 use super::Services;
 use super::access_keys::seal_new_key;
 use super::op::Source;
+use super::permission_sets::PolicyChange;
 use super::principal::{Ctx, MASTER_ADMIN_POLICY, Principal};
 use crate::error::{Error, Result, StoreError};
 use crate::ids;
@@ -15,6 +16,8 @@ use crate::password;
 
 pub const ADMIN_USER_NAME: &str = "Administrator";
 pub const BOOTSTRAP_KEY_USER: &str = "bootstrap-admin";
+/// The permission set that takes the Administrator into the console (see `grant_console`).
+pub const ADMIN_PERMISSION_SET: &str = "AdministratorAccess";
 
 /// The secrets of a fresh instance, shown once.
 #[derive(Debug)]
@@ -22,6 +25,8 @@ pub struct Bootstrapped {
     pub instance: Instance,
     pub admin_user_name: String,
     pub admin_one_time_password: Zeroizing<String>,
+    /// The management-account role that opens the console for the Administrator.
+    pub admin_permission_set: String,
     pub access_key_id: String,
     pub secret_access_key: Zeroizing<String>,
 }
@@ -47,6 +52,7 @@ impl Services {
         let ctx = Ctx::new(system, "127.0.0.1", "gatehouse");
         let params = json!({"instanceArn": instance.instance_arn, "identityStoreId": instance.identity_store_id});
         let mut op = self.begin(&ctx, Source::Sso, "CreateInstance", false, params).await?;
+        let mut admin_id = String::new();
         let result = async {
             op.authorize(&instance.instance_arn)?;
             if op.tx.get_instance().await?.is_some() {
@@ -92,6 +98,7 @@ impl Services {
                 },
             };
             op.tx.insert_user(&admin).await?;
+            admin_id = admin.user_id.clone();
             let otp = Zeroizing::new(password::generate_one_time());
             op.tx
                 .put_password(&PasswordRecord {
@@ -116,6 +123,7 @@ impl Services {
                 instance: instance.clone(),
                 admin_user_name: ADMIN_USER_NAME.into(),
                 admin_one_time_password: otp,
+                admin_permission_set: ADMIN_PERMISSION_SET.into(),
                 access_key_id: record.access_key_id,
                 secret_access_key: secret,
             }))
@@ -124,12 +132,27 @@ impl Services {
         match op.finish(result).await {
             Ok(Some(done)) => {
                 let _ = self.instance.set(done.instance.clone());
+                self.grant_console(&ctx, &admin_id).await?;
                 Ok(Some(done))
             }
             Ok(None) | Err(Error::Conflict { .. }) => self.load_existing_instance().await,
 
             Err(e) => Err(e),
         }
+    }
+
+    /// The Administrator reaches the console as any administrator does: through the permission
+    /// set AdministratorAccess, assigned to them in the management account (whose roles are
+    /// Gatehouse's own). Made with the ordinary operations, so it is audited and can be changed
+    /// or removed like any other; the assignment completes once a server runs its workers.
+    async fn grant_console(&self, ctx: &Ctx, admin_id: &str) -> Result<()> {
+        let description = "Full administration: the Gatehouse console in the management account, AdministratorAccess elsewhere";
+        let ps = self.create_permission_set(ctx, ADMIN_PERMISSION_SET, Some(description.into()), None, None, vec![]).await?;
+        let policy = PolicyChange::AttachManaged("arn:aws:iam::aws:policy/AdministratorAccess".into());
+        self.change_permission_set_policies(ctx, &ps.permission_set_id, policy).await?;
+        let management = self.instance()?.management_account_id.clone();
+        self.create_account_assignment(ctx, &management, &ps.permission_set_id, PrincipalType::User, admin_id).await?;
+        Ok(())
     }
 
     /// Another node (or an earlier run) created the instance: load it.

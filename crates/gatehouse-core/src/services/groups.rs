@@ -8,7 +8,7 @@ use super::principal::Ctx;
 use super::users::validate_external_ids;
 use crate::error::{Error, ResourceType, Result, StoreError};
 use crate::ids;
-use crate::model::{Group, GroupProfile, GroupQuery, Meta, Page, Paged};
+use crate::model::{Group, GroupProfile, GroupQuery, Page, Paged};
 use crate::validate;
 
 fn validate_group(p: &GroupProfile) -> Result<()> {
@@ -60,20 +60,14 @@ impl Services {
         let mut op = self.begin(ctx, Source::IdentityStore, "CreateGroup", false, params).await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
+            self.ensure_not_directory(&mut op, "Groups").await?;
             validate_group(&profile)?;
             let max = self.config.max_groups;
             let count = self.group_count.current(max, op.tx.count_groups(&store_id)).await?;
             if count >= max {
                 return Err(Error::QuotaExceeded { message: format!("the identity store already holds the maximum of {max} groups") });
             }
-            let now = self.clock.now();
-            let by = ctx.principal.arn.clone();
-            let group = Group {
-                identity_store_id: store_id.clone(),
-                group_id: ids::new_uuid(),
-                profile,
-                meta: Meta { created_at: now, created_by: by.clone(), updated_at: now, updated_by: by, revision: 1 },
-            };
+            let group = Group { identity_store_id: store_id.clone(), group_id: ids::new_uuid(), profile, meta: self.new_meta(ctx) };
             // The unique indexes decide, as for users (users.rs, `unique_violation`).
             op.tx.insert_group(&group).await.map_err(|e| unique_violation(e, &group.profile))?;
             self.group_count.created();
@@ -143,6 +137,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::IdentityStore, "UpdateGroup", false, params).await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
+            self.ensure_not_directory(&mut op, "Groups").await?;
             op.authorize(&ids::group_arn(group_id))?;
             let mut group = load_group(&mut op, &store_id, group_id).await?;
             let mut profile = group.profile.clone();
@@ -166,19 +161,36 @@ impl Services {
         let mut op = self.begin(ctx, Source::IdentityStore, "DeleteGroup", false, params).await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
+            self.ensure_not_directory(&mut op, "Groups").await?;
             op.authorize(&ids::group_arn(group_id))?;
             load_group(&mut op, &store_id, group_id).await?;
-            let removed = op.tx.delete_memberships_of_group(&store_id, group_id).await?;
-            let assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::Group, group_id).await?;
-            let account_assignments = self.remove_assignments_of_principal(&mut op, crate::model::PrincipalType::Group, group_id).await?;
-            op.tx.delete_group(&store_id, group_id).await?;
-            op.additional("membershipsRemoved", json!(removed));
-            op.additional("applicationAssignmentsRemoved", json!(assignments));
-            op.additional("accountAssignmentsRemoved", json!(account_assignments));
+            let gone = self.purge_group_in(&mut op, &store_id, group_id, true).await?;
+            op.additional("membershipsRemoved", json!(gone.memberships));
+            op.additional("applicationAssignmentsRemoved", json!(gone.application_assignments));
+            op.additional("accountAssignmentsRemoved", json!(gone.account_assignments));
             op.resource("AWS::IdentityStore::Group", ids::group_arn(group_id));
             Ok(())
         }
         .await;
         op.finish(result).await
+    }
+
+    /// Delete a group with its memberships and, with `assignments`, its application and account
+    /// assignments.
+    pub(crate) async fn purge_group_in(
+        &self,
+        op: &mut Op<'_>,
+        store_id: &str,
+        group_id: &str,
+        assignments: bool,
+    ) -> Result<super::users::Removed> {
+        let mut gone =
+            super::users::Removed { memberships: op.tx.delete_memberships_of_group(store_id, group_id).await?, ..Default::default() };
+        if assignments {
+            gone.application_assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::Group, group_id).await?;
+            gone.account_assignments = self.remove_assignments_of_principal(op, crate::model::PrincipalType::Group, group_id).await?;
+        }
+        op.tx.delete_group(store_id, group_id).await?;
+        Ok(gone)
     }
 }

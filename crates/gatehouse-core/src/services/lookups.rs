@@ -21,7 +21,24 @@ pub enum AlternateId {
 }
 
 impl Services {
+    /// GetUserId. With Active Directory as the source, a user not synchronized yet is looked up
+    /// in the directory and written to the identity store (so that it can be assigned).
     pub async fn get_user_id(&self, ctx: &Ctx, alt: AlternateId) -> Result<User> {
+        match self.get_stored_user_id(ctx, alt.clone()).await {
+            Err(e @ Error::NotFound { .. }) => self.import_directory_user(&alt).await?.ok_or(e),
+            other => other,
+        }
+    }
+
+    /// GetGroupId, with the same look-up in Active Directory as [`Services::get_user_id`].
+    pub async fn get_group_id(&self, ctx: &Ctx, alt: AlternateId) -> Result<Group> {
+        match self.get_stored_group_id(ctx, alt.clone()).await {
+            Err(e @ Error::NotFound { .. }) => self.import_directory_group(&alt).await?.ok_or(e),
+            other => other,
+        }
+    }
+
+    async fn get_stored_user_id(&self, ctx: &Ctx, alt: AlternateId) -> Result<User> {
         let store_id = self.store_id()?;
         let params = json!({"identityStoreId": store_id, "alternateIdentifier": describe(&alt)});
         let mut op = self.begin(ctx, Source::IdentityStore, "GetUserId", true, params).await?;
@@ -47,7 +64,7 @@ impl Services {
         op.finish(result).await
     }
 
-    pub async fn get_group_id(&self, ctx: &Ctx, alt: AlternateId) -> Result<Group> {
+    async fn get_stored_group_id(&self, ctx: &Ctx, alt: AlternateId) -> Result<Group> {
         let store_id = self.store_id()?;
         let params = json!({"identityStoreId": store_id, "alternateIdentifier": describe(&alt)});
         let mut op = self.begin(ctx, Source::IdentityStore, "GetGroupId", true, params).await?;

@@ -18,6 +18,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::IdentityStore, "CreateGroupMembership", false, params).await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
+            self.ensure_not_directory(&mut op, "Group memberships").await?;
             op.authorize(&ids::group_arn(group_id))?;
             load_group(&mut op, &store_id, group_id).await?;
             if op.tx.find_membership(&store_id, group_id, member_user_id).await?.is_some() {
@@ -73,6 +74,7 @@ impl Services {
                     ctx.principal.authorize(&format!("identitystore:{action}"), &group_arn, &[])?;
                 }
             }
+            self.ensure_not_directory(&mut op, "Group memberships").await?;
             load_group(&mut op, &store_id, group_id).await?;
             for user_id in remove {
                 if let Some(m) = op.tx.find_membership(&store_id, group_id, user_id).await? {
@@ -159,6 +161,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::IdentityStore, "DeleteGroupMembership", false, params).await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
+            self.ensure_not_directory(&mut op, "Group memberships").await?;
             if !op.tx.delete_membership(&store_id, membership_id).await? {
                 return Err(Error::not_found(ResourceType::GroupMembership, membership_id));
             }

@@ -6,7 +6,10 @@ pub mod applications;
 mod audit;
 mod audit_sink;
 mod bootstrap;
+pub mod console;
+pub mod directory;
 mod groups;
+pub mod identity_source;
 mod instance;
 mod lookups;
 mod memberships;
@@ -118,8 +121,13 @@ pub struct Services {
     pub(crate) app_cache: ttl_cache::TtlCache<(crate::model::Application, Vec<crate::model::AppCertificate>)>,
     /// (application, user) → assigned?, and the user's groups.
     pub(crate) access_cache: ttl_cache::TtlCache<(bool, Vec<(String, String)>)>,
+    /// The portal API: bearer tokens by hash with their user, and what each user reaches.
+    pub(crate) bearer_cache: ttl_cache::TtlCache<(crate::model::SsoToken, crate::model::User)>,
+    pub(crate) reach_cache: ttl_cache::TtlCache<Arc<portal_accounts::Reach>>,
     /// IAM and STS of AWS accounts (set by the binary: the SDK lives in `gatehouse-aws`).
     pub(crate) iam: OnceLock<Arc<dyn crate::iam::IamGateway>>,
+    /// LDAP calls into Active Directory (set by the binary: `gatehouse-ldap`).
+    pub(crate) directory: OnceLock<Arc<dyn crate::directory::DirectoryGateway>>,
     /// Wakes this node's provisioning workers when a request is queued here.
     pub(crate) provisioning_wake: Arc<tokio::sync::Notify>,
     /// Provisioning: the IdP metadata for AWS accounts, and which accounts hold it already (by
@@ -159,7 +167,10 @@ impl Services {
             session_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
             app_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
             access_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
+            bearer_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
+            reach_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
             iam: OnceLock::new(),
+            directory: OnceLock::new(),
             provisioning_wake: Arc::new(tokio::sync::Notify::new()),
             instance_name: std::sync::Mutex::new(String::new()),
             aws_metadata_cache: ttl_cache::TtlCache::new(std::time::Duration::from_secs(60)),
@@ -186,6 +197,8 @@ impl Services {
         self.session_cache.clear();
         self.app_cache.clear();
         self.access_cache.clear();
+        self.bearer_cache.clear();
+        self.reach_cache.clear();
     }
 
     /// Wait until the records of earlier successful reads are written (call before exiting).

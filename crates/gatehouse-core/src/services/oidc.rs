@@ -566,18 +566,27 @@ impl Services {
     }
 
     /// The principal a portal-API call acts as, from its bearer token: None when the token is
-    /// unknown, expired or revoked, or its user disabled or deleted.
+    /// unknown, expired or revoked, or its user disabled or deleted (on another node: within
+    /// READ_CACHE_TTL).
     pub async fn bearer_principal(&self, access_token: &str) -> Result<Option<(SsoToken, crate::model::User)>> {
+        let hash = token_hash(access_token);
+        let now = self.clock.now();
+        if let Some((t, u)) = self.bearer_cache.get(&hash).filter(|(t, _)| t.expires_at > now) {
+            return Ok(Some((t, u)));
+        }
         let mut tx = self.store.begin_read().await?;
-        let token = tx.find_token_by_access_hash(&token_hash(access_token)).await?;
+        let token = tx.find_token_by_access_hash(&hash).await?;
         let out = match token {
-            Some(t) if !t.revoked && t.expires_at > self.clock.now() => {
+            Some(t) if !t.revoked && t.expires_at > now => {
                 let user = tx.get_user(&self.store_id()?, &t.user_id).await?.filter(|u| u.active);
                 user.map(|u| (t, u))
             }
             _ => None,
         };
         tx.rollback().await?;
+        if let Some(found) = &out {
+            self.bearer_cache.put(&hash, found.clone());
+        }
         Ok(out)
     }
 

@@ -24,6 +24,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::SsoDirectory, "ResetUserPassword", false, params).await?;
         let result = async {
             op.authorize(&ids::user_arn(user_id))?;
+            self.ensure_not_directory(&mut op, "Passwords").await?;
             let otp = Zeroizing::new(password::generate_one_time());
             self.store_password(&mut op, &store_id, user_id, &otp, true).await?;
             op.respond(json!({"password": HIDDEN}));
@@ -41,6 +42,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::SsoDirectory, "UpdatePassword", false, params).await?;
         let result = async {
             op.authorize(&ids::user_arn(user_id))?;
+            self.ensure_not_directory(&mut op, "Passwords").await?;
             password::check_policy("Password", new_password)?;
             self.store_password(&mut op, &store_id, user_id, new_password, temporary).await
         }

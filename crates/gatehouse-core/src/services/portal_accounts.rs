@@ -4,21 +4,28 @@
 //! Gatehouse's own keys holding the permission set's policies.
 
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::sync::Arc;
+use zeroize::Zeroizing;
 
 use super::Services;
+use super::access_keys::NewAccessKey;
 use super::op::Source;
 use super::principal::Ctx;
 use crate::error::{Error, ResourceType, Result};
 use crate::model::{Account, AccountAssignment, Page, Paged, PermissionSet, PrincipalType, User};
 use crate::store::Tx;
 
-/// What the browser posts to AWS sign-in.
-pub struct ConsoleSignIn {
-    pub destination: String,
-    /// base64 of the signed Response.
-    pub saml_response: String,
-    pub relay_state: Option<String>,
+/// Where "Management console" leads.
+pub enum ConsoleSignIn {
+    /// An AWS account: the signed Response (base64) the browser posts to AWS sign-in.
+    Aws { destination: String, saml_response: String, relay_state: Option<String> },
+    /// The management account, which is Gatehouse itself: a Gatehouse console session as the
+    /// role (a role session key whose secret is never shown; the browser holds its token).
+    Gatehouse { access_key_id: String, session_token: Zeroizing<String>, expiration: DateTime<Utc>, relay_state: Option<String> },
 }
 
 /// Credentials for one role, as GetRoleCredentials returns them.
@@ -27,6 +34,25 @@ pub struct RoleCredentials {
     pub secret_access_key: String,
     pub session_token: String,
     pub expiration: chrono::DateTime<chrono::Utc>,
+}
+
+/// One person's reach: the accounts they have a role in, by id, and the roles (permission-set
+/// names) in each.
+pub(crate) struct Reach {
+    accounts: BTreeMap<String, Account>,
+    roles: HashMap<String, BTreeSet<String>>,
+}
+
+/// The first `limit` of `items` (in order), with the key to continue after when more remain.
+fn page_of<T>(items: impl Iterator<Item = T>, limit: u64, key: impl Fn(&T) -> String) -> Paged<T> {
+    let mut items: Vec<T> = items.take(limit as usize + 1).collect();
+    let next = if items.len() > limit as usize {
+        items.truncate(limit as usize);
+        items.last().map(&key)
+    } else {
+        None
+    };
+    Paged { items, next }
 }
 
 fn forbidden(account: &str, role: &str) -> Error {
@@ -57,20 +83,39 @@ impl Services {
         Ok(tx.assignments_of_principals(&principals, account).await?)
     }
 
+    /// What the user reaches, from this node's cache when read within READ_CACHE_TTL: the AWS
+    /// CLI lists accounts and then each account's roles, so one read serves the whole listing.
+    async fn my_reach(&self, tx: &mut Box<dyn Tx>, user: &User) -> Result<Arc<Reach>> {
+        if let Some(hit) = self.reach_cache.get(&user.user_id) {
+            return Ok(hit);
+        }
+        let assignments = self.my_assignments(tx, user, None).await?;
+        let mut set_ids: Vec<String> = assignments.iter().map(|a| a.permission_set_id.clone()).collect();
+        set_ids.sort();
+        set_ids.dedup();
+        let names: HashMap<String, String> =
+            tx.get_permission_sets(&set_ids).await?.into_iter().map(|ps| (ps.permission_set_id, ps.name)).collect();
+        let mut roles: HashMap<String, BTreeSet<String>> = HashMap::new();
+        for a in assignments {
+            if let Some(name) = names.get(&a.permission_set_id) {
+                roles.entry(a.account_id).or_default().insert(name.clone());
+            }
+        }
+        let ids: Vec<String> = roles.keys().cloned().collect();
+        let accounts = tx.get_accounts(&ids).await?.into_iter().map(|a| (a.id.clone(), a)).collect();
+        let reach = Arc::new(Reach { accounts, roles });
+        self.reach_cache.put(&user.user_id, reach.clone());
+        Ok(reach)
+    }
+
     /// ListAccounts: the accounts the user can reach, by id.
     pub async fn list_my_accounts(&self, ctx: &Ctx, user: &User, page: &Page) -> Result<Paged<Account>> {
         let mut op = self.begin(ctx, Source::Sso, "ListAccounts", true, json!({})).await?;
         let result = async {
-            let principals = self.my_principals(&mut op.tx, user).await?;
-            let ids = op.tx.accounts_of_principals(&principals, page.after.as_deref(), page.limit + 1).await?;
-            let mut items = op.tx.get_accounts(&ids).await?;
-            let next = if items.len() > page.limit as usize {
-                items.truncate(page.limit as usize);
-                items.last().map(|a| a.id.clone())
-            } else {
-                None
-            };
-            Ok(Paged { items, next })
+            let reach = self.my_reach(&mut op.tx, user).await?;
+            let after = page.after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+            let items = reach.accounts.range::<str, _>((after, Bound::Unbounded)).map(|(_, a)| a.clone());
+            Ok(page_of(items, page.limit, |a| a.id.clone()))
         }
         .await;
         op.finish(result).await
@@ -80,11 +125,8 @@ impl Services {
     pub async fn describe_my_account(&self, ctx: &Ctx, user: &User, account_id: &str) -> Result<Account> {
         let mut op = self.begin(ctx, Source::Sso, "GetAccount", true, json!({"accountId": account_id})).await?;
         let result = async {
-            let reached = !self.my_assignments(&mut op.tx, user, Some(account_id)).await?.is_empty();
-            match op.tx.get_account(account_id).await? {
-                Some(a) if reached => Ok(a),
-                _ => Err(Error::not_found(ResourceType::Account, account_id)),
-            }
+            let reach = self.my_reach(&mut op.tx, user).await?;
+            reach.accounts.get(account_id).cloned().ok_or_else(|| Error::not_found(ResourceType::Account, account_id))
         }
         .await;
         op.finish(result).await
@@ -94,23 +136,29 @@ impl Services {
     pub async fn list_my_account_roles(&self, ctx: &Ctx, user: &User, account_id: &str, page: &Page) -> Result<Paged<String>> {
         let mut op = self.begin(ctx, Source::Sso, "ListAccountRoles", true, json!({"accountId": account_id})).await?;
         let result = async {
-            let mut ids: Vec<String> =
-                self.my_assignments(&mut op.tx, user, Some(account_id)).await?.into_iter().map(|a| a.permission_set_id).collect();
-            ids.dedup();
-            let mut names: Vec<String> = op.tx.get_permission_sets(&ids).await?.into_iter().map(|ps| ps.name).collect();
-            names.dedup();
-            names.sort();
-            names.retain(|n| page.after.as_ref().is_none_or(|after| n > after));
-            let next = if names.len() > page.limit as usize {
-                names.truncate(page.limit as usize);
-                names.last().cloned()
-            } else {
-                None
-            };
-            Ok(Paged { items: names, next })
+            let reach = self.my_reach(&mut op.tx, user).await?;
+            let Some(roles) = reach.roles.get(account_id) else { return Ok(Paged { items: vec![], next: None }) };
+            let after = page.after.as_deref().map_or(Bound::Unbounded, Bound::Excluded);
+            Ok(page_of(roles.range::<str, _>((after, Bound::Unbounded)).cloned(), page.limit, |n| n.clone()))
         }
         .await;
         op.finish(result).await
+    }
+
+    /// A session of the permission set's role in the management account: a temporary Gatehouse
+    /// key holding the set's policies that Gatehouse knows (AWS managed ones it has built in, and
+    /// the inline policy), for the set's session duration.
+    async fn management_role_session(&self, tx: &mut Box<dyn Tx>, user: &User, ps: &PermissionSet) -> Result<NewAccessKey> {
+        let managed: Vec<String> = ps
+            .policies
+            .managed
+            .iter()
+            .map(|arn| super::permission_sets::managed_policy_name(arn).to_string())
+            .filter(|name| gatehouse_policy::managed::policy(name).is_some())
+            .collect();
+        let inline: Vec<String> = ps.policies.inline.iter().cloned().collect();
+        let session = format!("{}/{}", super::permission_sets::role_name(ps), user.profile.user_name);
+        super::access_keys::insert_role_session(self, tx, &session, managed, inline, i64::from(ps.session_minutes) * 60).await
     }
 
     /// The permission set named `role` that the user holds in the account, or ForbiddenException.
@@ -137,9 +185,14 @@ impl Services {
         let result = async {
             let ps = self.find_my_role(&mut op.tx, user, account_id, role).await?;
             if account_id == self.instance()?.management_account_id {
-                return Err(Error::conflict(
-                    "The management account is Gatehouse itself: its console is the Gatehouse console, not an AWS one",
-                ));
+                let key = self.management_role_session(&mut op.tx, user, &ps).await?;
+                op.respond(json!({"console": "gatehouse", "accessKeyId": key.info.access_key_id}));
+                return Ok(ConsoleSignIn::Gatehouse {
+                    access_key_id: key.info.access_key_id.clone(),
+                    session_token: key.session_token.unwrap_or_default(),
+                    expiration: key.info.expires_at.unwrap_or_else(|| self.clock.now()),
+                    relay_state: ps.relay_state.clone(),
+                });
             }
             let conn = self.connection_of(&mut op.tx, account_id).await?;
             let partition = conn.partition().to_string();
@@ -153,7 +206,7 @@ impl Services {
             let saml_response =
                 self.aws_assertion(user, &role_arn, &provider_arn, conn.saml_endpoint(), &partition, ps.session_minutes, &tags).await?;
             op.respond(json!({"roleArn": role_arn, "destination": conn.saml_endpoint()}));
-            Ok(ConsoleSignIn { destination: conn.saml_endpoint().to_string(), saml_response, relay_state: ps.relay_state.clone() })
+            Ok(ConsoleSignIn::Aws { destination: conn.saml_endpoint().to_string(), saml_response, relay_state: ps.relay_state.clone() })
         }
         .await;
         op.finish(result).await
@@ -165,27 +218,8 @@ impl Services {
         let mut op = self.begin(ctx, Source::Sso, "GetRoleCredentials", false, request).await?;
         let result = async {
             let ps = self.find_my_role(&mut op.tx, user, account_id, role).await?;
-            let role_name = super::permission_sets::role_name(&ps);
-            let session_name = user.profile.user_name.clone();
             if account_id == self.instance()?.management_account_id {
-                let managed: Vec<String> = ps
-                    .policies
-                    .managed
-                    .iter()
-                    .map(|arn| super::permission_sets::managed_policy_name(arn).to_string())
-                    .filter(|name| gatehouse_policy::managed::policy(name).is_some())
-                    .collect();
-                let inline: Vec<String> = ps.policies.inline.iter().cloned().collect();
-                let session = format!("{role_name}/{session_name}");
-                let key = super::access_keys::insert_role_session(
-                    self,
-                    &mut op.tx,
-                    &session,
-                    managed,
-                    inline,
-                    i64::from(ps.session_minutes) * 60,
-                )
-                .await?;
+                let key = self.management_role_session(&mut op.tx, user, &ps).await?;
                 op.respond(json!({"roleCredentials": {"accessKeyId": key.info.access_key_id}}));
                 return Ok(RoleCredentials {
                     access_key_id: key.info.access_key_id.clone(),
@@ -194,6 +228,7 @@ impl Services {
                     expiration: key.info.expires_at.unwrap_or_else(|| self.clock.now()),
                 });
             }
+            let role_name = super::permission_sets::role_name(&ps);
             let (target, conn) = self.target_of(&mut op.tx, account_id).await.map_err(Error::conflict)?;
             let partition = conn.partition().to_string();
             let provider_arn = format!("arn:{partition}:iam::{account_id}:saml-provider/{}", self.aws_saml_provider_name()?);

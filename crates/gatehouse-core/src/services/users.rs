@@ -181,6 +181,7 @@ impl Services {
 
     async fn create_user_in(&self, op: &mut Op<'_>, ctx: &Ctx, profile: UserProfile, active: bool) -> Result<User> {
         op.authorize(&self.identity_store_arn()?)?;
+        self.ensure_not_directory(op, "Users").await?;
         validate_user(ctx, &profile)?;
         let store_id = self.store_id()?;
         let max = self.config.max_users;
@@ -188,15 +189,7 @@ impl Services {
         if count >= max {
             return Err(Error::QuotaExceeded { message: format!("the identity store already holds the maximum of {max} users") });
         }
-        let now = self.clock.now();
-        let by = ctx.principal.arn.clone();
-        let user = User {
-            identity_store_id: store_id,
-            user_id: ids::new_uuid(),
-            profile,
-            active,
-            meta: Meta { created_at: now, created_by: by.clone(), updated_at: now, updated_by: by, revision: 1 },
-        };
+        let user = User { identity_store_id: store_id, user_id: ids::new_uuid(), profile, active, meta: self.new_meta(ctx) };
         if !active {
             ctx.principal.authorize("sso-directory:DisableUser", &ids::user_arn(&user.user_id), &[])?;
         }
@@ -252,6 +245,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::IdentityStore, "UpdateUser", false, params).await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
+            self.ensure_not_directory(&mut op, "Users").await?;
             op.authorize(&ids::user_arn(user_id))?;
             let mut user = load_user(&mut op, &store_id, user_id).await?;
             let mut profile = user.profile.clone();
@@ -295,6 +289,7 @@ impl Services {
         let mut op = self.begin(ctx, Source::SsoDirectory, name, false, params).await?;
         let result = async {
             op.authorize(&ids::user_arn(user_id))?;
+            self.ensure_not_directory(&mut op, "Users").await?;
             let mut user = load_user(&mut op, &store_id, user_id).await?;
             if user.active != active {
                 user.active = active;
@@ -319,17 +314,13 @@ impl Services {
         let mut op = self.begin(ctx, Source::IdentityStore, "DeleteUser", false, params).await?;
         let result = async {
             op.authorize(&self.identity_store_arn()?)?;
+            self.ensure_not_directory(&mut op, "Users").await?;
             op.authorize(&ids::user_arn(user_id))?;
             load_user(&mut op, &store_id, user_id).await?;
-            let removed = op.tx.delete_memberships_of_user(&store_id, user_id).await?;
-            super::signin::end_sessions(&mut op.tx, user_id).await?;
-            op.tx.delete_mfa_devices_of_user(user_id).await?;
-            let assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::User, user_id).await?;
-            let account_assignments = self.remove_assignments_of_principal(&mut op, crate::model::PrincipalType::User, user_id).await?;
-            op.tx.delete_user(&store_id, user_id).await?;
-            op.additional("membershipsRemoved", json!(removed));
-            op.additional("applicationAssignmentsRemoved", json!(assignments));
-            op.additional("accountAssignmentsRemoved", json!(account_assignments));
+            let gone = self.purge_user_in(&mut op, &store_id, user_id, true).await?;
+            op.additional("membershipsRemoved", json!(gone.memberships));
+            op.additional("applicationAssignmentsRemoved", json!(gone.application_assignments));
+            op.additional("accountAssignmentsRemoved", json!(gone.account_assignments));
             op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
             Ok(())
         }
@@ -337,11 +328,41 @@ impl Services {
         op.finish(result).await
     }
 
+    /// Delete a user with everything that hangs on it: memberships, sessions, MFA devices and,
+    /// with `assignments`, its application and account assignments (a user deleted in Active
+    /// Directory keeps them, as the guide says).
+    pub(crate) async fn purge_user_in(&self, op: &mut Op<'_>, store_id: &str, user_id: &str, assignments: bool) -> Result<Removed> {
+        let mut gone = Removed { memberships: op.tx.delete_memberships_of_user(store_id, user_id).await?, ..Default::default() };
+        super::signin::end_sessions(&mut op.tx, user_id).await?;
+        op.tx.delete_mfa_devices_of_user(user_id).await?;
+        if assignments {
+            gone.application_assignments = op.tx.delete_app_assignments_of(crate::model::PrincipalType::User, user_id).await?;
+            gone.account_assignments = self.remove_assignments_of_principal(op, crate::model::PrincipalType::User, user_id).await?;
+        }
+        op.tx.delete_user(store_id, user_id).await?;
+        Ok(gone)
+    }
+
+    /// Who created a new resource and when (revision 1).
+    pub(crate) fn new_meta(&self, ctx: &Ctx) -> Meta {
+        let now = self.clock.now();
+        let by = ctx.principal.arn.clone();
+        Meta { created_at: now, created_by: by.clone(), updated_at: now, updated_by: by, revision: 1 }
+    }
+
     pub(crate) fn touch(&self, meta: &mut Meta, ctx: &Ctx) {
         meta.updated_at = self.clock.now();
         meta.updated_by = ctx.principal.arn.clone();
         meta.revision += 1;
     }
+}
+
+/// What went with a deleted user or group.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Removed {
+    pub memberships: u64,
+    pub application_assignments: u64,
+    pub account_assignments: u64,
 }
 
 pub(crate) fn disabled(user_id: &str, what: &str) -> Error {

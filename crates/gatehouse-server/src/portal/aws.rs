@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::Ctx;
 use gatehouse_core::model::{Page, User};
+use gatehouse_core::services::portal_accounts::ConsoleSignIn;
 use std::net::SocketAddr;
 
 use super::apps::{PostPage, csp_posting_to, error_page_for};
@@ -68,21 +69,29 @@ pub async fn console(
     let Some((_, info)) = signed_in(&state, &headers).await else { return to_signin(&here) };
     let Some(ctx) = user_ctx(&state, &info, &headers, peer) else { return to_signin(&here) };
     match state.services.console_sign_in(&ctx, &info.user, &account, &role).await {
-        Ok(s) => {
+        Ok(ConsoleSignIn::Aws { destination, saml_response, relay_state }) => {
             let name = format!("the AWS console of {account} as {role}");
             let html = PostPage {
                 error: None,
                 notice: None,
                 app_name: &name,
-                acs_url: &s.destination,
-                saml_response: &s.saml_response,
-                relay_state: s.relay_state.as_deref(),
+                acs_url: &destination,
+                saml_response: &saml_response,
+                relay_state: relay_state.as_deref(),
             }
             .render();
             let mut r = page(StatusCode::OK, html, vec![]);
-            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp_posting_to(&s.destination));
+            r.headers_mut().insert(header::CONTENT_SECURITY_POLICY, csp_posting_to(&destination));
             r.headers_mut().insert(header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
             r
+        }
+        Ok(ConsoleSignIn::Gatehouse { access_key_id, session_token, expiration, relay_state }) => {
+            // The management account's console is Gatehouse's: a relay state inside it is
+            // where the role starts; anything else starts at the dashboard.
+            let to = relay_state.filter(|r| r.starts_with("/console") && safe_next(r) == *r).unwrap_or_else(|| "/console".into());
+            let age = (expiration - chrono::Utc::now()).num_seconds().max(0);
+            let secure = state.public_url.starts_with("https://");
+            see_other(&to, vec![crate::console::console_cookie(&access_key_id, &session_token, age, secure)])
         }
         Err(e) => error_page_for(e, NOT_FOUND),
     }

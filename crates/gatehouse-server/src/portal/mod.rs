@@ -7,15 +7,18 @@ mod apps;
 mod authorize;
 mod aws;
 mod device;
+mod external;
 mod links;
 mod pages;
 mod security_keys;
-mod web;
+pub(crate) mod web;
 
 use axum::Router;
 use axum::routing::{get, post};
 
 use crate::AppState;
+
+pub(crate) use pages::{signed_in, to_signin, user_ctx};
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -42,6 +45,8 @@ pub fn routes() -> Router<AppState> {
         .route("/start/aws/{account}/{role}/console", get(aws::console))
         .route("/start/aws/{account}/{role}/credentials", get(aws::credentials))
         .route("/saml/aws/metadata", get(aws::metadata))
+        .route("/start/saml/metadata", get(external::metadata))
+        .route("/start/saml/acs", post(external::acs))
         .route("/start/authorize", get(authorize::form).post(authorize::decide))
         .route("/authorize", get(authorize::oidc_authorize))
         .route("/start/applications/{id}", get(apps::tile))

@@ -221,19 +221,19 @@ pub(super) fn after_step(state: &AppState, step: Step, next: &str) -> Response {
 }
 
 /// The signed-in session of this request, if any.
-pub(super) async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(String, SessionInfo)> {
+pub(crate) async fn signed_in(state: &AppState, headers: &HeaderMap) -> Option<(String, SessionInfo)> {
     let token = cookie(headers, SESSION_COOKIE)?;
     let info = state.services.portal_session(&token).await.ok().flatten()?;
     Some((token, info))
 }
 
-pub(super) fn user_ctx(state: &AppState, info: &SessionInfo, headers: &HeaderMap, peer: SocketAddr) -> Option<Ctx> {
+pub(crate) fn user_ctx(state: &AppState, info: &SessionInfo, headers: &HeaderMap, peer: SocketAddr) -> Option<Ctx> {
     let account = state.services.instance().ok()?.management_account_id.clone();
     let c = client(headers, peer);
     Some(Ctx::new(info.principal(&account), c.source_ip, c.user_agent))
 }
 
-pub(super) fn to_signin(next: &str) -> Response {
+pub(crate) fn to_signin(next: &str) -> Response {
     see_other(&format!("/start/signin?next={}", urlencode(next)), vec![])
 }
 
@@ -280,6 +280,9 @@ pub async fn home(
 pub async fn signin_form(State(state): State<AppState>, headers: HeaderMap, Query(q): Query<NextQuery>) -> Response {
     if signed_in(&state, &headers).await.is_some() {
         return see_other(&safe_next(&q.next), vec![]);
+    }
+    if let Some(to_idp) = super::external::redirect_to_idp(&state, &q.next).await {
+        return to_idp;
     }
     signin_page(&headers, StatusCode::OK, &q.next, "", None, None)
 }

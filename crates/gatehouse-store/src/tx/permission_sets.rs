@@ -296,29 +296,6 @@ impl PermissionSetRepo for SeaTx {
         rows.into_iter().map(assignment_from).collect()
     }
 
-    async fn accounts_of_principals(
-        &mut self,
-        principals: &[(PrincipalType, String)],
-        after: Option<&str>,
-        limit: u64,
-    ) -> StoreResult<Vec<String>> {
-        if principals.is_empty() {
-            return Ok(Vec::new());
-        }
-        let keys: Vec<String> = principals.iter().map(|(k, id)| principal_key(*k, id)).collect();
-        let mut find = account_assignment::Entity::find()
-            .select_only()
-            .column(account_assignment::Column::AccountId)
-            .distinct()
-            .filter(account_assignment::Column::Principal.is_in(keys));
-        if let Some(a) = after {
-            find = find.filter(account_assignment::Column::AccountId.gt(a));
-        }
-        let ids: Vec<String> =
-            find.order_by_asc(account_assignment::Column::AccountId).limit(limit).into_tuple().all(self.db()).await.map_err(db_err)?;
-        Ok(ids)
-    }
-
     async fn count_assignments(&mut self, account_id: &str, permission_set_id: &str) -> StoreResult<u64> {
         account_assignment::Entity::find()
             .filter(account_assignment::Column::AccountId.eq(account_id))

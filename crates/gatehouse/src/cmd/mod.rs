@@ -2,6 +2,7 @@ pub mod access_keys;
 pub mod apps;
 pub mod audit;
 pub mod groups;
+pub mod identity_source;
 pub mod mfa;
 pub mod org;
 pub mod scim;

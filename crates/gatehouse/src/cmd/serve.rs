@@ -22,6 +22,7 @@ fn print_bootstrap(config: &Config, b: &Bootstrapped) {
         "\nGatehouse is initialized.\n\
          \n  Instance:            {}\n  Identity store:      {}\n  Management account:  {}\n\
          \nSign in at {}/start as:\n  Username:            {}\n  One-time password:   {}\n  (you will choose a new password at the first sign-in)\n\
+         \nThe console: in the portal, open the management account ({}), then {} → Management console.\n\
          \nBootstrap access key (policy AWSSSOMasterAccountAdministrator), for boto3 and the AWS CLI:\n  AWS_ACCESS_KEY_ID={}\n  AWS_SECRET_ACCESS_KEY={}\n\
          \nThese secrets are shown only this once. Store them now.\n",
         i.instance_arn,
@@ -30,6 +31,8 @@ fn print_bootstrap(config: &Config, b: &Bootstrapped) {
         config.public_url(),
         b.admin_user_name,
         &*b.admin_one_time_password,
+        i.management_account_id,
+        b.admin_permission_set,
         b.access_key_id,
         &*b.secret_access_key,
     );
@@ -84,6 +87,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     println!("Gatehouse listening on http://{local} (public URL {})", config.public_url());
 
     let workers = opened.services.spawn_provisioning_workers();
+    // Active Directory: synchronize whenever the configured interval has passed.
+    let check = Duration::from_secs(config.directory_sync_check_seconds);
+    let directory_sync = tokio::spawn(opened.services.clone().directory_sync_loop(check));
     let state = gatehouse_server::AppState { services: opened.services.clone(), metrics, public_url: config.public_url() };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
@@ -101,6 +107,7 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     for w in workers {
         w.abort();
     }
+    directory_sync.abort();
     opened.close().await;
     tracing::info!("stopped");
     Ok(())

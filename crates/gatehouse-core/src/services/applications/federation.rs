@@ -436,8 +436,15 @@ fn user_values(user: &User, groups: Vec<String>) -> UserValues {
             v.insert(key, vec![s.clone()]);
         }
     };
-    put("subject", Some(&user.user_id));
-    put("preferredUsername", Some(&p.user_name));
+    // A user from Active Directory has the directory's mappings: subject is its user name and
+    // preferredUsername its own attribute (the guide's default mappings).
+    if crate::services::directory::from_directory(user) {
+        put("subject", Some(&p.user_name));
+        put("preferredUsername", p.nick_name.as_ref().or(Some(&p.user_name)));
+    } else {
+        put("subject", Some(&user.user_id));
+        put("preferredUsername", Some(&p.user_name));
+    }
     put("name", p.display_name.as_ref());
     put("givenName", p.name.given_name.as_ref());
     put("familyName", p.name.family_name.as_ref());

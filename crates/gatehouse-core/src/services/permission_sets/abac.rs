@@ -109,19 +109,34 @@ pub fn attribute_value(user: &crate::model::User, source: &str) -> Option<String
 
 impl Services {
     /// The session tags a user carries into AWS accounts: (key, value) for each configured
-    /// attribute the user has a value for.
+    /// attribute the user has a value for, and those the external IdP sent at sign-in.
     pub(crate) async fn principal_tags(
         &self,
         tx: &mut Box<dyn crate::store::Tx>,
         user: &crate::model::User,
     ) -> Result<Vec<(String, String)>> {
-        let Some(text) = tx.get_setting(SETTING).await?.filter(|v| !v.is_empty()) else { return Ok(Vec::new()) };
-        let stored: Stored = serde_json::from_str(&text).map_err(|e| Error::internal(format!("stored ABAC configuration: {e}")))?;
-        Ok(stored
-            .attributes
-            .iter()
-            .filter_map(|a| a.sources.first().and_then(|s| attribute_value(user, s)).map(|v| (a.key.clone(), v)))
-            .collect())
+        let mut tags = match tx.get_setting(SETTING).await?.filter(|v| !v.is_empty()) {
+            Some(text) => {
+                let stored: Stored = serde_json::from_str(&text).map_err(|e| Error::internal(format!("stored ABAC configuration: {e}")))?;
+                stored
+                    .attributes
+                    .iter()
+                    .filter_map(|a| a.sources.first().and_then(|s| attribute_value(user, s)).map(|v| (a.key.clone(), v)))
+                    .collect()
+            }
+            None => Vec::new(),
+        };
+        // The guide: attributes the external IdP sends are always passed, and win over the same
+        // key configured here — while that IdP is the identity source.
+        if self.identity_source_in(tx).await?.kind == crate::model::IdentitySourceKind::ExternalIdp {
+            for (key, value) in tx.get_idp_tags(&user.user_id).await? {
+                match tags.iter_mut().find(|(k, _)| *k == key) {
+                    Some(tag) => tag.1 = value,
+                    None => tags.push((key, value)),
+                }
+            }
+        }
+        Ok(tags)
     }
 
     async fn write_abac(&self, ctx: &Ctx, name: &'static str, attributes: Vec<AccessControlAttribute>, exists: bool) -> Result<()> {

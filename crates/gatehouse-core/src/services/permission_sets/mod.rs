@@ -13,7 +13,7 @@ use serde_json::json;
 pub use abac::SUPPORTED_ATTRIBUTE_SOURCES;
 pub use assignments::AssignmentTarget;
 pub use connections::ConnectionChange;
-pub use provisioning::{ProvisioningConfig, ROLE_PATH, role_name};
+pub use provisioning::{ProvisioningConfig, ROLE_PATH, permission_set_name_of, role_name};
 
 use super::Services;
 use super::op::{Op, Source};

@@ -48,6 +48,11 @@ pub fn role_name(ps: &PermissionSet) -> String {
     format!("AWSReservedSSO_{}_{}", ps.name, &hex::encode(digest)[..16])
 }
 
+/// The permission set's name in a role name that [`role_name`] made.
+pub fn permission_set_name_of(role: &str) -> Option<&str> {
+    role.strip_prefix("AWSReservedSSO_").and_then(|r| r.rsplit_once('_')).map(|(name, _)| name)
+}
+
 fn trust_policy(provider_arn: &str, saml_endpoint: &str) -> String {
     json!({
         "Version": "2012-10-17",

@@ -55,28 +55,46 @@ impl Services {
         Ok(token)
     }
 
-    /// Email a user an invitation to set their password and sign in (the guide's "Send an email to
-    /// this user with password setup instructions").
-    pub async fn send_invitation(&self, ctx: &Ctx, user_id: &str) -> Result<()> {
-        let mut op = self.begin(ctx, Source::SsoDirectory, "SendInvitation", false, json!({"UserId": user_id})).await?;
+    /// The audited part of emailing a user a link (an invitation, or an administrator's password
+    /// reset): the caller may, Passwords are Gatehouse's, the user is enabled and has an email.
+    /// Returns the address, the link's token and the user.
+    async fn email_link_op(
+        &self,
+        ctx: &Ctx,
+        user_id: &str,
+        event: &'static str,
+        params: serde_json::Value,
+        purpose: EmailPurpose,
+        lifetime: Duration,
+    ) -> Result<(String, String, crate::model::User)> {
+        let mut op = self.begin(ctx, Source::SsoDirectory, event, false, params).await?;
         let result = async {
             op.authorize(&ids::user_arn(user_id))?;
+            self.ensure_not_directory(&mut op, "Passwords").await?;
             self.mailer()?;
             let user = crate::services::users::load_user(&mut op, &self.store_id()?, user_id).await?;
             if !user.active {
-                return Err(crate::services::users::disabled(user_id, "invited"));
+                return Err(crate::services::users::disabled(user_id, "sent a password link"));
             }
             let to = user
                 .profile
                 .primary_email()
                 .map(str::to_string)
                 .ok_or_else(|| Error::validation("Email", "The user has no primary email address"))?;
-            let token = self.new_email_token(&mut op.tx, &user, EmailPurpose::Invitation, Duration::hours(INVITATION_HOURS)).await?;
+            let token = self.new_email_token(&mut op.tx, &user, purpose, lifetime).await?;
             op.resource("AWS::IdentityStore::User", ids::user_arn(user_id));
             Ok((to, token, user))
         }
         .await;
-        let (to, token, user) = op.finish(result).await?;
+        op.finish(result).await
+    }
+
+    /// Email a user an invitation to set their password and sign in (the guide's "Send an email to
+    /// this user with password setup instructions").
+    pub async fn send_invitation(&self, ctx: &Ctx, user_id: &str) -> Result<()> {
+        let params = json!({"UserId": user_id});
+        let (to, token, user) =
+            self.email_link_op(ctx, user_id, "SendInvitation", params, EmailPurpose::Invitation, Duration::hours(INVITATION_HOURS)).await?;
         let body = format!(
             "Hello {name},\n\nYou have been invited to sign in to Gatehouse as {user_name}.\n\
              Accept the invitation and choose your password here (the link works once, for {INVITATION_HOURS} hours):\n\n{link}\n",
@@ -85,6 +103,24 @@ impl Services {
             link = self.link("/start/invitation", &token),
         );
         self.mailer()?.send(&to, "Invitation to join Gatehouse", body).await
+    }
+
+    /// An administrator's "Reset password" → "Send an email to the user with instructions to
+    /// reset the password": a one-use link to choose a new one (the current one keeps working
+    /// until then).
+    pub async fn send_password_reset(&self, ctx: &Ctx, user_id: &str) -> Result<()> {
+        let params = json!({"identityStoreId": self.store_id()?, "userId": user_id, "mode": "EMAIL"});
+        let (to, token, user) = self
+            .email_link_op(ctx, user_id, "ResetUserPassword", params, EmailPurpose::PasswordReset, Duration::minutes(RESET_MINUTES))
+            .await?;
+        let body = format!(
+            "Hello {name},\n\nYour administrator reset the password of {user_name}.\n\
+             Choose a new password here (the link works once, for {RESET_MINUTES} minutes):\n\n{link}\n",
+            name = user.profile.display_name.as_deref().unwrap_or(&user.profile.user_name),
+            user_name = user.profile.user_name,
+            link = self.link("/start/reset", &token),
+        );
+        self.mailer()?.send(&to, "Reset your Gatehouse password", body).await
     }
 
     /// "Forgot password?": email a reset link when the user exists, is enabled and has an email.

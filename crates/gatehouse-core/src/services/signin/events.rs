@@ -21,7 +21,7 @@ pub enum Outcome {
 }
 
 impl Services {
-    fn signin_event(&self, a: &Attempt<'_>, name: &str, additional: Value, outcome: Outcome) -> AuditRecord {
+    pub(super) fn signin_event(&self, a: &Attempt<'_>, name: &str, additional: Value, outcome: Outcome) -> AuditRecord {
         let account = self.instance.get().map(|i| i.management_account_id.clone()).unwrap_or_default();
         AuditRecord {
             event_version: EVENT_VERSION.to_string(),

@@ -7,6 +7,7 @@
 
 mod email;
 mod events;
+mod external;
 mod pending;
 mod sessions;
 mod throttle;
@@ -18,7 +19,7 @@ use chrono::Duration;
 use super::Services;
 use crate::crypto::token_hash;
 use crate::error::{Error, Result};
-use crate::model::{MfaDevice, MfaKind, MfaMode, MfaSettings, NoDevice, PortalSession, Stage, TrustedDevice, User};
+use crate::model::{IdentitySourceKind, MfaDevice, MfaKind, MfaMode, MfaSettings, NoDevice, PortalSession, Stage, TrustedDevice, User};
 use crate::store::Tx;
 use events::{Attempt, Outcome};
 use pending::Pending;
@@ -86,6 +87,10 @@ pub enum SignInError {
     OutOfSync,
     /// The step's session is missing, expired or at another stage: sign in again.
     Restart,
+    /// The external identity provider's answer was refused (the reason is audited and shown).
+    ExternalRefused(String),
+    /// An external identity provider is the identity source: no Gatehouse passwords.
+    UseExternalIdp,
     /// Input the user can correct (a password that breaks the policy, say).
     Invalid(Error),
     Failed(Error),
@@ -130,6 +135,10 @@ impl std::fmt::Display for SignInError {
                 write!(f, "Your security key's answer could not be verified. Use a key registered to you and try again.")
             }
             SignInError::Restart => write!(f, "Your sign-in expired. Sign in again."),
+            SignInError::UseExternalIdp => {
+                write!(f, "Sign in at your organization's identity provider: open the portal again to go there.")
+            }
+            SignInError::ExternalRefused(why) => write!(f, "Your identity provider's sign-in could not be accepted: {why}"),
             SignInError::Invalid(e) | SignInError::Failed(e) => write!(f, "{e}"),
         }
     }
@@ -213,6 +222,11 @@ impl Services {
     /// First step: user name and password.
     pub async fn sign_in(&self, client: &Client, user_name: &str, password: &str, login_to: &str) -> SignInResult<Step> {
         let user_name = user_name.trim();
+        let source = self.identity_source().await?;
+        if source.kind == IdentitySourceKind::ExternalIdp && source.external.is_some() {
+            return Err(SignInError::UseExternalIdp);
+        }
+        let directory = source.ldap.filter(|_| source.kind == IdentitySourceKind::ActiveDirectory);
         let workflow = crate::ids::new_uuid();
         let attempt = Attempt { user_name, source_ip: &client.source_ip, user_agent: &client.user_agent, workflow: &workflow };
         let now = self.clock.now();
@@ -226,17 +240,28 @@ impl Services {
             .await?;
             return Err(SignInError::Locked);
         }
-        let user = self.user_for_sign_in(&mut tx, user_name).await?;
-        let record = match &user {
-            Some(u) => tx.get_password(&u.user_id).await?,
-            None => None,
+        let (user, record, matches) = match &directory {
+            // Active Directory checks the password; the user is created or refreshed from it.
+            Some(d) => {
+                tx.rollback().await?;
+                let user = self.directory_password(d, user_name, password).await?;
+                let matches = user.is_some();
+                (user, None, matches)
+            }
+            None => {
+                let user = self.user_for_sign_in(&mut tx, user_name).await?;
+                let record = match &user {
+                    Some(u) => tx.get_password(&u.user_id).await?,
+                    None => None,
+                };
+                tx.rollback().await?;
+                // Hash even for unknown users, so timing does not tell them apart.
+                let candidate = zeroize::Zeroizing::new(password.to_string());
+                let stored = record.as_ref().map(|r| r.hash.clone());
+                let matches = crate::password::off_thread(move || crate::password::verify_or_burn(&candidate, stored.as_deref())).await?;
+                (user, record, matches)
+            }
         };
-        tx.rollback().await?;
-
-        // Hash even for unknown users, so timing does not tell them apart.
-        let candidate = zeroize::Zeroizing::new(password.to_string());
-        let stored = record.as_ref().map(|r| r.hash.clone());
-        let matches = crate::password::off_thread(move || crate::password::verify_or_burn(&candidate, stored.as_deref())).await?;
 
         let user = match user {
             Some(u) if matches && u.active => u,

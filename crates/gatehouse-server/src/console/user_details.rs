@@ -1,0 +1,155 @@
+//! A user's details: profile, groups and MFA devices, each section as the role session may see
+//! it (a section the policy denies shows why).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use gatehouse_core::model::{MfaDevice, Page, PortalSession, User};
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+use super::session::{Admin, admin, form_admin};
+use crate::AppState;
+use crate::portal::web::*;
+
+#[derive(Template)]
+#[template(path = "console/user_details.html")]
+struct UserPage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    admin: &'a Admin,
+    user: User,
+    /// Group names, or why not.
+    groups: Result<Vec<String>, String>,
+    devices: Result<Vec<MfaDevice>, String>,
+    sessions: Result<Vec<PortalSession>, String>,
+}
+
+/// The names of the user's groups (the memberships name group ids).
+async fn group_names(state: &AppState, admin: &Admin, user_id: &str) -> gatehouse_core::Result<Vec<String>> {
+    let svc = &state.services;
+    let mut names = Vec::new();
+    let mut page = Page { after: None, limit: 100 };
+    loop {
+        let memberships = svc.list_group_memberships_for_member(&admin.ctx, user_id, page.clone()).await?;
+        for m in &memberships.items {
+            names.push(svc.describe_group(&admin.ctx, &m.group_id).await?.profile.display_name);
+        }
+        match memberships.next {
+            Some(next) => page.after = Some(next),
+            None => break,
+        }
+    }
+    names.sort_by_key(|n| n.to_lowercase());
+    Ok(names)
+}
+
+/// `?saved=1` after an edit.
+#[derive(serde::Deserialize, Default)]
+pub struct Saved {
+    #[serde(default)]
+    saved: Option<String>,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(user_id): Path<String>,
+    Query(q): Query<Saved>,
+) -> Response {
+    let admin = match admin(&state, &headers, peer, &here(&user_id)).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let notice = q.saved.is_some().then(|| "Your changes were saved.".to_string());
+    details(&state, &admin, &headers, &user_id, None, notice).await
+}
+
+fn here(user_id: &str) -> String {
+    format!("/console/users/{}", percent_encode(user_id))
+}
+
+/// The details page, with what the last action said.
+async fn details(
+    state: &AppState,
+    admin: &Admin,
+    headers: &HeaderMap,
+    user_id: &str,
+    error: Option<String>,
+    notice: Option<String>,
+) -> Response {
+    let svc = &state.services;
+    let user = match svc.describe_user(&admin.ctx, user_id).await {
+        Ok(u) => u,
+        Err(gatehouse_core::Error::NotFound { .. }) => {
+            return super::message(StatusCode::NOT_FOUND, "No such user", "The user does not exist (or was deleted).");
+        }
+        Err(e) => return super::message(StatusCode::FORBIDDEN, "User details are unavailable", &e.to_string()),
+    };
+    let (csrf, set) = csrf_token(headers);
+    let groups = group_names(state, admin, user_id).await.map_err(|e| e.to_string());
+    let devices = svc.list_mfa_devices(&admin.ctx, user_id).await.map_err(|e| e.to_string());
+    let sessions = svc.list_user_sessions(&admin.ctx, user_id).await.map_err(|e| e.to_string());
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let html = UserPage { error, notice, csrf: &csrf, admin, user, groups, devices, sessions }.render();
+    page(status, html, set.into_iter().collect())
+}
+
+#[derive(Deserialize)]
+pub struct DeviceForm {
+    #[serde(default)]
+    csrf: String,
+    /// "rename" or "delete".
+    action: String,
+    device_id: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// The MFA devices tab: rename or delete one of the user's devices.
+pub async fn change_device(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(user_id): Path<String>,
+    Form(form): Form<DeviceForm>,
+) -> Response {
+    let admin = match form_admin(&state, &headers, peer, &form.csrf, &here(&user_id)).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    let svc = &state.services;
+    let outcome = match form.action.as_str() {
+        "rename" => {
+            svc.rename_mfa_device(&admin.ctx, &user_id, &form.device_id, form.name.trim()).await.map(|d| format!("Renamed to {}.", d.name))
+        }
+        "delete" => svc.delete_mfa_device(&admin.ctx, &user_id, &form.device_id).await.map(|_| "The MFA device was deleted.".to_string()),
+        _ => return super::message(StatusCode::BAD_REQUEST, "Unknown action", "Go back and choose one of the page's buttons."),
+    };
+    match outcome {
+        Ok(n) => details(&state, &admin, &headers, &user_id, None, Some(n)).await,
+        Err(e) => details(&state, &admin, &headers, &user_id, Some(e.to_string()), None).await,
+    }
+}
+
+/// Revoke every session of the user (they sign in again; their AWS CLI tokens go too).
+pub async fn revoke_sessions(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Path(user_id): Path<String>,
+    Form(form): Form<super::session::CsrfForm>,
+) -> Response {
+    let admin = match form_admin(&state, &headers, peer, form.csrf(), &here(&user_id)).await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match state.services.revoke_user_sessions(&admin.ctx, &user_id).await {
+        Ok(n) => details(&state, &admin, &headers, &user_id, None, Some(format!("Revoked {n} session(s)."))).await,
+        Err(e) => details(&state, &admin, &headers, &user_id, Some(e.to_string()), None).await,
+    }
+}

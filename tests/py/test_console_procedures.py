@@ -1,0 +1,282 @@
+"""The guide's console procedures for users and groups, end to end in a real browser (Debian's
+chromium through Playwright), each named as the guide names it. Every page visited is saved as a
+screenshot under test-output/console/ (GATEHOUSE_SCREENSHOTS overrides the folder).
+
+Procedures covered here:
+- To add a user (details, Next: Groups, Add user; with a one-time password, and with an email)
+- To add a group
+- To add a user as a member of a group (and removing a member)
+- To edit user properties
+- To disable a user (and enable)
+- To reset a user password (one-time password, and email)
+- A user's MFA devices (rename, delete) and sessions (revoke)
+- To configure MFA (Settings → Multi-factor authentication)
+- To enable automatic provisioning, To generate a new access token, To delete an existing access
+  token, To disable automatic provisioning (Settings → Automatic provisioning)
+"""
+
+import os
+import pathlib
+import re
+import subprocess
+
+import pyotp
+
+from playwright.sync_api import expect
+
+from test_console import management_account, open_home_with_role
+from test_portal import browser, first_sign_in, mail, sign_in  # noqa: F401 (browser and mail are fixtures)
+
+SHOTS = pathlib.Path(os.environ.get("GATEHOUSE_SCREENSHOTS", pathlib.Path(__file__).resolve().parents[2] / "test-output" / "console"))
+
+
+class Console:
+    """The administrator in the console, saving a screenshot of each page it reaches."""
+
+    def __init__(self, server, browser, backend):
+        self.server = server
+        self.ctx = browser.new_context()
+        self.page = self.ctx.new_page()
+        self.backend = backend
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        first_sign_in(self.page, server)
+        management = management_account(server)
+        # The first start's assignment of AdministratorAccess is provisioned in the background; a
+        # restart just after it (the mail fixture) leaves its job to be taken over once its lease
+        # (60 s) ends.
+        link = open_home_with_role(self.page, server, management, "AdministratorAccess", timeout=150)
+        self.page.locator(f"#account-{management} summary").click()
+        link.click()
+        expect(self.page.locator("#role")).to_have_text("AdministratorAccess")
+
+    def shot(self, name):
+        self.page.screenshot(path=str(SHOTS / f"{name}-{self.backend}.png"), full_page=True)
+
+
+def register_app(server, user, name):
+    """`gatehouse mfa device add-app`: it prints the secret, then reads the app's current code."""
+    proc = subprocess.Popen(server.args("mfa", "device", "add-app", user, "--name", name), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    secret = None
+    for line in proc.stderr:
+        if line.startswith("Secret key:"):
+            secret = line.split(":", 1)[1].strip()
+        if "current code" in line:
+            break
+    out, err = proc.communicate(pyotp.TOTP(secret).now() + "\n", timeout=60)
+    assert proc.returncode == 0, err
+
+
+def backend_of(server):
+    return "postgres" if server.database_url else "sqlite"
+
+
+def test_to_add_a_user_and_a_group_and_make_members(server, browser):
+    c = Console(server, browser, backend_of(server))
+    page = c.page
+
+    # To add a group.
+    page.click("#nav-groups")
+    page.click("#create-group")
+    c.shot("create-group")
+    page.fill("#name", "Engineers")
+    page.fill("#description", "Builds <b>things</b>")
+    page.click("#create-group-submit")
+    expect(page.locator("#group-title")).to_have_text("Engineers")
+    expect(page.locator("#group-description")).to_have_text("Builds <b>things</b>")
+    expect(page.locator("#no-members")).to_be_visible()
+    c.shot("group-details")
+    page.click("#nav-groups")
+    page.click("#create-group")
+    page.fill("#name", "engineers")
+    page.click("#create-group-submit")
+    expect(page.locator("#error")).to_contain_text("ngineers")
+
+    # To add a user: details, Next: Groups, Add user, with a one-time password.
+    page.click("#nav-users")
+    page.click("#add-user")
+    c.shot("add-user-details")
+    page.fill("#user_name", "jdoe")
+    page.check("#password-otp")
+    page.fill("#email", "jdoe@example.com")
+    page.fill("#confirm_email", "jd@example.com")
+    page.fill("#given_name", "John")
+    page.fill("#family_name", "Doe")
+    page.fill("#display_name", "John Doe")
+    page.fill("#employee_number", "E-1001")
+    page.click("#next-groups")
+    expect(page.locator("#error")).to_have_text("The email addresses do not match.")
+    page.fill("#confirm_email", "jdoe@example.com")
+    page.click("#next-groups")
+    c.shot("add-user-groups")
+    page.locator("input.choose-group[data-name='Engineers']").check()
+    page.click("#add-user-submit")
+    expect(page.locator("#created-user")).to_have_text("jdoe")
+    expect(page.locator("#groups-added")).to_have_text("Added to 1 group(s).")
+    c.shot("add-user-done")
+    otp = page.locator("#otp").inner_text()
+    page.click("#to-details")
+    expect(page.locator("#group-list .group-name")).to_have_text(["Engineers"])
+
+    # The new user signs in with the one-time password and must choose their own.
+    other = c.ctx.browser.new_context().new_page()
+    sign_in(other, server, "jdoe", otp)
+    expect(other.locator("h1")).to_have_text("Choose a new password")
+
+    # To add a user as a member of a group: a second user, then Add users on the group's page.
+    page.click("#nav-users")
+    page.click("#add-user")
+    page.fill("#user_name", "asmith")
+    page.check("#password-otp")
+    for field, value in [("email", "asmith@example.com"), ("confirm_email", "asmith@example.com"), ("given_name", "Ann"),
+                         ("family_name", "Smith"), ("display_name", "<script>alert(1)</script>")]:
+        page.fill(f"#{field}", value)
+    page.click("#next-groups")
+    page.click("#add-user-submit")
+    expect(page.locator("#created-user")).to_have_text("asmith")
+    page.click("#nav-groups")
+    page.click("tr.group .group-name a >> text=Engineers")
+    page.click("#add-users")
+    page.fill("#q", "smith")
+    page.click("#search-submit")
+    c.shot("add-users-to-group")
+    page.locator("input.choose-user[data-name='asmith']").check()
+    page.click("#add-members-submit")
+    expect(page.locator("#notice")).to_have_text("Added 1 user(s).")
+    expect(page.locator("tr.member .member-name")).to_have_text(["asmith", "jdoe"])
+    expect(page.locator("tr.member td").nth(1)).to_have_text("<script>alert(1)</script>")
+    # Removing a member.
+    page.locator("tr.member", has_text="jdoe").locator(".remove-member").click()
+    expect(page.locator("#notice")).to_have_text("The member was removed.")
+    expect(page.locator("tr.member .member-name")).to_have_text(["asmith"])
+
+    # A form posted without its CSRF token is refused.
+    assert page.request.post(page.url, form={"csrf": "forged", "remove": "x"}).status == 403
+    c.ctx.close()
+
+
+def test_to_edit_disable_and_reset_a_user(server, browser, mail):
+    c = Console(server, browser, backend_of(server))
+    page = c.page
+    ids = server.client()
+    store = re.search(r"Identity store:\s+(d-[0-9a-f]{10})", server.banner).group(1)
+    user = ids.create_user(IdentityStoreId=store, UserName="pat", DisplayName="Pat", Name={"GivenName": "Pat", "FamilyName": "Lee"},
+                           Emails=[{"Value": "pat@example.com", "Primary": True}])["UserId"]
+
+    # To edit user properties.
+    page.goto(page.url.split("/console")[0] + f"/console/users/{user}")
+    page.click("#edit-user")
+    c.shot("edit-user")
+    page.fill("#family_name", "Leigh")
+    page.fill("#display_name", "Pat Leigh")
+    # The email must be unique (the guide).
+    ids.create_user(IdentityStoreId=store, UserName="sam", DisplayName="Sam", Name={"GivenName": "Sam", "FamilyName": "Ray"},
+                    Emails=[{"Value": "sam@example.com", "Primary": True}])
+    page.fill("#email", "sam@example.com")
+    page.click("#save-user")
+    expect(page.locator("#error")).to_contain_text("sam@example.com")
+    page.fill("#email", "pat.leigh@example.com")
+    page.click("#save-user")
+    expect(page.locator("#notice")).to_have_text("Your changes were saved.")
+    expect(page.locator("#detail-family-name")).to_have_text("Leigh")
+    expect(page.locator("#detail-email")).to_have_text("pat.leigh@example.com")
+    assert ids.describe_user(IdentityStoreId=store, UserId=user)["DisplayName"] == "Pat Leigh"
+
+    # To reset a user password: by email, then a one-time password.
+    page.click("#reset-password")
+    c.shot("reset-password")
+    page.check("#mode-email")
+    page.click("#action-submit")
+    expect(page.locator("#notice")).to_contain_text("email with instructions")
+    assert "/start/reset?token=" in mail.wait_for("pat.leigh@example.com")
+    page.click("#back-to-user")
+    page.click("#reset-password")
+    page.check("#mode-otp")
+    page.click("#action-submit")
+    expect(page.locator("#otp")).to_have_text(re.compile(r"\S{12,}"))
+
+    # The user signs in with the one-time password; the details page lists the session.
+    other = browser.new_context().new_page()
+    sign_in(other, server, "pat", page.locator("#otp").inner_text())
+    other.fill("#new_password", "Pat-Passw0rd-2026!")
+    other.fill("#confirm_password", "Pat-Passw0rd-2026!")
+    other.click("#change-submit")
+    expect(other.locator("#user-name")).to_have_text("pat")
+    page.click("#back-to-user")
+    expect(page.locator("tr.session")).to_have_count(1)
+    page.click("#revoke-sessions")
+    expect(page.locator("#notice")).to_have_text("Revoked 1 session(s).")
+    other.goto(page.url.split("/console")[0] + "/start/")
+    expect(other).to_have_url(re.compile(r"/start/signin"))
+
+    # MFA devices: rename and delete.
+    register_app(server, "pat", "phone")
+    page.reload()
+    expect(page.locator("tr.device .device-name")).to_have_text(["phone"])
+    c.shot("user-details")
+    page.locator("tr.device .device-new-name").fill("old <phone>")
+    page.click("tr.device .rename-device")
+    expect(page.locator("#notice")).to_have_text("Renamed to old <phone>.")
+    page.click("tr.device .delete-device")
+    expect(page.locator("#notice")).to_have_text("The MFA device was deleted.")
+    expect(page.locator("#no-devices")).to_be_visible()
+
+    # To disable a user: the dialog, then enable again.
+    page.click("#disable-user")
+    c.shot("disable-user")
+    page.click("#action-submit")
+    expect(page.locator("#notice")).to_have_text("The user is disabled.")
+    page.click("#back-to-user")
+    expect(page.locator("#detail-status")).to_have_text("Disabled")
+    expect(page.locator("#edit-user")).to_have_count(0)
+    page.click("#enable-user")
+    page.click("#action-submit")
+    expect(page.locator("#notice")).to_have_text("The user is enabled.")
+    c.ctx.close()
+
+
+def test_settings_mfa_and_automatic_provisioning(server, browser):
+    c = Console(server, browser, backend_of(server))
+    page = c.page
+    page.click("#nav-settings")
+    c.shot("settings")
+
+    # To configure MFA.
+    page.check("#mode-always")
+    page.uncheck("#security-keys")
+    page.check("#no-device-register")
+    page.click("#save-mfa")
+    expect(page.locator("#notice")).to_have_text("MFA settings saved.")
+    shown = server.cli("mfa", "show")
+    assert "always-on" in shown and "require-registration" in shown and "Security keys and built-in authenticators  false" in shown, shown
+    expect(page.locator("#mode-always")).to_be_checked()
+    expect(page.locator("#security-keys")).not_to_be_checked()
+
+    # To enable automatic provisioning: the endpoint and a first token, shown once.
+    expect(page.locator("#provisioning-status")).to_have_text("Disabled")
+    page.click("#enable-provisioning")
+    expect(page.locator("#provisioning-status")).to_have_text("Enabled")
+    first = page.locator("#new-token").inner_text()
+    endpoint = page.locator("#scim-endpoint").inner_text()
+    import requests
+    ok = requests.get(endpoint.replace("127.0.0.1", "localhost") + "/Users", headers={"Authorization": f"Bearer {first}"})
+    assert ok.status_code == 200, ok.text
+    # To generate a new access token: the guide's limit is two.
+    page.click("#generate-token")
+    expect(page.locator("tr.scim-token")).to_have_count(2)
+    page.click("#generate-token")
+    expect(page.locator("#error")).to_contain_text("2")
+    # To delete an existing access token: the first one stops working.
+    first_id = page.locator("tr.scim-token .token-id").first.inner_text()
+    page.locator("tr.scim-token").first.locator(".delete-token").click()
+    expect(page.locator("#notice")).to_have_text("The access token was deleted.")
+    expect(page.locator("tr.scim-token .token-id")).not_to_contain_text([first_id])
+    assert requests.get(endpoint.replace("127.0.0.1", "localhost") + "/Users",
+                        headers={"Authorization": f"Bearer {first}"}).status_code == 401
+    # To disable automatic provisioning: refused while tokens exist (delete them first).
+    page.click("#disable-provisioning")
+    expect(page.locator("#error")).to_be_visible()
+    page.locator("tr.scim-token .delete-token").click()
+    page.click("#disable-provisioning")
+    expect(page.locator("#provisioning-status")).to_have_text("Disabled")
+    c.ctx.close()
