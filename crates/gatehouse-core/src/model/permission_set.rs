@@ -224,3 +224,58 @@ pub struct Tag {
     pub key: String,
     pub value: String,
 }
+
+/// An AWS managed policy the console offers by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ManagedPolicyChoice {
+    pub name: &'static str,
+    pub arn: &'static str,
+    pub description: &'static str,
+}
+
+const fn choice(name: &'static str, arn: &'static str, description: &'static str) -> ManagedPolicyChoice {
+    ManagedPolicyChoice { name, arn, description }
+}
+
+/// IAM's AWS managed policies for job functions: the guide's "Use an existing job function
+/// policy" makes a permission set named after one of these, with it attached.
+pub const JOB_FUNCTION_POLICIES: &[ManagedPolicyChoice] = &[
+    choice("AdministratorAccess", "arn:aws:iam::aws:policy/AdministratorAccess", "Full access to AWS services and resources"),
+    choice("Billing", "arn:aws:iam::aws:policy/job-function/Billing", "View and change billing and payment"),
+    choice(
+        "DatabaseAdministrator",
+        "arn:aws:iam::aws:policy/job-function/DatabaseAdministrator",
+        "Set up, configure and maintain AWS databases",
+    ),
+    choice("DataScientist", "arn:aws:iam::aws:policy/job-function/DataScientist", "Run analytics and machine-learning work"),
+    choice("NetworkAdministrator", "arn:aws:iam::aws:policy/job-function/NetworkAdministrator", "Set up and maintain network resources"),
+    choice("PowerUserAccess", "arn:aws:iam::aws:policy/PowerUserAccess", "Full access except users, groups and organizations"),
+    choice("SecurityAudit", "arn:aws:iam::aws:policy/SecurityAudit", "Read security configuration metadata"),
+    choice("SupportUser", "arn:aws:iam::aws:policy/job-function/SupportUser", "Contact AWS Support and view account status"),
+    choice(
+        "SystemAdministrator",
+        "arn:aws:iam::aws:policy/job-function/SystemAdministrator",
+        "Set up and maintain resources for operations",
+    ),
+    choice("ViewOnlyAccess", "arn:aws:iam::aws:policy/job-function/ViewOnlyAccess", "List resources and view basic metadata"),
+];
+
+/// Service policies the custom permission set page lists beside the job functions (any other
+/// AWS managed policy can be given by its ARN).
+pub const COMMON_MANAGED_POLICIES: &[ManagedPolicyChoice] = &[
+    choice("ReadOnlyAccess", "arn:aws:iam::aws:policy/ReadOnlyAccess", "Read-only access to AWS services and resources"),
+    choice("IAMFullAccess", "arn:aws:iam::aws:policy/IAMFullAccess", "Full access to IAM"),
+    choice(
+        "AWSSSOMasterAccountAdministrator",
+        "arn:aws:iam::aws:policy/AWSSSOMasterAccountAdministrator",
+        "Administer SSO, including the management account",
+    ),
+    choice(
+        "AWSSSOMemberAccountAdministrator",
+        "arn:aws:iam::aws:policy/AWSSSOMemberAccountAdministrator",
+        "Administer SSO from a member account",
+    ),
+    choice("AWSSSOReadOnly", "arn:aws:iam::aws:policy/AWSSSOReadOnly", "View SSO configuration"),
+    choice("AmazonS3ReadOnlyAccess", "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess", "Read-only access to Amazon S3"),
+    choice("AmazonEC2FullAccess", "arn:aws:iam::aws:policy/AmazonEC2FullAccess", "Full access to Amazon EC2"),
+];

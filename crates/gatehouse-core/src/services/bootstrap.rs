@@ -7,7 +7,7 @@ use zeroize::Zeroizing;
 use super::Services;
 use super::access_keys::seal_new_key;
 use super::op::Source;
-use super::permission_sets::PolicyChange;
+use super::permission_sets::NewPermissionSet;
 use super::principal::{Ctx, MASTER_ADMIN_POLICY, Principal};
 use crate::error::{Error, Result, StoreError};
 use crate::ids;
@@ -147,9 +147,13 @@ impl Services {
     /// or removed like any other; the assignment completes once a server runs its workers.
     async fn grant_console(&self, ctx: &Ctx, admin_id: &str) -> Result<()> {
         let description = "Full administration: the Gatehouse console in the management account, AdministratorAccess elsewhere";
-        let ps = self.create_permission_set(ctx, ADMIN_PERMISSION_SET, Some(description.into()), None, None, vec![]).await?;
-        let policy = PolicyChange::AttachManaged("arn:aws:iam::aws:policy/AdministratorAccess".into());
-        self.change_permission_set_policies(ctx, &ps.permission_set_id, policy).await?;
+        let new = NewPermissionSet {
+            name: ADMIN_PERMISSION_SET.into(),
+            description: Some(description.into()),
+            policies: RolePolicies { managed: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()], ..Default::default() },
+            ..Default::default()
+        };
+        let ps = self.create_permission_set(ctx, new).await?;
         let management = self.instance()?.management_account_id.clone();
         self.create_account_assignment(ctx, &management, &ps.permission_set_id, PrincipalType::User, admin_id).await?;
         Ok(())

@@ -106,6 +106,13 @@ impl Op<'_> {
         self.ctx.principal.authorize(&action, resource, &[])
     }
 
+    /// Check another operation of the same service that this one also performs (the console
+    /// creating a permission set with its policies attached).
+    pub fn authorize_also(&self, operation: &str, resource: &str) -> Result<()> {
+        let action = format!("{}:{operation}", self.source.action_prefix());
+        self.ctx.principal.authorize(&action, resource, &[])
+    }
+
     /// The record says readOnly false, but like a read it goes to the batched writer: for events
     /// such as Federate that write nothing else.
     pub fn record_as_write(&mut self) {

@@ -6,7 +6,7 @@ use gatehouse_core::model::{
     AccessControlAttribute, AccountAssignment, Boundary, CustomerPolicyRef, PermissionSet, RequestKind, RequestStatus, SsoRequest, Tag,
 };
 use gatehouse_core::services::applications::iso_duration;
-use gatehouse_core::services::permission_sets::{PermissionSetChange, PolicyChange, managed_policy_name};
+use gatehouse_core::services::permission_sets::{NewPermissionSet, PermissionSetChange, PolicyChange, managed_policy_name};
 use serde_json::{Value, json};
 
 use super::sso_admin::{opt_text, principal_type, text};
@@ -142,16 +142,15 @@ pub async fn dispatch(state: &AppState, ctx: &Ctx, operation: &str, input: &Valu
         }
         "CreatePermissionSet" => {
             instance()?;
-            let ps = svc
-                .create_permission_set(
-                    ctx,
-                    text(input, "Name")?,
-                    opt_text(input, "Description"),
-                    opt_text(input, "SessionDuration"),
-                    opt_text(input, "RelayState"),
-                    tags(input),
-                )
-                .await?;
+            let new = NewPermissionSet {
+                name: text(input, "Name")?.to_string(),
+                description: opt_text(input, "Description"),
+                session_duration: opt_text(input, "SessionDuration"),
+                relay_state: opt_text(input, "RelayState"),
+                tags: tags(input),
+                policies: Default::default(),
+            };
+            let ps = svc.create_permission_set(ctx, new).await?;
             json!({"PermissionSet": permission_set_json(state, &ps)})
         }
         "DescribePermissionSet" => {

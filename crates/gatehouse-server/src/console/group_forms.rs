@@ -196,14 +196,12 @@ pub async fn change_members(
     Path(group_id): Path<String>,
     body: axum::body::Bytes,
 ) -> Response {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let value = |name: &str| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let admin = match form_admin(&state, &headers, peer, &value("csrf"), &here(&group_id)).await {
+    let form = super::Pairs::parse(&body);
+    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&group_id)).await {
         Ok(a) => a,
         Err(r) => return r,
     };
-    let add: Vec<String> = pairs.iter().filter(|(k, _)| k == "user_id").map(|(_, v)| v.clone()).collect();
-    let remove: Vec<String> = pairs.iter().filter(|(k, _)| k == "remove").map(|(_, v)| v.clone()).collect();
+    let (add, remove) = (form.all("user_id"), form.all("remove"));
     if add.is_empty() && remove.is_empty() {
         return details(&state, &admin, &headers, &group_id, Some("Choose at least one user.".into()), None).await;
     }

@@ -3,10 +3,15 @@
 //! so the permission set's policies decide what each page may show and do — the same checks as
 //! the role's API calls. Server-rendered with the portal's CSRF, CSP and cookie rules.
 
+mod accounts;
+mod assign;
 mod dashboard;
 mod group_forms;
 mod groups;
 mod identity_source;
+mod permission_set_edit;
+mod permission_set_new;
+mod permission_sets;
 mod session;
 mod settings;
 mod user_details;
@@ -36,6 +41,16 @@ pub fn routes() -> Router<AppState> {
         .route("/console/groups/{id}", get(group_forms::show))
         .route("/console/groups/{id}/add-users", get(group_forms::add_users_form))
         .route("/console/groups/{id}/members", post(group_forms::change_members))
+        .route("/console/accounts", get(accounts::list))
+        .route("/console/accounts/assign", get(assign::start).post(assign::step))
+        .route("/console/accounts/assign/progress", get(assign::show_progress))
+        .route("/console/accounts/{id}", get(accounts::show).post(accounts::act))
+        .route("/console/accounts/{id}/remove", get(accounts::remove_form))
+        .route("/console/permission-sets", get(permission_sets::list))
+        .route("/console/permission-sets/new", get(permission_set_new::new_form).post(permission_set_new::step))
+        .route("/console/permission-sets/{id}", get(permission_sets::show).post(permission_sets::act))
+        .route("/console/permission-sets/{id}/edit", get(permission_set_edit::edit_form).post(permission_set_edit::save))
+        .route("/console/permission-sets/{id}/delete", get(permission_sets::delete_form).post(permission_sets::delete))
         .route("/console/settings", get(settings::show).post(settings::act))
         .route("/console/settings/identity-source", get(identity_source::show).post(identity_source::act))
         .route("/console/settings/identity-source/change", get(identity_source::change_form).post(identity_source::change))
@@ -75,4 +90,41 @@ struct MessagePage<'a> {
 fn message(status: axum::http::StatusCode, title: &str, text: &str) -> axum::response::Response {
     use askama::Template;
     crate::portal::web::page(status, MessagePage { error: None, notice: None, title, text }.render(), vec![])
+}
+
+/// A posted form's fields in order; checkboxes repeat a name, which a struct cannot gather.
+pub struct Pairs(Vec<(String, String)>);
+
+impl Pairs {
+    pub fn parse(body: &[u8]) -> Self {
+        Pairs(serde_urlencoded::from_bytes(body).unwrap_or_default())
+    }
+
+    /// The first value of `name`, or "".
+    pub fn one(&self, name: &str) -> &str {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+    }
+
+    /// Every non-empty value of `name`.
+    pub fn all(&self, name: &str) -> Vec<String> {
+        self.0.iter().filter(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.clone()).collect()
+    }
+}
+
+/// Every item of a paged listing, page after page.
+async fn all_pages<T, F, Fut>(mut list: F) -> gatehouse_core::Result<Vec<T>>
+where
+    F: FnMut(gatehouse_core::model::Page) -> Fut,
+    Fut: std::future::Future<Output = gatehouse_core::Result<gatehouse_core::model::Paged<T>>>,
+{
+    let mut items = Vec::new();
+    let mut after = None;
+    loop {
+        let page = list(gatehouse_core::model::Page { after, limit: 100 }).await?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(items),
+        }
+    }
 }

@@ -135,9 +135,7 @@ pub async fn create(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    // Checkboxes repeat `group_id`, which a struct cannot gather: read them from the pairs.
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(&body).unwrap_or_default();
-    let chosen: Vec<String> = pairs.iter().filter(|(k, _)| k == "group_id").map(|(_, v)| v.clone()).collect();
+    let chosen = super::Pairs::parse(&body).all("group_id");
     let Ok(form) = serde_urlencoded::from_bytes::<NewUserForm>(&body) else {
         return super::message(StatusCode::BAD_REQUEST, "The form is incomplete", "Go back and fill it in again.");
     };

@@ -28,6 +28,19 @@ pub const MAX_INLINE_POLICY_BYTES: usize = 10_240;
 /// Managed and customer managed policies attached to one permission set (IAM's default for a role).
 pub const MAX_ATTACHED_POLICIES: usize = 10;
 
+/// A permission set to create: CreatePermissionSet's fields, and the managed and inline
+/// policies the console's create page attaches at once.
+#[derive(Debug, Clone, Default)]
+pub struct NewPermissionSet {
+    pub name: String,
+    pub description: Option<String>,
+    pub session_duration: Option<String>,
+    pub relay_state: Option<String>,
+    pub tags: Vec<Tag>,
+    /// Only `managed` and `inline` are used.
+    pub policies: RolePolicies,
+}
+
 /// A change to a permission set's own fields (UpdatePermissionSet); None leaves a field alone.
 #[derive(Debug, Clone, Default)]
 pub struct PermissionSetChange {
@@ -154,48 +167,46 @@ impl Services {
         }
     }
 
-    pub async fn create_permission_set(
-        &self,
-        ctx: &Ctx,
-        name: &str,
-        description: Option<String>,
-        session_duration: Option<String>,
-        relay_state: Option<String>,
-        tags: Vec<Tag>,
-    ) -> Result<PermissionSet> {
-        let request = json!({"name": name, "description": description, "sessionDuration": session_duration,
-                             "relayState": relay_state, "tags": tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect::<Vec<_>>()});
+    /// CreatePermissionSet; the console's create page also attaches its policies in the same
+    /// operation, so a refused policy leaves no half-made permission set behind.
+    pub async fn create_permission_set(&self, ctx: &Ctx, new: NewPermissionSet) -> Result<PermissionSet> {
+        let mut request = json!({"name": new.name, "description": new.description, "sessionDuration": new.session_duration,
+                                 "relayState": new.relay_state, "tags": new.tags.iter().map(|t| json!({"key": t.key, "value": t.value})).collect::<Vec<_>>()});
+        if !new.policies.managed.is_empty() {
+            request["managedPolicyArns"] = json!(new.policies.managed);
+        }
+        if let Some(doc) = &new.policies.inline {
+            request["inlinePolicyBytes"] = json!(doc.len());
+        }
         let mut op = self.begin(ctx, Source::Sso, "CreatePermissionSet", false, request).await?;
         let result = async {
             let id = crate::ids::new_permission_set_id();
             let arn = self.permission_set_arn(&id)?;
             op.authorize(&arn)?;
-            check_name(name)?;
-            check_description(&description)?;
-            let session_minutes = match &session_duration {
-                Some(d) => super::applications::parse_session_duration(d)?,
-                None => 60,
-            };
-            if let Some(url) = &relay_state {
-                super::applications::check_url("RelayState", url)?;
+            if !new.policies.managed.is_empty() {
+                op.authorize_also("AttachManagedPolicyToPermissionSet", &arn)?;
             }
-            tags::check_tags(&tags)?;
+            if new.policies.inline.is_some() {
+                op.authorize_also("PutInlinePolicyToPermissionSet", &arn)?;
+            }
+            let (session_minutes, role) = check_new_permission_set(&new)?;
+            let NewPermissionSet { name, description, relay_state, tags, .. } = new;
             if op.tx.count_permission_sets().await? >= self.config.max_permission_sets {
                 return Err(Error::QuotaExceeded {
                     message: format!("This instance already has {} permission sets, the most allowed", self.config.max_permission_sets),
                 });
             }
-            if op.tx.find_permission_set_by_name(name).await?.is_some() {
+            if op.tx.find_permission_set_by_name(&name).await?.is_some() {
                 return Err(Error::conflict(format!("A permission set named {name} already exists")));
             }
             let now = self.clock.now();
             let ps = PermissionSet {
                 permission_set_id: id,
-                name: name.to_string(),
+                name,
                 description,
                 session_minutes,
                 relay_state,
-                policies: RolePolicies::default(),
+                policies: role,
                 version: 1,
                 created_at: now,
                 updated_at: now,
@@ -322,6 +333,29 @@ impl Services {
         .await;
         op.finish(result).await
     }
+}
+
+/// The rules a new permission set must meet before anything is stored (the console checks a
+/// draft with them before its last step): its session in minutes and what its role carries.
+pub fn check_new_permission_set(new: &NewPermissionSet) -> Result<(u32, RolePolicies)> {
+    check_name(&new.name)?;
+    check_description(&new.description)?;
+    let session_minutes = match &new.session_duration {
+        Some(d) => super::applications::parse_session_duration(d)?,
+        None => 60,
+    };
+    if let Some(url) = &new.relay_state {
+        super::applications::check_url("RelayState", url)?;
+    }
+    tags::check_tags(&new.tags)?;
+    let mut role = RolePolicies::default();
+    for arn in &new.policies.managed {
+        apply_policy_change(&mut role, PolicyChange::AttachManaged(arn.clone()))?;
+    }
+    if let Some(doc) = &new.policies.inline {
+        apply_policy_change(&mut role, PolicyChange::PutInline(doc.clone()))?;
+    }
+    Ok((session_minutes, role))
 }
 
 fn apply_policy_change(p: &mut RolePolicies, change: PolicyChange) -> Result<()> {
