@@ -280,3 +280,54 @@ def test_settings_mfa_and_automatic_provisioning(server, browser):
     page.click("#disable-provisioning")
     expect(page.locator("#provisioning-status")).to_have_text("Disabled")
     c.ctx.close()
+
+
+def test_the_audit_log_search_event_record_and_download(server, browser):
+    """Audit log: events searched by name, user and time; one event's record; the download."""
+    import json
+    c = Console(server, browser, backend_of(server))
+    page = c.page
+    page.click("#nav-groups")
+    page.click("#create-group")
+    page.fill("#name", "Auditors <x>")
+    page.click("#create-group-submit")
+    expect(page.locator("#group-title")).to_have_text("Auditors <x>")
+
+    page.click("#nav-audit")
+    expect(page.locator("tr.event").first).to_be_visible()
+    c.shot("audit-log")
+    page.fill("#event_name", "CreateGroup")
+    page.click("#audit-search-submit")
+    expect(page.locator("tr.event .event-name")).to_have_text(["CreateGroup"])
+    expect(page.locator("tr.event .event-user")).to_have_text(["Administrator"])
+    page.fill("#audit-user", "nobody")
+    page.click("#audit-search-submit")
+    expect(page.locator("#no-events")).to_be_visible()
+    page.fill("#audit-user", "Administrator")
+    page.fill("#since", "2100-01-01T00:00")
+    page.click("#audit-search-submit")
+    expect(page.locator("#no-events")).to_be_visible()
+    page.fill("#since", "2000-01-01T00:00")
+    page.fill("#until", "1999-01-01T00:00")
+    page.click("#audit-search-submit")
+    expect(page.locator("#error")).to_have_text("The start time is after the end time.")
+    page.fill("#until", "")
+    page.click("#audit-search-submit")
+    expect(page.locator("tr.event .event-name")).to_have_text(["CreateGroup"])
+
+    # The event's record, escaped as text.
+    page.locator("tr.event .event-name a").click()
+    expect(page.locator("#event-title")).to_have_text("CreateGroup")
+    record = json.loads(page.locator("#event-json").inner_text())
+    assert record["requestParameters"]["displayName"] == "Auditors <x>"
+    assert record["userIdentity"]["type"] == "AssumedRole"
+    c.shot("audit-event")
+
+    # Download: a CloudTrail log file of the search's events.
+    page.go_back()
+    with page.expect_download() as download:
+        page.click("#download")
+    records = json.loads(open(download.value.path()).read())["Records"]
+    assert [r["eventName"] for r in records] == ["CreateGroup"]
+    assert records[0]["eventID"] == record["eventID"]
+    c.ctx.close()

@@ -1,6 +1,7 @@
 //! Forward-only migrations, one schema for SQLite and PostgreSQL. Each migration names tables
 //! and columns literally (not through entities) so that it never changes once released.
 
+use gatehouse_core::model::AuditRecord;
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::schema::*;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(M0011SsoOidc),
             Box::new(M0012ExternalIdp),
             Box::new(M0013IdpSessionTags),
+            Box::new(M0014AuditUserName),
         ]
     }
 }
@@ -815,5 +817,44 @@ impl MigrationTrait for M0013IdpSessionTags {
                 .to_owned(),
         )
         .await
+    }
+}
+
+struct M0014AuditUserName;
+
+impl MigrationName for M0014AuditUserName {
+    fn name(&self) -> &str {
+        "m0014_audit_user_name"
+    }
+}
+
+/// Who acted, beside each audit record, so the console's audit log can be searched by user;
+/// the records already written get theirs from their JSON.
+#[async_trait::async_trait]
+impl MigrationTrait for M0014AuditUserName {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        m.alter_table(Table::alter().table(a("audit_events")).add_column(string_null(a("user_name"))).to_owned()).await?;
+        m.create_index(index("audit_events", "ix_audit_user", &["user_name", "seq"], false)).await?;
+        let db = m.get_connection();
+        let mut last = 0i64;
+        loop {
+            let select = Query::select()
+                .columns([a("seq"), a("record")])
+                .from(a("audit_events"))
+                .and_where(Expr::col(a("seq")).gt(last))
+                .order_by(a("seq"), Order::Asc)
+                .limit(1000)
+                .to_owned();
+            let rows = db.query_all(&select).await?;
+            let Some(row) = rows.last() else { return Ok(()) };
+            last = row.try_get("", "seq")?;
+            for row in rows {
+                let (seq, record): (i64, String) = (row.try_get("", "seq")?, row.try_get("", "record")?);
+                let Some(name) = serde_json::from_str::<AuditRecord>(&record).ok().and_then(|r| r.user_name()) else { continue };
+                let update =
+                    Query::update().table(a("audit_events")).value(a("user_name"), name).and_where(Expr::col(a("seq")).eq(seq)).to_owned();
+                db.execute(&update).await?;
+            }
+        }
     }
 }

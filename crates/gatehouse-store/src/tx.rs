@@ -778,6 +778,7 @@ impl AuditRepo for SeaTx {
             event_name: Set(r.event_name.clone()),
             read_only: Set(r.read_only),
             error_code: Set(r.error_code.clone()),
+            user_name: Set(r.user_name()),
             record: Set(to_json(r)?),
             ..Default::default()
         }
@@ -801,8 +802,18 @@ impl AuditRepo for SeaTx {
         if let Some(name) = &q.event_name {
             find = find.filter(audit_event::Column::EventName.eq(name.clone()));
         }
+        if let Some(name) = &q.user_name {
+            find = find.filter(audit_event::Column::UserName.eq(name.clone()));
+        }
+        if let Some(id) = &q.event_id {
+            find = find.filter(audit_event::Column::EventId.eq(id.clone()));
+        }
+        if let Some(before) = q.before_seq {
+            find = find.filter(audit_event::Column::Seq.lt(before));
+        }
+        find = if q.newest_first { find.order_by_desc(audit_event::Column::Seq) } else { find.order_by_asc(audit_event::Column::Seq) };
         let limit = if q.limit == 0 { 1000 } else { q.limit };
-        let rows = find.order_by_asc(audit_event::Column::Seq).limit(limit).all(self.db()).await.map_err(db_err)?;
+        let rows = find.limit(limit).all(self.db()).await.map_err(db_err)?;
         rows.into_iter().map(|m| Ok(StoredAudit { seq: m.seq, record: from_json(&m.record)? })).collect()
     }
 }

@@ -42,6 +42,21 @@ pub struct AuditRecord {
     pub service_event_details: Value,
 }
 
+impl AuditRecord {
+    /// Who acted, as CloudTrail's `Username` lookup attribute names them: the user name, or
+    /// for a role session its session name (the person behind the role).
+    pub fn user_name(&self) -> Option<String> {
+        let id = &self.user_identity;
+        if let Some(name) = id.get("userName").and_then(Value::as_str) {
+            return Some(name.to_string());
+        }
+        if id.get("type").and_then(Value::as_str) == Some("AssumedRole") {
+            return id.get("arn").and_then(Value::as_str).and_then(|arn| arn.rsplit('/').next()).map(str::to_string);
+        }
+        None
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditResource {
     #[serde(rename = "accountId", skip_serializing_if = "Option::is_none")]
@@ -65,5 +80,11 @@ pub struct AuditQuery {
     pub since: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     pub event_name: Option<String>,
+    /// [`AuditRecord::user_name`], exactly.
+    pub user_name: Option<String>,
+    pub event_id: Option<String>,
+    /// Newest first, before `before_seq` (the console's pages), instead of log order.
+    pub newest_first: bool,
+    pub before_seq: Option<i64>,
     pub limit: u64,
 }

@@ -15,6 +15,8 @@ impl Services {
             "startTime": query.since,
             "endTime": query.until,
             "eventName": query.event_name,
+            "username": query.user_name,
+            "eventId": query.event_id,
             "maxResults": query.limit,
         });
         let mut op = self.begin(ctx, Source::CloudTrail, "LookupEvents", true, params).await?;

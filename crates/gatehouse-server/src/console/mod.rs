@@ -5,6 +5,7 @@
 
 mod accounts;
 mod assign;
+mod audit;
 mod dashboard;
 mod group_forms;
 mod groups;
@@ -51,6 +52,9 @@ pub fn routes() -> Router<AppState> {
         .route("/console/permission-sets/{id}", get(permission_sets::show).post(permission_sets::act))
         .route("/console/permission-sets/{id}/edit", get(permission_set_edit::edit_form).post(permission_set_edit::save))
         .route("/console/permission-sets/{id}/delete", get(permission_sets::delete_form).post(permission_sets::delete))
+        .route("/console/audit", get(audit::list))
+        .route("/console/audit/download", get(audit::download))
+        .route("/console/audit/{id}", get(audit::show))
         .route("/console/settings", get(settings::show).post(settings::act))
         .route("/console/settings/identity-source", get(identity_source::show).post(identity_source::act))
         .route("/console/settings/identity-source/change", get(identity_source::change_form).post(identity_source::change))

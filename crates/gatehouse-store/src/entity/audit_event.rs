@@ -12,6 +12,8 @@ pub struct Model {
     pub event_name: String,
     pub read_only: bool,
     pub error_code: Option<String>,
+    /// Who acted (`AuditRecord::user_name`), for lookups by user.
+    pub user_name: Option<String>,
     /// The whole CloudTrail record as JSON.
     pub record: String,
 }

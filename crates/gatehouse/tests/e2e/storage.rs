@@ -180,3 +180,67 @@ async fn account_leases_have_one_holder_until_they_expire() {
     })
     .await;
 }
+
+/// Upgrading a database whose audit log predates the user-name column: the records already
+/// written are found by user afterwards.
+#[tokio::test]
+async fn the_audit_user_name_is_filled_in_for_records_written_before_it_existed() {
+    use gatehouse_core::model::{AuditQuery, AuditRecord};
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    use sea_orm_migration::MigratorTrait;
+    for db in databases().await {
+        let conn = Database::connect(&db.url).await.unwrap();
+        // Every migration before m0014_audit_user_name.
+        gatehouse_store::Migrator::up(&conn, Some(13)).await.unwrap();
+        let record = |user: serde_json::Value, id: &str| AuditRecord {
+            event_version: "1.08".into(),
+            user_identity: user,
+            event_time: Utc::now(),
+            event_source: "sso.amazonaws.com".into(),
+            event_name: "CreatePermissionSet".into(),
+            aws_region: "us-east-1".into(),
+            source_ip_address: "127.0.0.1".into(),
+            user_agent: "test".into(),
+            request_parameters: json!({}),
+            response_elements: json!(null),
+            request_id: id.into(),
+            event_id: id.into(),
+            read_only: false,
+            resources: vec![],
+            event_type: "AwsApiCall".into(),
+            management_event: true,
+            recipient_account_id: "111111111111".into(),
+            error_code: None,
+            error_message: None,
+            additional_event_data: json!(null),
+            service_event_details: json!(null),
+        };
+        let role =
+            json!({"type": "AssumedRole", "arn": "arn:aws:sts::111111111111:assumed-role/AWSReservedSSO_Admin_0123456789abcdef/carol"});
+        for r in
+            [record(json!({"type": "IAMUser", "userName": "alice"}), "e1"), record(role, "e2"), record(json!({"type": "AWSService"}), "e3")]
+        {
+            let sql = "INSERT INTO audit_events (event_id, event_time, event_source, event_name, read_only, record) VALUES ($1, $2, $3, $4, $5, $6)";
+            let values = [
+                r.event_id.clone().into(),
+                r.event_time.into(),
+                r.event_source.clone().into(),
+                r.event_name.clone().into(),
+                false.into(),
+                serde_json::to_string(&r).unwrap().into(),
+            ];
+            conn.execute_raw(Statement::from_sql_and_values(conn.get_database_backend(), sql, values)).await.unwrap();
+        }
+        let _ = conn.close().await;
+        // Opening the store runs the rest.
+        let svc = open_services(&db, ServiceConfig::default()).await;
+        let mut tx = svc.store().begin_read().await.unwrap();
+        for (user, id) in [("alice", "e1"), ("carol", "e2")] {
+            let found = tx.list_audit(&AuditQuery { user_name: Some(user.into()), limit: 10, ..Default::default() }).await.unwrap();
+            assert_eq!(found.iter().map(|s| s.record.event_id.as_str()).collect::<Vec<_>>(), [id], "{}: {user}", db.backend);
+        }
+        let newest = tx.list_audit(&AuditQuery { newest_first: true, limit: 1, ..Default::default() }).await.unwrap();
+        assert_eq!(newest[0].record.event_id, "e3", "{}: newest first", db.backend);
+        tx.rollback().await.unwrap();
+    }
+}
