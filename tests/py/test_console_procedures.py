@@ -331,3 +331,50 @@ def test_the_audit_log_search_event_record_and_download(server, browser):
     assert [r["eventName"] for r in records] == ["CreateGroup"]
     assert records[0]["eventID"] == record["eventID"]
     c.ctx.close()
+
+
+def test_to_enable_select_and_disable_attributes_for_access_control(server, browser):
+    """Settings → Attributes for access control: Enable, select attributes, Save, Disable."""
+    c = Console(server, browser, backend_of(server))
+    page = c.page
+    admin = server.client("sso-admin")
+    instance = admin.list_instances()["Instances"][0]["InstanceArn"]
+    page.click("#nav-settings")
+    page.click("#abac-settings")
+    expect(page.locator("#abac-status")).to_have_text("Disabled")
+    page.click("#enable-abac")
+    expect(page.locator("#abac-status")).to_have_text("Enabled")
+    new = page.locator("tr.abac-new")
+    new.nth(0).locator(".abac-key").fill("Department")
+    new.nth(0).locator(".abac-value").fill("${path:enterprise.department}")
+    new.nth(1).locator(".abac-key").fill("CostCenter")
+    new.nth(1).locator(".abac-value").fill("${path:enterprise.costCenter}")
+    page.click("#save-abac")
+    expect(page.locator("#notice")).to_have_text("Your changes were saved.")
+    keys = lambda: [k.input_value() for k in page.locator("tr.abac-row .abac-key").all()]  # noqa: E731
+    assert keys() == ["Department", "CostCenter"]
+    c.shot("attributes-for-access-control")
+    described = admin.describe_instance_access_control_attribute_configuration(InstanceArn=instance)
+    assert [(a["Key"], a["Value"]["Source"]) for a in described["InstanceAccessControlAttributeConfiguration"]["AccessControlAttributes"]] == [
+        ("Department", ["${path:enterprise.department}"]), ("CostCenter", ["${path:enterprise.costCenter}"])]
+    # An unsupported value is refused with the supported list; nothing changes.
+    page.locator("tr.abac-new").nth(0).locator(".abac-key").fill("Shoe")
+    page.locator("tr.abac-new").nth(0).locator(".abac-value").fill("${path:shoeSize}")
+    page.click("#save-abac")
+    expect(page.locator("#error")).to_contain_text("not a supported attribute")
+    assert keys() == ["Department", "CostCenter"]
+    # Remove one.
+    page.locator("tr.abac-row").nth(1).locator(".abac-remove").check()
+    page.click("#save-abac")
+    expect(page.locator("tr.abac-row")).to_have_count(1)
+    assert keys() == ["Department"]
+    # To disable: every attribute is deleted.
+    page.click("#disable-abac")
+    expect(page.locator("#abac-status")).to_have_text("Disabled")
+    import botocore.exceptions
+    try:
+        admin.describe_instance_access_control_attribute_configuration(InstanceArn=instance)
+        raise AssertionError("the configuration is still there")
+    except botocore.exceptions.ClientError as e:
+        assert e.response["Error"]["Code"] == "ResourceNotFoundException"
+    c.ctx.close()

@@ -3,6 +3,7 @@
 //! so the permission set's policies decide what each page may show and do — the same checks as
 //! the role's API calls. Server-rendered with the portal's CSRF, CSP and cookie rules.
 
+mod abac;
 mod accounts;
 mod assign;
 mod audit;
@@ -56,6 +57,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/audit/download", get(audit::download))
         .route("/console/audit/{id}", get(audit::show))
         .route("/console/settings", get(settings::show).post(settings::act))
+        .route("/console/settings/attributes-for-access-control", get(abac::show).post(abac::act))
         .route("/console/settings/identity-source", get(identity_source::show).post(identity_source::act))
         .route("/console/settings/identity-source/change", get(identity_source::change_form).post(identity_source::change))
         .route("/console/signout", post(session::sign_out))
