@@ -47,6 +47,23 @@ def test_the_administrator_opens_the_console_from_the_portal(server, browser):
     expect(page.locator("#instance-arn")).to_have_text(sso.instance)
     expect(page.locator("#identity-store-id")).to_have_text(sso.store_id)
     expect(page.locator("#portal-url")).to_have_text(base(server) + "/start")
+    # The setup checklist, read as the role session.
+    expect(page.locator("#step-users .step-status")).to_have_text("To do")
+    expect(page.locator("#step-permission-set .step-status")).to_have_text("To do")
+    expect(page.locator("#step-assign .step-status")).to_have_text("To do")
+    expect(page.locator("#step-provisioning .step-status")).to_have_text("To do")
+    # Activity: today's sign-in, and the bootstrap's assignment; a wrong password shows as a failure.
+    today = page.locator("tr.activity-day").last
+    assert int(today.locator(".sign-ins").text_content()) >= 1
+    assert int(today.locator(".provisioning").text_content()) >= 1
+    assert today.locator(".failed").text_content() == "0"
+    other = browser.new_context().new_page()
+    sign_in(other, server, "Administrator", "not-the-password")
+    expect(other.locator("#error")).to_be_visible()
+    other.context.close()
+    page.reload()
+    assert page.locator("tr.activity-day").last.locator(".failed").text_content() == "1"
+    expect(page.locator("#activity-chart rect.bar")).to_have_count(14 * 3)
     assert re.fullmatch(rf"arn:aws:sts::{management}:assumed-role/AWSReservedSSO_AdministratorAccess_[0-9a-f]{{16}}/Administrator",
                         page.locator("#session-arn").inner_text())
     cookies = {c["name"]: c for c in ctx.cookies()}

@@ -287,6 +287,7 @@ def test_the_audit_log_search_event_record_and_download(server, browser):
     import json
     c = Console(server, browser, backend_of(server))
     page = c.page
+    c.shot("dashboard")
     page.click("#nav-groups")
     page.click("#create-group")
     page.fill("#name", "Auditors <x>")

@@ -155,6 +155,8 @@ pub trait SettingsRepo {
 pub trait AuditRepo {
     async fn insert_audit(&mut self, record: &AuditRecord) -> StoreResult<()>;
     async fn list_audit(&mut self, query: &AuditQuery) -> StoreResult<Vec<StoredAudit>>;
+    /// Records since `since` counted per UTC day ("YYYY-MM-DD") and [`AuditBucket`].
+    async fn count_audit_by_day(&mut self, since: DateTime<Utc>) -> StoreResult<Vec<(String, AuditBucket, i64)>>;
 }
 
 #[async_trait]

@@ -816,6 +816,39 @@ impl AuditRepo for SeaTx {
         let rows = find.limit(limit).all(self.db()).await.map_err(db_err)?;
         rows.into_iter().map(|m| Ok(StoredAudit { seq: m.seq, record: from_json(&m.record)? })).collect()
     }
+
+    async fn count_audit_by_day(&mut self, since: DateTime<Utc>) -> StoreResult<Vec<(String, AuditBucket, i64)>> {
+        let backend = self.db().get_database_backend();
+        let (day, param) = match backend {
+            DbBackend::Postgres => ("to_char(event_time AT TIME ZONE 'UTC', 'YYYY-MM-DD')", "$1"),
+            _ => ("substr(event_time, 1, 10)", "?"),
+        };
+        let provisioning = PROVISIONING_EVENTS.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
+        // A failed verification is told by its serviceEventDetails, which only the record holds
+        // (serde_json writes it without spaces).
+        let sql = format!(
+            "SELECT day, bucket, COUNT(*) AS n FROM (
+               SELECT {day} AS day, CASE
+                 WHEN event_name = 'UserAuthentication' THEN 'signin'
+                 WHEN event_name = 'CredentialVerification' AND record LIKE '%\"CredentialVerification\":\"Failure\"%' THEN 'failed'
+                 WHEN error_code IS NULL AND (event_name IN ({provisioning}) OR (user_name = 'SCIM' AND read_only = false)) THEN 'provisioning'
+               END AS bucket
+               FROM audit_events
+               WHERE event_time >= {param} AND (event_name IN ('UserAuthentication', 'CredentialVerification', {provisioning}) OR user_name = 'SCIM')
+             ) counted WHERE bucket IS NOT NULL GROUP BY day, bucket ORDER BY day"
+        );
+        let rows = self.db().query_all_raw(Statement::from_sql_and_values(backend, sql, [since.into()])).await.map_err(db_err)?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let bucket = match row.try_get::<String>("", "bucket").map_err(db_err)?.as_str() {
+                "signin" => AuditBucket::SignIn,
+                "failed" => AuditBucket::FailedSignIn,
+                _ => AuditBucket::Provisioning,
+            };
+            out.push((row.try_get("", "day").map_err(db_err)?, bucket, row.try_get("", "n").map_err(db_err)?));
+        }
+        Ok(out)
+    }
 }
 
 #[async_trait]

@@ -88,3 +88,29 @@ pub struct AuditQuery {
     pub before_seq: Option<i64>,
     pub limit: u64,
 }
+
+/// What the console's activity charts count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditBucket {
+    /// A completed portal sign-in (UserAuthentication).
+    SignIn,
+    /// A credential that did not verify (CredentialVerification: Failure).
+    FailedSignIn,
+    /// A change provisioned into AWS accounts (assignments, ProvisionPermissionSet) or made by
+    /// automatic provisioning (SCIM writes).
+    Provisioning,
+}
+
+/// The account provisioning events [`AuditBucket::Provisioning`] counts.
+pub const PROVISIONING_EVENTS: &[&str] =
+    &["CreateAccountAssignment", "DeleteAccountAssignment", "ProvisionPermissionSet", "CreateOrganizationalUnitAssignment"];
+
+/// One day of the dashboard's activity charts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DayActivity {
+    /// "YYYY-MM-DD", UTC.
+    pub day: String,
+    pub sign_ins: i64,
+    pub failed_sign_ins: i64,
+    pub provisioning: i64,
+}

@@ -6,7 +6,7 @@ use super::Services;
 use super::op::Source;
 use super::principal::Ctx;
 use crate::error::Result;
-use crate::model::{AuditQuery, StoredAudit};
+use crate::model::{AuditBucket, AuditQuery, DayActivity, StoredAudit};
 
 impl Services {
     /// Records in log order after `query.after_seq`, within the time bounds.
@@ -24,6 +24,36 @@ impl Services {
             let trail = format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id);
             op.authorize(&trail)?;
             Ok(op.tx.list_audit(&query).await?)
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// The last `days` days (today included, oldest first, every day present) counted for the
+    /// console's charts: sign-ins, failed sign-ins and provisioning activity.
+    pub async fn activity_by_day(&self, ctx: &Ctx, days: u32) -> Result<Vec<DayActivity>> {
+        let mut op = self.begin(ctx, Source::CloudTrail, "LookupEvents", true, json!({"summary": "activityByDay", "days": days})).await?;
+        let result = async {
+            let trail = format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id);
+            op.authorize(&trail)?;
+            let today = self.clock.now().date_naive();
+            let first = today - chrono::Days::new(u64::from(days.max(1) - 1));
+            let since = first.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc();
+            let counts = op.tx.count_audit_by_day(since).await?;
+            let mut out: Vec<DayActivity> = first
+                .iter_days()
+                .take_while(|d| *d <= today)
+                .map(|d| DayActivity { day: d.format("%Y-%m-%d").to_string(), ..Default::default() })
+                .collect();
+            for (day, bucket, n) in counts {
+                let Some(slot) = out.iter_mut().find(|d| d.day == day) else { continue };
+                match bucket {
+                    AuditBucket::SignIn => slot.sign_ins += n,
+                    AuditBucket::FailedSignIn => slot.failed_sign_ins += n,
+                    AuditBucket::Provisioning => slot.provisioning += n,
+                }
+            }
+            Ok(out)
         }
         .await;
         op.finish(result).await
