@@ -328,6 +328,9 @@ def test_console_identity_source_wizard_and_directory_settings(server, ids, dire
     expect(page.locator("tr.certificate .expiry")).to_have_text(["Expires soon"])
     assert "yellow" in page.locator("tr.certificate .expiry").get_attribute("class")
     page.click("tr.certificate .delete-certificate")
+    expect(page.locator("#confirm-title")).to_have_text("Delete SAML 2.0 certificate")
+    page.fill("#confirmation", "DELETE")
+    page.click("#confirm-submit")
     expect(page.locator("#error")).to_contain_text("only certificate")
 
     # Back to the Gatehouse directory (the console session goes on: everything is kept).

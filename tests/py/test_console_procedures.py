@@ -217,7 +217,16 @@ def test_to_edit_disable_and_reset_a_user(server, browser, mail):
     page.locator("tr.device .device-new-name").fill("old <phone>")
     page.click("tr.device .rename-device")
     expect(page.locator("#notice")).to_have_text("Renamed to old <phone>.")
+    # To delete an MFA device: type DELETE.
     page.click("tr.device .delete-device")
+    expect(page.locator("#confirm-text")).to_contain_text("old <phone>")
+    c.shot("delete-mfa-device")
+    page.fill("#confirmation", "delete")
+    page.click("#confirm-submit")
+    expect(page.locator("#error")).to_contain_text("Type DELETE to confirm")
+    expect(page.locator("tr.device")).to_have_count(0)
+    page.fill("#confirmation", "DELETE")
+    page.click("#confirm-submit")
     expect(page.locator("#notice")).to_have_text("The MFA device was deleted.")
     expect(page.locator("#no-devices")).to_be_visible()
 
@@ -269,15 +278,27 @@ def test_settings_mfa_and_automatic_provisioning(server, browser):
     # To delete an existing access token: the first one stops working.
     first_id = page.locator("tr.scim-token .token-id").first.inner_text()
     page.locator("tr.scim-token").first.locator(".delete-token").click()
+    expect(page.locator("#confirm-title")).to_have_text("Delete access token")
+    c.shot("delete-access-token")
+    page.fill("#confirmation", "DELETE")
+    page.click("#confirm-submit")
     expect(page.locator("#notice")).to_have_text("The access token was deleted.")
     expect(page.locator("tr.scim-token .token-id")).not_to_contain_text([first_id])
     assert requests.get(endpoint.replace("127.0.0.1", "localhost") + "/Users",
                         headers={"Authorization": f"Bearer {first}"}).status_code == 401
     # To disable automatic provisioning: refused while tokens exist (delete them first).
     page.click("#disable-provisioning")
+    expect(page.locator("#confirm-title")).to_have_text("Disable automatic provisioning")
+    page.fill("#confirmation", "DISABLE")
+    page.click("#confirm-submit")
     expect(page.locator("#error")).to_be_visible()
     page.locator("tr.scim-token .delete-token").click()
+    page.fill("#confirmation", "DELETE")
+    page.click("#confirm-submit")
     page.click("#disable-provisioning")
+    c.shot("disable-provisioning")
+    page.fill("#confirmation", "DISABLE")
+    page.click("#confirm-submit")
     expect(page.locator("#provisioning-status")).to_have_text("Disabled")
     c.ctx.close()
 

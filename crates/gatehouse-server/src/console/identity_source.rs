@@ -18,6 +18,7 @@ use gatehouse_core::services::identity_source::ExternalIdpInput;
 use gatehouse_saml::ExpiryStatus;
 use serde::Deserialize;
 
+use super::confirm::{Dialog, unless_typed};
 use super::session::{Admin, admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
@@ -135,6 +136,23 @@ pub async fn act(
         Err(r) => return r,
     };
     let svc = &state.services;
+    if form.action == "delete-certificate" {
+        let dialog = Dialog {
+            title: "Delete SAML 2.0 certificate",
+            text: format!(
+                "Responses signed with certificate {} will no longer be trusted: make sure your identity provider no longer signs with it.",
+                form.certificate_id
+            ),
+            word: "DELETE",
+            button: "Delete",
+            action: HERE,
+            fields: vec![("action", form.action.clone()), ("certificate_id", form.certificate_id.clone())],
+            cancel: HERE,
+        };
+        if let Some(ask) = unless_typed(&headers, &admin, form.fields.get("confirmation").map(String::as_str), dialog) {
+            return ask;
+        }
+    }
     let outcome: Result<String, gatehouse_core::error::Error> = match form.action.as_str() {
         "sync" => svc.sync_directory(&admin.ctx, &|_| {}).await.map(|s| format!("Synchronized: {}", s.describe())),
         "mappings" => {

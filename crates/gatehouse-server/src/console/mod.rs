@@ -7,6 +7,7 @@ mod abac;
 mod accounts;
 mod assign;
 mod audit;
+mod confirm;
 mod dashboard;
 mod group_forms;
 mod groups;

@@ -11,6 +11,7 @@ use axum::response::Response;
 use gatehouse_core::model::{MfaMode, MfaSettings, NoDevice, ScimToken};
 use serde::Deserialize;
 
+use super::confirm::{Dialog, unless_typed};
 use super::session::{Admin, admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
@@ -93,6 +94,9 @@ pub struct SettingsForm {
     users_manage_devices: Option<String>,
     #[serde(default)]
     token_id: String,
+    /// The typed word of a confirmation dialog.
+    #[serde(default)]
+    confirmation: Option<String>,
 }
 
 pub async fn act(
@@ -106,6 +110,36 @@ pub async fn act(
         Err(r) => return r,
     };
     let svc = &state.services;
+    let typed = form.confirmation.as_deref();
+    let dialog = match form.action.as_str() {
+        "disable-provisioning" => Some(Dialog {
+            title: "Disable automatic provisioning",
+            text: "Your identity provider will no longer create, update or delete users and groups here; the ones it made stay.".into(),
+            word: "DISABLE",
+            button: "Disable automatic provisioning",
+            action: HERE,
+            fields: vec![("action", form.action.clone())],
+            cancel: HERE,
+        }),
+        "delete-token" => Some(Dialog {
+            title: "Delete access token",
+            text: format!(
+                "Access token {} stops working at once: an identity provider that still uses it can no longer provision.",
+                form.token_id
+            ),
+            word: "DELETE",
+            button: "Delete access token",
+            action: HERE,
+            fields: vec![("action", form.action.clone()), ("token_id", form.token_id.clone())],
+            cancel: HERE,
+        }),
+        _ => None,
+    };
+    if let Some(dialog) = dialog
+        && let Some(ask) = unless_typed(&headers, &admin, typed, dialog)
+    {
+        return ask;
+    }
     let mut new_token = None;
     let outcome = match form.action.as_str() {
         "mfa" => match (MfaMode::parse(&form.mode), NoDevice::parse(&form.no_device)) {

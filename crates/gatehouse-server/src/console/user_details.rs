@@ -10,6 +10,7 @@ use gatehouse_core::model::{MfaDevice, Page, PortalSession, User};
 use serde::Deserialize;
 use std::net::SocketAddr;
 
+use super::confirm::{Dialog, unless_typed};
 use super::session::{Admin, admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
@@ -108,6 +109,8 @@ pub struct DeviceForm {
     device_id: String,
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    confirmation: Option<String>,
 }
 
 /// The MFA devices tab: rename or delete one of the user's devices.
@@ -123,6 +126,22 @@ pub async fn change_device(
         Err(r) => return r,
     };
     let svc = &state.services;
+    if form.action == "delete" {
+        let here = here(&user_id);
+        let devices = format!("{here}/devices");
+        let dialog = Dialog {
+            title: "Delete MFA device",
+            text: format!("The user can no longer sign in with device {} ({}).", form.name, form.device_id),
+            word: "DELETE",
+            button: "Delete",
+            action: &devices,
+            fields: vec![("action", form.action.clone()), ("device_id", form.device_id.clone()), ("name", form.name.clone())],
+            cancel: &here,
+        };
+        if let Some(ask) = unless_typed(&headers, &admin, form.confirmation.as_deref(), dialog) {
+            return ask;
+        }
+    }
     let outcome = match form.action.as_str() {
         "rename" => {
             svc.rename_mfa_device(&admin.ctx, &user_id, &form.device_id, form.name.trim()).await.map(|d| format!("Renamed to {}.", d.name))
