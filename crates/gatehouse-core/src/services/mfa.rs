@@ -27,6 +27,12 @@ pub struct TotpEnrollment {
     pub qr_svg: String,
 }
 
+/// The QR code and URI of a secret already handed out (a registration form shown again after a
+/// wrong code).
+pub fn totp_enrollment(secret: &str, user_name: &str) -> Result<TotpEnrollment> {
+    super::signin::totp::enrollment(secret.to_string(), user_name)
+}
+
 impl Services {
     /// Users may manage their own devices only when the settings say so.
     pub(crate) async fn check_self_service(&self, ctx: &Ctx) -> Result<()> {

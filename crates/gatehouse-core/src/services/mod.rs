@@ -33,7 +33,7 @@ use std::sync::{Arc, OnceLock};
 pub use access_keys::{KeyAuth, NewAccessKey, SESSION_LIFETIME};
 pub use bootstrap::Bootstrapped;
 pub use lookups::AlternateId;
-pub use mfa::{MAX_AUTHENTICATOR_APPS, MAX_SECURITY_KEYS, TotpEnrollment};
+pub use mfa::{MAX_AUTHENTICATOR_APPS, MAX_SECURITY_KEYS, TotpEnrollment, totp_enrollment};
 pub use network::{Door, IdentityStoreInfo};
 pub use op::Source;
 pub use org::{ChildType, Node};

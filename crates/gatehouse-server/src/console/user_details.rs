@@ -104,13 +104,54 @@ async fn details(
 pub struct DeviceForm {
     #[serde(default)]
     csrf: String,
-    /// "rename" or "delete".
+    /// "rename", "delete", "register-app" (a new secret to show) or "confirm-app" (its code).
     action: String,
+    #[serde(default)]
     device_id: String,
     #[serde(default)]
     name: String,
     #[serde(default)]
     confirmation: Option<String>,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    code: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/user_register_app.html")]
+struct RegisterAppPage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    admin: &'a Admin,
+    user: User,
+    secret: &'a str,
+    qr_data_uri: String,
+    name: &'a str,
+}
+
+/// "To register an MFA device" (authenticator app) for a user: the secret and its QR code, then
+/// the code their app shows. The secret travels in the form: it is on the page anyway.
+async fn register_app_page(
+    state: &AppState,
+    admin: &Admin,
+    headers: &HeaderMap,
+    user_id: &str,
+    secret: &str,
+    name: &str,
+    error: Option<String>,
+) -> Response {
+    let user = match state.services.describe_user(&admin.ctx, user_id).await {
+        Ok(u) => u,
+        Err(e) => return super::message(StatusCode::NOT_FOUND, "No such user", &e.to_string()),
+    };
+    let qr = gatehouse_core::services::totp_enrollment(secret, &user.profile.user_name).map(|e| e.qr_svg).unwrap_or_default();
+    let (csrf, set) = csrf_token(headers);
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let qr_data_uri = crate::portal::pages::svg_data_uri(&qr);
+    let html = RegisterAppPage { error, notice: None, csrf: &csrf, admin, user, secret, qr_data_uri, name }.render();
+    page(status, html, set.into_iter().collect())
 }
 
 /// The MFA devices tab: rename or delete one of the user's devices.
@@ -141,6 +182,22 @@ pub async fn change_device(
         if let Some(ask) = unless_typed(&headers, &admin, form.confirmation.as_deref(), dialog) {
             return ask;
         }
+    }
+    match form.action.as_str() {
+        "register-app" => {
+            return match svc.start_totp_registration(&admin.ctx, &user_id).await {
+                Ok(e) => register_app_page(&state, &admin, &headers, &user_id, &e.secret, "Authenticator app", None).await,
+                Err(e) => details(&state, &admin, &headers, &user_id, Some(e.to_string()), None).await,
+            };
+        }
+        "confirm-app" => {
+            let name = form.name.trim();
+            return match svc.complete_totp_registration(&admin.ctx, &user_id, &form.secret, form.code.trim(), name).await {
+                Ok(d) => details(&state, &admin, &headers, &user_id, None, Some(format!("Registered {}.", d.name))).await,
+                Err(e) => register_app_page(&state, &admin, &headers, &user_id, &form.secret, name, Some(e.to_string())).await,
+            };
+        }
+        _ => {}
     }
     let outcome = match form.action.as_str() {
         "rename" => {

@@ -9,7 +9,7 @@ mod aws;
 mod device;
 mod external;
 mod links;
-mod pages;
+pub(crate) mod pages;
 mod security_keys;
 pub(crate) mod web;
 

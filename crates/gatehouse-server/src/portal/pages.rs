@@ -174,7 +174,7 @@ pub(super) fn cookies(extra: Option<HeaderValue>) -> Vec<HeaderValue> {
     extra.into_iter().collect()
 }
 
-fn svg_data_uri(svg: &str) -> String {
+pub(crate) fn svg_data_uri(svg: &str) -> String {
     use base64::Engine;
     format!("data:image/svg+xml;base64,{}", base64::engine::general_purpose::STANDARD.encode(svg))
 }
