@@ -47,6 +47,7 @@ def test_the_administrator_opens_the_console_from_the_portal(server, browser):
     expect(page.locator("#instance-arn")).to_have_text(sso.instance)
     expect(page.locator("#identity-store-id")).to_have_text(sso.store_id)
     expect(page.locator("#portal-url")).to_have_text(base(server) + "/start")
+    expect(page.locator("#customize-unavailable")).to_contain_text("portal_domain")
     # The setup checklist, read as the role session.
     expect(page.locator("#step-users .step-status")).to_have_text("To do")
     expect(page.locator("#step-permission-set .step-status")).to_have_text("To do")

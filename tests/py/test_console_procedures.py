@@ -15,16 +15,21 @@ Procedures covered here:
   token, To disable automatic provisioning (Settings → Automatic provisioning)
 """
 
+import json
 import os
 import pathlib
 import re
+import signal
 import subprocess
 
 import pyotp
+import pytest
 
 from playwright.sync_api import expect
 
+from conftest import Server, backends, fresh_database
 from test_console import management_account, open_home_with_role
+from test_sso_login import unsigned
 from test_portal import browser, first_sign_in, mail, sign_in  # noqa: F401 (browser and mail are fixtures)
 
 SHOTS = pathlib.Path(os.environ.get("GATEHOUSE_SCREENSHOTS", pathlib.Path(__file__).resolve().parents[2] / "test-output" / "console"))
@@ -324,7 +329,6 @@ def test_settings_mfa_and_automatic_provisioning(server, browser):
 
 def test_the_audit_log_search_event_record_and_download(server, browser):
     """Audit log: events searched by name, user and time; one event's record; the download."""
-    import json
     c = Console(server, browser, backend_of(server))
     page = c.page
     c.shot("dashboard")
@@ -419,3 +423,45 @@ def test_to_enable_select_and_disable_attributes_for_access_control(server, brow
     except botocore.exceptions.ClientError as e:
         assert e.response["Error"]["Code"] == "ResourceNotFoundException"
     c.ctx.close()
+
+
+@pytest.mark.parametrize("backend", backends())
+def test_to_customize_your_url(tmp_path, browser, backend):
+    """Dashboard → User portal → Customize → the subdomain → Save: once, for good. The
+    customized address (a subdomain of portal_domain; chromium resolves *.localhost to loopback)
+    leads to the portal, and the AWS CLI may use it as its start URL."""
+    server = Server(str(tmp_path), fresh_database(backend, str(tmp_path))).start(env={"GATEHOUSE_PORTAL_DOMAIN": "localhost"})
+    try:
+        port = server.endpoint.rsplit(":", 1)[1]
+        c = Console(server, browser, backend)
+        page = c.page
+        expect(page.locator("#portal-url")).to_have_text(f"http://localhost:{port}/start")
+        page.click("#customize summary")
+        page.fill("#alias", "d-corp")
+        page.click("#customize-submit")
+        expect(page.locator("#error")).to_contain_text("not starting with d-")
+        page.click("#customize summary")
+        page.fill("#alias", "acme")
+        c.shot("customize-portal-url")
+        page.click("#customize-submit")
+        custom = f"http://acme.localhost:{port}/start"
+        expect(page.locator("#notice")).to_have_text(f"The portal URL is now {custom}.")
+        expect(page.locator("#portal-url")).to_have_text(custom)
+        expect(page.locator("#portal-alias")).to_have_text("acme")
+        expect(page.locator("#customize")).to_have_count(0)
+        # The customized address leads to the portal (same sign-in, same origin).
+        page.goto(f"http://acme.localhost:{port}/")
+        expect(page).to_have_url(re.compile(rf"^http://localhost:{port}/start/?$"))
+        expect(page.locator("#user-name")).to_have_text("Administrator")
+        # The AWS CLI's sso_start_url may be the customized address.
+        oidc = unsigned("sso-oidc", server.endpoint)
+        client = oidc.register_client(clientName="cli", clientType="public")
+        started = oidc.start_device_authorization(clientId=client["clientId"], clientSecret=client["clientSecret"], startUrl=custom)
+        assert started["verificationUri"] == f"http://localhost:{port}/start/device"
+        events = [json.loads(line) for line in server.cli("audit", "export", "--since", "1h").splitlines()]
+        alias = [e for e in events if e["eventName"] == "CreateAlias"]
+        assert [e.get("errorCode") for e in alias] == ["ValidationException", None]
+        c.ctx.close()
+    finally:
+        if server.proc.poll() is None:
+            server.kill(signal.SIGTERM)

@@ -6,6 +6,7 @@ mod case;
 mod console;
 mod ops;
 mod portal;
+mod portal_alias;
 mod scim;
 mod sso_portal;
 
@@ -33,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .merge(console::routes())
         .merge(sso_portal::routes())
         .route_layer(axum::middleware::from_fn(ops::track_requests))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), portal_alias::redirect_customized_host))
         .with_state(state)
 }
 

@@ -66,6 +66,7 @@ pub async fn open(config: &Config) -> anyhow::Result<Opened> {
             ..Default::default()
         },
         public_url: config.public_url(),
+        portal_domain: Some(config.portal_domain.trim().trim_matches('.').to_ascii_lowercase()).filter(|d| !d.is_empty()),
         smtp: config.smtp(),
         max_permission_sets: config.max_permission_sets,
         max_permission_sets_per_account: config.max_permission_sets_per_account,

@@ -14,6 +14,10 @@ pub struct Config {
     /// The URL people and clients use to reach this server: sign-in instructions, links in emails,
     /// and the WebAuthn relying party (its host). Empty: `http://localhost:<port>` of `listen`.
     pub public_url: String,
+    /// A domain whose subdomains (a wildcard DNS name) reach this server, e.g. "sso.example.com":
+    /// administrators can then customize the portal URL once as `<name>.<portal_domain>/start`.
+    /// Empty: the portal URL is `<public_url>/start`.
+    pub portal_domain: String,
     /// Holds the SQLite database and the master key file.
     pub data_dir: PathBuf,
     /// Empty: SQLite in the data directory. `postgres://user:pass@host/db` for PostgreSQL.
@@ -81,6 +85,7 @@ impl Default for Config {
         Config {
             listen: "127.0.0.1:8080".into(),
             public_url: String::new(),
+            portal_domain: String::new(),
             data_dir: PathBuf::from("./gatehouse-data"),
             database_url: String::new(),
             database_max_connections: 16,
@@ -120,6 +125,7 @@ impl Default for Config {
 const KEYS: &[&str] = &[
     "listen",
     "public_url",
+    "portal_domain",
     "data_dir",
     "database_url",
     "database_max_connections",

@@ -21,6 +21,7 @@ mod org;
 pub(crate) mod passwords;
 pub mod permission_sets;
 pub mod portal_accounts;
+mod portal_url;
 pub mod principal;
 mod quota;
 mod scim_tokens;
@@ -37,6 +38,7 @@ pub use mfa::{MAX_AUTHENTICATOR_APPS, MAX_SECURITY_KEYS, TotpEnrollment, totp_en
 pub use network::{Door, IdentityStoreInfo};
 pub use op::Source;
 pub use org::{ChildType, Node};
+pub use portal_url::check_alias;
 pub use principal::{Ctx, HeldPolicy, Principal, PrincipalKind};
 pub use scim_tokens::{MAX_ACTIVE_SCIM_TOKENS, NewScimToken, ScimAuthError};
 pub use signin::{Client, KeyAttachment, KeyCeremony, MfaChallenge, SessionInfo, SignInConfig, SignInError, Step};
@@ -69,6 +71,9 @@ pub struct ServiceConfig {
     pub signin: SignInConfig,
     /// Where people reach Gatehouse (links in emails).
     pub public_url: String,
+    /// A domain whose subdomains reach Gatehouse: the portal URL can then be customized as
+    /// `<alias>.<portal_domain>` (portal_url.rs).
+    pub portal_domain: Option<String>,
     /// Outgoing email; None: invitations, reset links and emailed codes are refused clearly.
     pub smtp: Option<crate::mail::SmtpConfig>,
     /// The guide's quotas: permission sets per instance (500) and per account (50).
@@ -90,6 +95,7 @@ impl Default for ServiceConfig {
             api_rate_limit: 20.0,
             signin: SignInConfig::default(),
             public_url: "http://localhost:8080".to_string(),
+            portal_domain: None,
             smtp: None,
             max_permission_sets: 500,
             max_permission_sets_per_account: 50,
@@ -137,6 +143,7 @@ pub struct Services {
     pub(crate) aws_provider_cache: ttl_cache::TtlCache<String>,
     /// The instance's name (UpdateInstance), as last read or written here.
     pub(crate) instance_name: std::sync::Mutex<String>,
+    pub(crate) portal_alias_cache: ttl_cache::TtlCache<Option<String>>,
 }
 
 /// How long a node trusts a session or application it has read: a session ended, a user
@@ -173,6 +180,7 @@ impl Services {
             directory: OnceLock::new(),
             provisioning_wake: Arc::new(tokio::sync::Notify::new()),
             instance_name: std::sync::Mutex::new(String::new()),
+            portal_alias_cache: ttl_cache::TtlCache::new(READ_CACHE_TTL),
             aws_metadata_cache: ttl_cache::TtlCache::new(std::time::Duration::from_secs(60)),
             aws_provider_cache: ttl_cache::TtlCache::new(std::time::Duration::from_secs(300)),
         };

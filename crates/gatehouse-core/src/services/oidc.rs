@@ -309,11 +309,14 @@ impl Services {
         start_url: &str,
     ) -> std::result::Result<DeviceStart, OidcError> {
         let request = json!({"clientId": client_id, "startUrl": start_url});
+        // The portal at its canonical or its customized address (portal_url.rs).
+        let portal_ok = self.is_portal_url(start_url).await;
+        let portal = self.portal_url().await;
         self.oidc_op(ctx, "StartDeviceAuthorization", request, async |op| {
             self.check_client(&mut op.tx, client_id, secret).await?;
             let base = self.config.public_url.trim_end_matches('/');
-            if !start_url.trim_end_matches('/').starts_with(&format!("{base}/start")) {
-                return Err(OidcError::InvalidRequest(format!("startUrl must be this portal, {base}/start, not {start_url}")));
+            if !portal_ok {
+                return Err(OidcError::InvalidRequest(format!("startUrl must be this portal, {portal}, not {start_url}")));
             }
             let now = self.clock.now();
             let device_code = random_secret();

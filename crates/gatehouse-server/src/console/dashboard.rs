@@ -70,6 +70,9 @@ struct DashboardPage<'a> {
     csrf: &'a str,
     admin: &'a Admin,
     portal_url: String,
+    /// The customized subdomain, once set; and the domain it lives under, if configured.
+    alias: Option<String>,
+    portal_domain: Option<String>,
     instance_name: String,
     /// The instance, or why this role may not see it.
     instance: Result<Instance, String>,
@@ -170,18 +173,25 @@ pub async fn show(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<
         Ok(a) => a,
         Err(r) => return r,
     };
-    let (csrf, set) = csrf_token(&headers);
+    render(&state, &admin, &headers, None, None).await
+}
+
+async fn render(state: &AppState, admin: &Admin, headers: &HeaderMap, error: Option<String>, notice: Option<String>) -> Response {
+    let (csrf, set) = csrf_token(headers);
     let svc = &state.services;
     let instance = svc.read_instance(&admin.ctx, "DescribeInstance").await.map_err(|e| e.to_string());
-    let steps = checklist(&state, &admin).await;
+    let steps = checklist(state, admin).await;
     let activity = svc.activity_by_day(&admin.ctx, CHART_DAYS).await.map_err(|e| e.to_string());
     let bars = activity.as_deref().map(bars).unwrap_or_default();
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let html = DashboardPage {
-        error: None,
-        notice: None,
+        error,
+        notice,
         csrf: &csrf,
-        admin: &admin,
-        portal_url: format!("{}/start", state.public_url.trim_end_matches('/')),
+        admin,
+        portal_url: svc.portal_url().await,
+        alias: svc.portal_alias().await.ok().flatten(),
+        portal_domain: svc.portal_domain().map(str::to_string),
         instance_name: svc.instance_name(),
         instance,
         steps,
@@ -190,5 +200,30 @@ pub async fn show(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<
         chart_width: CHART_DAYS * DAY_WIDTH,
     }
     .render();
-    page(StatusCode::OK, html, set.into_iter().collect())
+    page(status, html, set.into_iter().collect())
+}
+
+#[derive(serde::Deserialize)]
+pub struct CustomizeForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    alias: String,
+}
+
+/// "To customize your URL": Customize → the name → Save; permanent.
+pub async fn customize(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<CustomizeForm>,
+) -> Response {
+    let admin = match super::session::form_admin(&state, &headers, peer, &form.csrf, "/console").await {
+        Ok(a) => a,
+        Err(r) => return r,
+    };
+    match state.services.customize_portal_url(&admin.ctx, form.alias.trim()).await {
+        Ok(url) => render(&state, &admin, &headers, None, Some(format!("The portal URL is now {url}."))).await,
+        Err(e) => render(&state, &admin, &headers, Some(e.to_string()), None).await,
+    }
 }

@@ -192,7 +192,7 @@ pub async fn create(
         csrf: &csrf,
         admin: &admin,
         user,
-        portal_url: format!("{}/start", state.public_url.trim_end_matches('/')),
+        portal_url: state.services.portal_url().await,
         one_time_password,
         invited,
         groups_added: added,

@@ -122,7 +122,7 @@ pub async fn credentials(
                 account_id: &account,
                 account_name: &name,
                 expiration: c.expiration.format("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                start_url: format!("{}/start", state.public_url.trim_end_matches('/')),
+                start_url: state.services.portal_url().await,
                 access_key_id: &c.access_key_id,
                 secret_access_key: &c.secret_access_key,
                 session_token: &c.session_token,
