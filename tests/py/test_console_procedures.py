@@ -30,7 +30,7 @@ from playwright.sync_api import expect
 from conftest import Server, backends, fresh_database
 from test_console import management_account, open_home_with_role
 from test_sso_login import unsigned
-from test_portal import browser, first_sign_in, mail, sign_in  # noqa: F401 (browser and mail are fixtures)
+from test_portal import browser, first_sign_in, mail, sign_in, virtual_authenticator  # noqa: F401 (browser and mail are fixtures)
 
 SHOTS = pathlib.Path(os.environ.get("GATEHOUSE_SCREENSHOTS", pathlib.Path(__file__).resolve().parents[2] / "test-output" / "console"))
 
@@ -237,6 +237,31 @@ def test_to_edit_disable_and_reset_a_user(server, browser, mail):
     expect(page.locator("#notice")).to_have_text("Registered desk token.")
     expect(page.locator("tr.device .device-name")).to_have_text(["old <phone>", "desk token"])
     page.locator("tr.device", has_text="desk token").locator(".delete-device").click()
+    page.fill("#confirmation", "DELETE")
+    page.click("#confirm-submit")
+    expect(page.locator("tr.device .device-name")).to_have_text(["old <phone>"])
+
+    # To register an MFA device (security key) for the user, with the key at hand: the key then
+    # answers pat's sign-in challenge in another browser.
+    cdp, key = virtual_authenticator(c.ctx, page)
+    page.click("#register-security-key")
+    c.shot("register-security-key")
+    page.fill("#device_name", "pat's key")
+    page.click("#register-key-submit")
+    expect(page.locator("#notice")).to_have_text("Registered pat's key.")
+    expect(page.locator("tr.device .device-name")).to_have_text(["old <phone>", "pat's key"])
+    (credential,) = cdp.send("WebAuthn.getCredentials", {"authenticatorId": key})["credentials"]
+    other_ctx = browser.new_context()
+    other = other_ctx.new_page()
+    other_cdp, other_key = virtual_authenticator(other_ctx, other)
+    other_cdp.send("WebAuthn.addCredential", {"authenticatorId": other_key, "credential": credential})
+    sign_in(other, server, "pat", "Pat-Passw0rd-2026!")
+    expect(other.locator("h1")).to_have_text("Additional verification required")
+    other.click("#mfa-key-submit")
+    expect(other.locator("#user-name")).to_have_text("pat")
+    other_ctx.close()
+    page.reload()
+    page.locator("tr.device", has_text="pat's key").locator(".delete-device").click()
     page.fill("#confirmation", "DELETE")
     page.click("#confirm-submit")
     expect(page.locator("tr.device .device-name")).to_have_text(["old <phone>"])

@@ -35,6 +35,9 @@ fn clear_console_cookie() -> HeaderValue {
 pub struct Admin {
     pub user: User,
     pub ctx: Ctx,
+    /// The person's portal sign-in, which holds ceremonies they start here (a security key
+    /// registered for a user).
+    pub portal_token: String,
 }
 
 impl Admin {
@@ -60,7 +63,7 @@ struct NoSessionPage<'a> {
 /// The console's caller, or the response that sends them where they can become one: to the
 /// portal's sign-in, or to choose a role in the management account.
 pub async fn admin(state: &AppState, headers: &HeaderMap, peer: SocketAddr, here: &str) -> Result<Admin, Response> {
-    let Some((_, info)) = signed_in(state, headers).await else { return Err(to_signin(here)) };
+    let Some((portal_token, info)) = signed_in(state, headers).await else { return Err(to_signin(here)) };
     let svc = &state.services;
     let found = match cookie(headers, CONSOLE_COOKIE).as_deref().and_then(|v| v.split_once('.')) {
         Some((key, token)) => svc.console_principal(&info.user, key, token).await.ok().flatten(),
@@ -68,7 +71,7 @@ pub async fn admin(state: &AppState, headers: &HeaderMap, peer: SocketAddr, here
     };
     let c = client(headers, peer);
     match found {
-        Some(principal) => Ok(Admin { user: info.user, ctx: Ctx::new(principal, c.source_ip, c.user_agent) }),
+        Some(principal) => Ok(Admin { user: info.user, ctx: Ctx::new(principal, c.source_ip, c.user_agent), portal_token }),
         None => Err(no_session(state, &info, headers, peer).await),
     }
 }

@@ -116,6 +116,53 @@ pub struct DeviceForm {
     secret: String,
     #[serde(default)]
     code: String,
+    /// A security key's registration: "security_key" or "built_in", and the browser's answer.
+    #[serde(default)]
+    attachment: String,
+    #[serde(default)]
+    credential: String,
+}
+
+#[derive(Template)]
+#[template(path = "console/user_register_key.html")]
+struct RegisterKeyPage<'a> {
+    error: Option<String>,
+    notice: Option<String>,
+    csrf: &'a str,
+    admin: &'a Admin,
+    user: User,
+    options: &'a str,
+    attachment: &'static str,
+    kind_label: &'static str,
+}
+
+/// "Register MFA device" with a security key or built-in authenticator: the browser's ceremony
+/// (static/webauthn.js), held by the administrator's portal session.
+async fn register_key(state: &AppState, admin: &Admin, headers: &HeaderMap, user_id: &str, attachment: &str) -> Response {
+    let svc = &state.services;
+    let Some(attachment) = gatehouse_core::services::KeyAttachment::parse(attachment) else {
+        return details(state, admin, headers, user_id, Some("Choose a security key or a built-in authenticator.".into()), None).await;
+    };
+    let (user, ceremony) = match svc.describe_user(&admin.ctx, user_id).await {
+        Ok(user) => match svc.start_key_registration_for_user(&admin.ctx, &admin.portal_token, user_id, attachment).await {
+            Ok(c) => (user, c),
+            Err(e) => return details(state, admin, headers, user_id, Some(e.to_string()), None).await,
+        },
+        Err(e) => return super::message(StatusCode::NOT_FOUND, "No such user", &e.to_string()),
+    };
+    let (csrf, set) = csrf_token(headers);
+    let html = RegisterKeyPage {
+        error: None,
+        notice: None,
+        csrf: &csrf,
+        admin,
+        user,
+        options: &ceremony.options,
+        attachment: attachment.as_str(),
+        kind_label: attachment.label(),
+    }
+    .render();
+    page(StatusCode::OK, html, set.into_iter().collect())
 }
 
 #[derive(Template)]
@@ -187,6 +234,15 @@ pub async fn change_device(
         "register-app" => {
             return match svc.start_totp_registration(&admin.ctx, &user_id).await {
                 Ok(e) => register_app_page(&state, &admin, &headers, &user_id, &e.secret, "Authenticator app", None).await,
+                Err(e) => details(&state, &admin, &headers, &user_id, Some(e.to_string()), None).await,
+            };
+        }
+        "register-key" => return register_key(&state, &admin, &headers, &user_id, &form.attachment).await,
+        "confirm-key" => {
+            let registered =
+                svc.complete_key_registration_for_user(&admin.ctx, &admin.portal_token, &user_id, &form.credential, form.name.trim()).await;
+            return match registered {
+                Ok(d) => details(&state, &admin, &headers, &user_id, None, Some(format!("Registered {}.", d.name))).await,
                 Err(e) => details(&state, &admin, &headers, &user_id, Some(e.to_string()), None).await,
             };
         }

@@ -12,6 +12,8 @@ pub(crate) enum Pending {
     EmailCode(String),
     /// A security key's registration ceremony (webauthn-rs state, sealed).
     KeyRegistration(String),
+    /// An administrator registering a key for another user from the console (sealed state).
+    KeyRegistrationFor { user_id: String, sealed: String },
     /// A security key's sign-in challenge (webauthn-rs state, sealed).
     KeyChallenge(String),
     /// An authenticator app gave a genuine code outside the window: its next code resyncs it.
@@ -26,6 +28,7 @@ impl Pending {
             Pending::EmailCode(h) => format!("email:{h}"),
             Pending::KeyRegistration(s) => format!("webauthn-reg:{s}"),
             Pending::KeyChallenge(s) => format!("webauthn-auth:{s}"),
+            Pending::KeyRegistrationFor { user_id, sealed } => format!("webauthn-reg-for:{user_id}:{sealed}"),
             Pending::TotpResync { device_id, step } => format!("resync:{step}:{device_id}"),
         }
     }
@@ -41,6 +44,10 @@ impl Pending {
             "email" => Pending::EmailCode(value),
             "webauthn-reg" => Pending::KeyRegistration(value),
             "webauthn-auth" => Pending::KeyChallenge(value),
+            "webauthn-reg-for" => {
+                let (user_id, sealed) = value.split_once(':')?;
+                Pending::KeyRegistrationFor { user_id: user_id.to_string(), sealed: sealed.to_string() }
+            }
             "resync" => {
                 let (step, device_id) = value.split_once(':')?;
                 Pending::TotpResync { device_id: device_id.to_string(), step: step.parse().ok()? }
@@ -79,6 +86,7 @@ mod tests {
             Pending::EmailCode("hash".into()),
             Pending::KeyRegistration("a:b".into()),
             Pending::KeyChallenge("c".into()),
+            Pending::KeyRegistrationFor { user_id: "u-1".into(), sealed: "x:y".into() },
             Pending::TotpResync { device_id: "0193-ab".into(), step: 56_666_667 },
         ] {
             assert_eq!(Pending::decode(&p.encode()), Some(p));

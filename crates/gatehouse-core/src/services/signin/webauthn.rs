@@ -221,6 +221,42 @@ impl Services {
         self.complete_key_registration(ctx, &info.user.user_id, &sealed, credential, name).await
     }
 
+    /// An administrator registers a key for `user_id` from the console, with the user's key at
+    /// hand (the guide's "Register MFA device"); the ceremony is held by the administrator's own
+    /// portal session.
+    pub async fn start_key_registration_for_user(
+        &self,
+        ctx: &Ctx,
+        admin_token: &str,
+        user_id: &str,
+        attachment: KeyAttachment,
+    ) -> Result<KeyCeremony> {
+        let info = self.portal_session(admin_token).await?.ok_or_else(|| Error::AccessDenied { message: "Sign in again".into() })?;
+        let (ceremony, sealed) = self.start_key_registration(ctx, user_id, attachment).await?;
+        self.set_pending(info.session, Some(Pending::KeyRegistrationFor { user_id: user_id.to_string(), sealed })).await?;
+        Ok(ceremony)
+    }
+
+    /// The registration started by [`Services::start_key_registration_for_user`], answered.
+    pub async fn complete_key_registration_for_user(
+        &self,
+        ctx: &Ctx,
+        admin_token: &str,
+        user_id: &str,
+        credential: &str,
+        name: &str,
+    ) -> Result<MfaDevice> {
+        let info = self.portal_session(admin_token).await?.ok_or_else(|| Error::AccessDenied { message: "Sign in again".into() })?;
+        let Some(Pending::KeyRegistrationFor { user_id: pending_for, sealed }) = Pending::of(&info.session) else {
+            return Err(Error::validation("Credential", "Start the registration again"));
+        };
+        if pending_for != user_id {
+            return Err(Error::validation("Credential", "This registration was started for another user: start it again"));
+        }
+        self.set_pending(info.session.clone(), None).await?;
+        self.complete_key_registration(ctx, user_id, &sealed, credential, name).await
+    }
+
     /// Forced registration at sign-in, with a security key or built-in authenticator.
     pub async fn start_key_enrollment_at_sign_in(
         &self,
