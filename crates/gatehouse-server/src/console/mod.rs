@@ -5,6 +5,12 @@
 
 mod abac;
 mod accounts;
+mod application_assignments;
+mod application_certificates;
+mod application_configure;
+mod application_mappings;
+mod application_new;
+mod applications;
 mod assign;
 mod audit;
 mod confirm;
@@ -32,6 +38,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/console", get(dashboard::show))
         .route("/console/", get(dashboard::show))
+        .route("/console/portal-url", post(dashboard::customize))
         .route("/console/users", get(users::list))
         .route("/console/users/new", get(user_forms::new_form).post(user_forms::create))
         .route("/console/users/{id}", get(user_details::show))
@@ -54,6 +61,16 @@ pub fn routes() -> Router<AppState> {
         .route("/console/permission-sets/{id}", get(permission_sets::show).post(permission_sets::act))
         .route("/console/permission-sets/{id}/edit", get(permission_set_edit::edit_form).post(permission_set_edit::save))
         .route("/console/permission-sets/{id}/delete", get(permission_sets::delete_form).post(permission_sets::delete))
+        .route("/console/applications", get(applications::list))
+        .route("/console/applications/new", get(application_new::catalog).post(application_new::add))
+        .route("/console/applications/{id}", get(applications::show).post(applications::act))
+        .route("/console/applications/{id}/configure", get(application_configure::form).post(application_configure::submit))
+        .route("/console/applications/{id}/certificates", get(application_certificates::show).post(application_certificates::act))
+        .route("/console/applications/{id}/attribute-mappings", get(application_mappings::show).post(application_mappings::act))
+        .route("/console/applications/{id}/assigned-users", get(application_assignments::show).post(application_assignments::remove))
+        .route("/console/applications/{id}/assign", get(application_assignments::assign_form).post(application_assignments::assign))
+        .route("/console/applications/{id}/remove-access", get(application_assignments::remove_form))
+        .route("/console/applications/{id}/force-remove", get(applications::force_remove_form).post(applications::force_remove))
         .route("/console/audit", get(audit::list))
         .route("/console/audit/download", get(audit::download))
         .route("/console/audit/{id}", get(audit::show))

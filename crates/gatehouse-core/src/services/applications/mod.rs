@@ -325,35 +325,48 @@ impl Services {
         let result = async {
             op.authorize(&self.application_arn(id)?)?;
             let mut app = self.load_application(&mut op.tx, id).await?;
-            if let Some(name) = change.name {
-                check_name(&name)?;
-                app.name = name;
-            }
-            if let Some(d) = change.description {
-                let d = Some(d);
-                check_description(&d)?;
-                app.description = d;
-            }
-            if let Some(e) = change.enabled {
-                app.enabled = e;
-            }
-            if let Some(v) = change.portal.visible {
-                app.visible = v;
-            }
-            if let Some(o) = change.portal.sign_in_origin {
-                app.sign_in_origin = o;
-            }
-            if let Some(url) = change.portal.application_url {
-                if url.is_empty() {
-                    app.application_url = None;
-                } else {
-                    check_url("ApplicationUrl", &url)?;
-                    app.application_url = Some(url);
-                }
-            }
+            apply_change(&mut app, change)?;
             app.updated_at = self.clock.now();
             op.tx.update_application(&app).await?;
             op.resource("AWS::SSO::Application", self.application_arn(id)?);
+            Ok(app)
+        }
+        .await;
+        op.finish(result).await
+    }
+
+    /// The console's "Save changes" on an application's configuration: its details and
+    /// properties, its SAML settings and (custom SAML applications) its attribute mappings, in one
+    /// operation, so a refused part leaves nothing half-saved.
+    pub async fn configure_application(
+        &self,
+        ctx: &Ctx,
+        id: &str,
+        change: ApplicationChange,
+        saml: SamlConfigChange,
+        mappings: Option<Vec<AttributeMapping>>,
+    ) -> Result<Application> {
+        let request = json!({"applicationId": id, "name": change.name, "description": change.description,
+                             "acsUrl": saml.acs_url, "audience": saml.audience, "metadataUploaded": saml.metadata_xml.is_some(),
+                             "relayState": saml.relay_state, "sessionDuration": saml.session_duration,
+                             "attributeMappings": mappings.as_ref().map(|rows| rows.iter().map(|r| json!({"attribute": r.attribute, "source": r.source, "format": r.format})).collect::<Vec<_>>())});
+        let mut op = self.begin(ctx, Source::Sso, "UpdateApplication", false, request).await?;
+        let result = async {
+            let arn = self.application_arn(id)?;
+            op.authorize(&arn)?;
+            op.authorize_also("PutApplicationSamlConfiguration", &arn)?;
+            if mappings.is_some() {
+                op.authorize_also("PutApplicationAttributeMappings", &arn)?;
+            }
+            let mut app = self.load_application(&mut op.tx, id).await?;
+            apply_change(&mut app, change)?;
+            saml.apply(&mut app.saml)?;
+            if let Some(rows) = &mappings {
+                app.saml.mappings = mapping_rows(&validate_mappings(rows)?);
+            }
+            app.updated_at = self.clock.now();
+            op.tx.update_application(&app).await?;
+            op.resource("AWS::SSO::Application", arn);
             Ok(app)
         }
         .await;
@@ -426,6 +439,37 @@ impl Services {
         .await;
         op.finish(result).await
     }
+}
+
+/// UpdateApplication's changes to an application's own fields.
+fn apply_change(app: &mut Application, change: ApplicationChange) -> Result<()> {
+    if let Some(name) = change.name {
+        check_name(&name)?;
+        app.name = name;
+    }
+    if let Some(d) = change.description {
+        let d = Some(d);
+        check_description(&d)?;
+        app.description = d;
+    }
+    if let Some(e) = change.enabled {
+        app.enabled = e;
+    }
+    if let Some(v) = change.portal.visible {
+        app.visible = v;
+    }
+    if let Some(o) = change.portal.sign_in_origin {
+        app.sign_in_origin = o;
+    }
+    if let Some(url) = change.portal.application_url {
+        if url.is_empty() {
+            app.application_url = None;
+        } else {
+            check_url("ApplicationUrl", &url)?;
+            app.application_url = Some(url);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
