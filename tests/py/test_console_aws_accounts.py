@@ -8,6 +8,8 @@ Procedures covered here:
 - To set the session duration, To set the relay state (Edit, Continue, select accounts, Reprovision)
 - Attaching and detaching a managed policy, editing the inline policy
 - To delete a permissions set from an AWS account (the dialog; refused while provisioned)
+- To manage tags (edit, add, remove; Save changes)
+- To grant permissions to manage SSO access to users in your directory
 - To assign access to users or groups (select accounts, Assign users, select users or groups,
   Next: Permission sets, Finish; the 10-account limit)
 - To remove user access from an AWS account (the Remove access dialog)
@@ -61,8 +63,27 @@ def test_to_create_a_permission_set_set_its_properties_and_delete_it(server, bro
     expect(page.locator("#ps-title")).to_have_text("ViewOnlyAccess")
     expect(page.locator("#notice")).to_contain_text("was created")
     expect(page.locator("#managed-policies .policy-name")).to_have_text(["ViewOnlyAccess"])
-    expect(page.locator("#tag-list .tag-value")).to_have_text(["<b>ops</b>"])
+    expect(page.locator("#tag-list tr.tag .tag-value")).to_have_value("<b>ops</b>")
     c.shot("permission-set-details")
+
+    # To manage tags: edit a value, add a tag, then remove one; Save changes each time.
+    vo_arn = page.locator("#ps-arn").inner_text()
+    page.locator("#tag-list tr.tag .tag-value").fill("platform")
+    page.locator("tr.new-tag .tag-key").first.fill("cost-center")
+    page.locator("tr.new-tag .tag-value").first.fill("42")
+    page.click("#save-tags")
+    expect(page.locator("#notice")).to_have_text("The tags were saved.")
+    tags = lambda: {t["Key"]: t.get("Value", "") for t in sso.admin.list_tags_for_resource(  # noqa: E731
+        InstanceArn=sso.instance, ResourceArn=vo_arn)["Tags"]}
+    assert tags() == {"team": "platform", "cost-center": "42"}
+    page.locator("#tag-list tr.tag", has=page.locator("input[value='team']")).locator(".remove-tag").check()
+    page.locator("tr.new-tag .tag-key").first.fill("aws:reserved")
+    page.click("#save-tags")
+    expect(page.locator("#error")).to_contain_text("reserved")
+    assert tags() == {"team": "platform", "cost-center": "42"}
+    page.locator("#tag-list tr.tag", has=page.locator("input[value='team']")).locator(".remove-tag").check()
+    page.click("#save-tags")
+    assert tags() == {"cost-center": "42"}
 
     # Create a custom permission set: each step is checked before the next.
     page.click("#nav-accounts")
@@ -115,6 +136,19 @@ def test_to_create_a_permission_set_set_its_properties_and_delete_it(server, bro
     page.click("#create-submit")
     expect(page.locator("#error")).to_contain_text("already exists")
     assert len(sso.admin.list_permission_sets(InstanceArn=sso.instance)["PermissionSets"]) == 3
+
+    # To grant permissions to manage SSO access to users in your directory: a custom permission
+    # set with AWSSSOMasterAccountAdministrator and IAMFullAccess.
+    page.goto(base(server) + "/console/permission-sets/new")
+    page.check("#kind-custom")
+    page.click("#next-details")
+    page.fill("#name", "SSOAdmins")
+    page.check("#managed-AWSSSOMasterAccountAdministrator")
+    page.check("#managed-IAMFullAccess")
+    page.click("#next-tags")
+    page.click("#next-review")
+    page.click("#create-submit")
+    expect(page.locator("#managed-policies .policy-name")).to_have_text(["IAMFullAccess", "AWSSSOMasterAccountAdministrator"])
 
     # Attach and detach a managed policy; edit the inline policy.
     page.goto(base(server) + "/console/permission-sets")
@@ -172,7 +206,7 @@ def test_to_create_a_permission_set_set_its_properties_and_delete_it(server, bro
     c.shot("delete-permission-set")
     page.click("#delete-submit")
     expect(page.locator("#notice")).to_have_text("Permission set ViewOnlyAccess was deleted.")
-    expect(page.locator("tr.permission-set .ps-name")).to_have_text(["AdministratorAccess", "DataTeam"])
+    expect(page.locator("tr.permission-set .ps-name")).to_have_text(["AdministratorAccess", "DataTeam", "SSOAdmins"])
 
 
 def test_to_assign_and_remove_user_access_and_repair_the_identity_provider(server, browser, moto):

@@ -200,12 +200,26 @@ pub async fn act(
         "put-inline" => change(PolicyChange::PutInline(form.one("policy").to_string()), "The inline policy was saved.").await,
         "delete-inline" => change(PolicyChange::DeleteInline, "The inline policy was deleted.").await,
         "reprovision" => reprovision(&state, &admin, &id, &form.all("account")).await,
+        "tags" => save_tags(&state, &admin, &id, &form).await,
         other => Err(gatehouse_core::Error::validation("action", format!("unknown action '{other}'"))),
     };
     match done {
         Ok(notice) => details(&state, &admin, &headers, &id, None, Some(notice)).await,
         Err(e) => details(&state, &admin, &headers, &id, Some(e.to_string()), None).await,
     }
+}
+
+/// "To manage tags": the rows as typed, less the empty ones and those marked Remove, become the
+/// permission set's tags.
+async fn save_tags(state: &AppState, admin: &Admin, id: &str, form: &Pairs) -> gatehouse_core::Result<String> {
+    let removed = form.all("remove_tag");
+    let keys = form.0.iter().filter(|(k, _)| k == "tag_key").map(|(_, v)| v.trim().to_string());
+    let values = form.0.iter().filter(|(k, _)| k == "tag_value").map(|(_, v)| v.trim().to_string());
+    let tags =
+        keys.zip(values).filter(|(key, _)| !key.is_empty() && !removed.contains(key)).map(|(key, value)| Tag { key, value }).collect();
+    let arn = state.services.permission_set_arn(id)?;
+    state.services.replace_tags(&admin.ctx, &arn, tags).await?;
+    Ok("The tags were saved.".to_string())
 }
 
 /// ProvisionPermissionSet to each chosen account ("Reprovision").

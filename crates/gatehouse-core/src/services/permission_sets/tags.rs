@@ -83,6 +83,28 @@ impl Services {
         op.finish(result).await
     }
 
+    /// The console's "Edit tags → Save changes": the resource's tags become exactly `tags`
+    /// (removed keys untagged, the rest put), in one operation.
+    pub async fn replace_tags(&self, ctx: &Ctx, arn: &str, tags: Vec<Tag>) -> Result<()> {
+        let mut op = self.begin(ctx, Source::Sso, "TagResource", false, json!({"resourceArn": arn, "tags": tag_list(&tags)})).await?;
+        let result = async {
+            op.authorize(arn)?;
+            self.require_taggable(&mut op.tx, arn).await?;
+            check_tags(&tags)?;
+            let removed: Vec<String> =
+                op.tx.list_tags(arn).await?.into_iter().map(|t| t.key).filter(|k| !tags.iter().any(|t| t.key == *k)).collect();
+            if !removed.is_empty() {
+                op.authorize_also("UntagResource", arn)?;
+                op.tx.delete_tags(arn, &removed).await?;
+                op.additional("untaggedKeys", json!(removed));
+            }
+            op.tx.put_tags(arn, &tags).await?;
+            Ok(())
+        }
+        .await;
+        op.finish(result).await
+    }
+
     pub async fn list_tags_for_resource(&self, ctx: &Ctx, arn: &str) -> Result<Vec<Tag>> {
         let mut op = self.begin(ctx, Source::Sso, "ListTagsForResource", true, json!({"resourceArn": arn})).await?;
         let result = async {
