@@ -1,4 +1,4 @@
-"""The guide's console procedures for users and groups, end to end in a real browser (Debian's
+"""The guide's console procedures for users, groups and settings, end to end in a real browser (Debian's
 chromium through Playwright), each named as the guide names it. Every page visited is saved as a
 screenshot under test-output/console/ (GATEHOUSE_SCREENSHOTS overrides the folder).
 
@@ -9,10 +9,18 @@ Procedures covered here:
 - To edit user properties
 - To disable a user (and enable)
 - To reset a user password (one-time password, and email)
-- A user's MFA devices (rename, delete) and sessions (revoke)
-- To configure MFA (Settings → Multi-factor authentication)
+- To register an MFA device (authenticator app; security key, whose key then signs the user in),
+  To rename an MFA device, To delete an MFA device (DELETE typed); a user's sessions (revoke)
+- To enable MFA, To configure MFA types for your users, To configure MFA device enforcement for
+  your users, To allow users to register their own MFA devices, To disable MFA (Settings →
+  Multi-factor authentication)
 - To enable automatic provisioning, To generate a new access token, To delete an existing access
-  token, To disable automatic provisioning (Settings → Automatic provisioning)
+  token (DELETE typed), To rotate an access token (a new one, then the old one deleted), To
+  disable automatic provisioning (DISABLE typed) (Settings → Automatic provisioning)
+- To enable Attributes for access control, To select your attributes, To disable Attributes for
+  access control
+- To customize your URL (Dashboard; with portal_domain)
+- The audit log: search by event name, user and time range; an event's record; the download
 """
 
 import json
@@ -309,6 +317,19 @@ def test_settings_mfa_and_automatic_provisioning(server, browser):
     assert "always-on" in shown and "require-registration" in shown and "Security keys and built-in authenticators  false" in shown, shown
     expect(page.locator("#mode-always")).to_be_checked()
     expect(page.locator("#security-keys")).not_to_be_checked()
+    # To allow users to register their own MFA devices, then To disable MFA.
+    page.check("#users-manage")
+    page.check("#mode-never")
+    page.click("#save-mfa")
+    expect(page.locator("#notice")).to_have_text("MFA settings saved.")
+    shown = server.cli("mfa", "show")
+    assert "never" in shown.lower(), shown
+    expect(page.locator("#users-manage")).to_be_checked()
+    # To enable MFA again (context-aware, both device types).
+    page.check("#mode-context")
+    page.check("#security-keys")
+    page.click("#save-mfa")
+    expect(page.locator("#mode-context")).to_be_checked()
 
     # To enable automatic provisioning: the endpoint and a first token, shown once.
     expect(page.locator("#provisioning-status")).to_have_text("Disabled")
