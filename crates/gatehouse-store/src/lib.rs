@@ -7,6 +7,7 @@ mod group_commit;
 mod migration;
 mod sqlite_tuning;
 mod sqlite_writer;
+pub mod transfer;
 mod tx;
 
 use async_trait::async_trait;

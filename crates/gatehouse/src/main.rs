@@ -52,6 +52,16 @@ enum Command {
     Serve(cmd::serve::ServeArgs),
     /// Create the instance and print the administrator's sign-in and bootstrap access key (once).
     Init,
+    /// Copy the SQLite database to a file while the server runs (a consistent snapshot), and
+    /// print every table's row count.
+    Backup(cmd::data::BackupArgs),
+    /// Replace the SQLite database with a backup (stop the server first).
+    Restore(cmd::data::RestoreArgs),
+    /// Move this SQLite install to an empty PostgreSQL database (stop the server first), with a
+    /// progress bar and every table counted on both sides at the end.
+    Migrate(cmd::data::MigrateArgs),
+    /// Print every table's row count (compare a pg_dump's restore with its source).
+    Check,
     /// Manage users of the identity store.
     #[command(subcommand)]
     User(cmd::users::UserCommand),
@@ -117,6 +127,10 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => cmd::serve::run(config, args).await,
             Command::Init => cmd::serve::init(config, out).await,
+            Command::Backup(a) => cmd::data::backup(config, out, a).await,
+            Command::Restore(a) => cmd::data::restore(config, out, a).await,
+            Command::Migrate(a) => cmd::data::migrate(config, out, a).await,
+            Command::Check => cmd::data::check(config, out).await,
             Command::User(c) => cmd::users::run(config, out, c).await,
             Command::Group(c) => cmd::groups::run(config, out, c).await,
             Command::Account(c) => cmd::org::run_account(config, out, c).await,

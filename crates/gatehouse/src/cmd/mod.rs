@@ -1,6 +1,7 @@
 pub mod access_keys;
 pub mod apps;
 pub mod audit;
+pub mod data;
 pub mod groups;
 pub mod identity_source;
 pub mod mfa;

@@ -74,6 +74,8 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     config.listen = local.to_string();
     let metrics = gatehouse_server::install_metrics_recorder();
+    // Held until the process ends: `gatehouse restore` and `migrate` wait for no server.
+    let _serving = crate::cmd::data::hold_serve_lock(&config)?;
     let opened = app::open(&config).await?;
     if let Some(b) = opened.services.bootstrap().await.map_err(app::service_error)? {
         print_bootstrap(&config, &b);
