@@ -1,6 +1,6 @@
 """Operating Gatehouse's data with the command line an operator uses: `gatehouse backup` (online,
 SQLite), `gatehouse restore` (server stopped), `gatehouse migrate --to postgres://…` (a single-node
-SQLite install moved to PostgreSQL) and `gatehouse check`. Each round trip keeps every user,
+SQLite install moved to PostgreSQL) and `gatehouse check`; and `trusted_proxies`. Each round trip keeps every user,
 group, membership, permission set, assignment, application, certificate, token and audit record:
 the tables are counted on both sides, and the restored or migrated server is used through its
 real clients (boto3, the portal sign-in, SAML metadata signed with the migrated key)."""
@@ -130,3 +130,34 @@ def test_migrate_a_sqlite_install_to_postgresql(tmp_path):
     events = [json.loads(line) for line in on_pg.cli("audit", "export", "--since", "1h").splitlines()]
     assert len({e["eventID"] for e in events}) == len(events)
     stop(on_pg)
+
+
+@pytest.mark.parametrize("trusted", [False, True])
+def test_x_forwarded_for_is_believed_only_from_trusted_proxies(tmp_path, trusted):
+    """Behind a proxy on 127.0.0.1: with it listed in trusted_proxies, X-Forwarded-For names the
+    client in the audit log (and for rate limits and lockouts); otherwise the header is ignored."""
+    env = {"GATEHOUSE_TRUSTED_PROXIES": '["127.0.0.1", "10.0.0.0/8"]'} if trusted else {}
+    server = Server(str(tmp_path), "").start(env=env)
+    try:
+        sso = Sso(server)
+
+        def forwarded(request, **_):
+            request.headers["X-Forwarded-For"] = "198.51.100.23, 203.0.113.9, 10.1.2.3"
+
+        sso.ids.meta.events.register("before-sign.identitystore.*", forwarded)
+        sso.ids.create_group(IdentityStoreId=sso.store_id, DisplayName="Proxied")
+        events = [json.loads(line) for line in server.cli("audit", "export", "--since", "1h").splitlines()]
+        (created,) = [e for e in events if e["eventName"] == "CreateGroup"]
+        assert created["sourceIPAddress"] == ("203.0.113.9" if trusted else "127.0.0.1")
+        # The portal too: a failed sign-in's records name the same client.
+        browser = requests.Session()
+        browser.headers["X-Forwarded-For"] = "203.0.113.77"
+        page = browser.get(f"{server.endpoint}/start/signin", timeout=10)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        browser.post(f"{server.endpoint}/start/signin", data={"csrf": csrf, "username": "Administrator", "password": "wrong",
+                                                             "next": "/start/"}, timeout=10)
+        events = [json.loads(line) for line in server.cli("audit", "export", "--since", "1h").splitlines()]
+        failed = [e for e in events if e["eventName"] == "CredentialVerification"]
+        assert failed and {e["sourceIPAddress"] for e in failed} == {"203.0.113.77" if trusted else "127.0.0.1"}
+    finally:
+        stop(server)

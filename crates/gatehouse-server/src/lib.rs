@@ -4,6 +4,7 @@
 mod aws;
 mod case;
 mod console;
+pub mod forwarded;
 mod ops;
 mod portal;
 mod portal_alias;
@@ -23,6 +24,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The URL users and identity providers reach Gatehouse at (SCIM `meta.location`, SAML).
     pub public_url: String,
+    /// Proxies whose `X-Forwarded-For` names the client (forwarded.rs).
+    pub trusted_proxies: forwarded::TrustedProxies,
 }
 
 /// Every route of the server on one listener.
@@ -35,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sso_portal::routes())
         .route_layer(axum::middleware::from_fn(ops::track_requests))
         .layer(axum::middleware::from_fn_with_state(state.clone(), portal_alias::redirect_customized_host))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), forwarded::real_client))
         .with_state(state)
 }
 

@@ -18,6 +18,9 @@ pub struct Config {
     /// administrators can then customize the portal URL once as `<name>.<portal_domain>/start`.
     /// Empty: the portal URL is `<public_url>/start`.
     pub portal_domain: String,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client for
+    /// audit records, rate limits and lockouts. Empty: the connection's address is the client.
+    pub trusted_proxies: Vec<String>,
     /// Holds the SQLite database and the master key file.
     pub data_dir: PathBuf,
     /// Empty: SQLite in the data directory. `postgres://user:pass@host/db` for PostgreSQL.
@@ -86,6 +89,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             public_url: String::new(),
             portal_domain: String::new(),
+            trusted_proxies: Vec::new(),
             data_dir: PathBuf::from("./gatehouse-data"),
             database_url: String::new(),
             database_max_connections: 16,
@@ -126,6 +130,7 @@ const KEYS: &[&str] = &[
     "listen",
     "public_url",
     "portal_domain",
+    "trusted_proxies",
     "data_dir",
     "database_url",
     "database_max_connections",

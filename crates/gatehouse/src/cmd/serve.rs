@@ -92,7 +92,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     // Active Directory: synchronize whenever the configured interval has passed.
     let check = Duration::from_secs(config.directory_sync_check_seconds);
     let directory_sync = tokio::spawn(opened.services.clone().directory_sync_loop(check));
-    let state = gatehouse_server::AppState { services: opened.services.clone(), metrics, public_url: config.public_url() };
+    let trusted_proxies =
+        gatehouse_server::forwarded::TrustedProxies::parse(&config.trusted_proxies).map_err(|e| anyhow::anyhow!("trusted_proxies: {e}"))?;
+    let state = gatehouse_server::AppState { services: opened.services.clone(), metrics, public_url: config.public_url(), trusted_proxies };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
     let server = tokio::spawn(gatehouse_server::serve(listener, state, async move {
