@@ -7,7 +7,10 @@ real clients (boto3, the portal sign-in, SAML metadata signed with the migrated 
 
 import base64
 import json
+import os
+import pathlib
 import re
+import shutil
 import signal
 import subprocess
 import uuid
@@ -15,7 +18,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import PG, Server
+from conftest import BIN, PG, Server
 from test_permission_sets import Sso
 from test_saml_apps import PASSWORD, make_user, new_app
 
@@ -161,3 +164,14 @@ def test_x_forwarded_for_is_believed_only_from_trusted_proxies(tmp_path, trusted
         assert failed and {e["sourceIPAddress"] for e in failed} == {"203.0.113.77" if trusted else "127.0.0.1"}
     finally:
         stop(server)
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
+def test_the_systemd_unit_verifies(tmp_path):
+    """packaging/gatehouse.service, pointed at the binary under test, passes systemd's checks."""
+    unit = (pathlib.Path(__file__).resolve().parents[2] / "packaging" / "gatehouse.service").read_text()
+    assert "ExecStart=/usr/local/bin/gatehouse serve" in unit
+    copy = tmp_path / "gatehouse.service"
+    copy.write_text(unit.replace("/usr/local/bin/gatehouse", os.path.abspath(BIN)))
+    done = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True)
+    assert done.returncode == 0 and "gatehouse.service" not in done.stderr, done.stderr
