@@ -52,7 +52,7 @@ class Server:
         # Kept across restarts: the first start's banner holds the bootstrap keys.
         for line in self.proc.stdout:
             self.banner += line
-            m = re.match(r"Gatehouse listening on (http://\S+)", line)
+            m = re.match(r"Gatehouse listening on (https?://\S+)", line)
             if m:
                 self.endpoint = m.group(1)
                 return self
@@ -70,7 +70,7 @@ class Server:
         secret = re.search(r"AWS_SECRET_ACCESS_KEY=(\S+)", self.banner).group(1)
         return key, secret
 
-    def client(self, service="identitystore", key=None, secret=None, retries=None, **config):
+    def client(self, service="identitystore", key=None, secret=None, retries=None, verify=None, **config):
         if key is None:
             key, secret = self.secrets()
         cfg = botocore.config.Config(retries=retries or {"max_attempts": 0}, **config)
@@ -79,7 +79,7 @@ class Server:
         core.set_config_variable("data_path", MODELS)
         return boto3.session.Session(botocore_session=core).client(
             service, endpoint_url=self.endpoint, region_name="us-east-1",
-            aws_access_key_id=key, aws_secret_access_key=secret, config=cfg)
+            aws_access_key_id=key, aws_secret_access_key=secret, config=cfg, verify=verify)
 
 
 def fresh_database(backend, workdir):

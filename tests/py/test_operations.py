@@ -13,6 +13,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 import uuid
 
 import pytest
@@ -175,3 +176,69 @@ def test_the_systemd_unit_verifies(tmp_path):
     copy.write_text(unit.replace("/usr/local/bin/gatehouse", os.path.abspath(BIN)))
     done = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True, text=True)
     assert done.returncode == 0 and "gatehouse.service" not in done.stderr, done.stderr
+
+
+def self_signed(cert_path, key_path, name):
+    """A certificate for localhost and 127.0.0.1 with `name` as its common name; returns its PEM."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    pem = cert.public_bytes(serialization.Encoding.PEM)
+    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    cert_path.write_bytes(pem)
+    return pem.decode()
+
+
+def served_certificate(endpoint):
+    import ssl
+    host, port = endpoint.split("://")[1].rsplit(":", 1)
+    return ssl.get_server_certificate((host, int(port)))
+
+
+def test_tls_with_hsts_and_a_certificate_renewed_without_restart(tmp_path):
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    first = self_signed(cert, key, "gatehouse-first")
+    server = Server(str(tmp_path), "").start(env={"GATEHOUSE_TLS_CERTIFICATE_FILE": str(cert), "GATEHOUSE_TLS_KEY_FILE": str(key)})
+    try:
+        assert server.endpoint.startswith("https://127.0.0.1:")
+        ca = tmp_path / "first.pem"
+        ca.write_text(first)
+        r = requests.get(server.endpoint + "/healthz", verify=str(ca), timeout=10)
+        assert r.status_code == 200
+        assert r.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
+        assert "Sign in at https://localhost:" in server.banner
+        # boto3 over HTTPS, trusting the certificate.
+        ids = server.client(verify=str(ca))
+        assert ids.list_users(IdentityStoreId=re.search(r"Identity store:\s+(d-[0-9a-f]{10})", server.banner).group(1))["Users"]
+        # Plain HTTP to the TLS port is refused.
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(server.endpoint.replace("https://", "http://") + "/healthz", timeout=5)
+
+        # A renewed certificate is picked up without a restart.
+        second = self_signed(cert, key, "gatehouse-second")
+        deadline = time.time() + 20
+        while served_certificate(server.endpoint) != second:
+            assert time.time() < deadline, "the renewed certificate was not loaded"
+            time.sleep(0.5)
+        # A broken file leaves the working certificate in place.
+        cert.write_text("-----BEGIN CERTIFICATE-----\nbroken\n")
+        time.sleep(5)
+        assert served_certificate(server.endpoint) == second
+        assert server.proc.poll() is None
+    finally:
+        stop(server)

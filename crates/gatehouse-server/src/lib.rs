@@ -42,6 +42,43 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// HTTPS: the certificate and key files.
+pub use axum_server::tls_rustls::RustlsConfig;
+
+/// TLS with AWS-LC, as the rest of Gatehouse uses it (several crypto providers are linked in, so
+/// rustls needs to be told). Call before loading a certificate; later calls change nothing.
+pub fn install_tls_provider() {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
+/// Serve HTTPS until `shutdown` resolves, then let in-flight requests finish for up to `grace`.
+/// Browsers are told to use HTTPS only from now on (HSTS).
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    tls: RustlsConfig,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    grace: std::time::Duration,
+) -> std::io::Result<()> {
+    let app = router(state).layer(axum::middleware::from_fn(hsts)).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopping.graceful_shutdown(Some(grace));
+    });
+    axum_server::from_tcp_rustls(listener, tls)?.handle(handle).serve(app).await
+}
+
+/// A year of HTTPS only, for this host and its subdomains (the customized portal address).
+async fn hsts(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .insert(axum::http::header::STRICT_TRANSPORT_SECURITY, axum::http::HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+    response
+}
+
 /// Serve until `shutdown` resolves; in-flight requests finish before this returns.
 pub async fn serve(
     listener: tokio::net::TcpListener,

@@ -18,6 +18,10 @@ pub struct Config {
     /// administrators can then customize the portal URL once as `<name>.<portal_domain>/start`.
     /// Empty: the portal URL is `<public_url>/start`.
     pub portal_domain: String,
+    /// HTTPS: PEM files of the certificate chain and its private key. Both set: Gatehouse serves
+    /// TLS itself (rustls), reloads the files when they change, and sends HSTS.
+    pub tls_certificate_file: String,
+    pub tls_key_file: String,
     /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` names the client for
     /// audit records, rate limits and lockouts. Empty: the connection's address is the client.
     pub trusted_proxies: Vec<String>,
@@ -90,6 +94,8 @@ impl Default for Config {
             public_url: String::new(),
             portal_domain: String::new(),
             trusted_proxies: Vec::new(),
+            tls_certificate_file: String::new(),
+            tls_key_file: String::new(),
             data_dir: PathBuf::from("./gatehouse-data"),
             database_url: String::new(),
             database_max_connections: 16,
@@ -131,6 +137,8 @@ const KEYS: &[&str] = &[
     "public_url",
     "portal_domain",
     "trusted_proxies",
+    "tls_certificate_file",
+    "tls_key_file",
     "data_dir",
     "database_url",
     "database_max_connections",
@@ -230,6 +238,9 @@ impl Config {
         if !(1..=64).contains(&self.provisioning_workers) || self.provisioning_lease_seconds < 1 || self.aws_call_timeout_seconds < 1 {
             anyhow::bail!("provisioning_workers must be 1 to 64, provisioning_lease_seconds and aws_call_timeout_seconds at least 1");
         }
+        if self.tls_certificate_file.is_empty() != self.tls_key_file.is_empty() {
+            anyhow::bail!("tls_certificate_file and tls_key_file go together: set both, or neither");
+        }
         let known = ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| self.database_url.starts_with(p));
         if !self.database_url.is_empty() && !known {
             anyhow::bail!("database_url must start with postgres:// or sqlite: (got {:?})", redact_url(&self.database_url));
@@ -253,7 +264,13 @@ impl Config {
         } else {
             host.to_string()
         };
-        format!("http://{host}:{port}")
+        let scheme = if self.tls() { "https" } else { "http" };
+        format!("{scheme}://{host}:{port}")
+    }
+
+    /// Whether Gatehouse serves HTTPS itself.
+    pub fn tls(&self) -> bool {
+        !self.tls_certificate_file.is_empty()
     }
 
     /// The database URL in effect: PostgreSQL when configured, else SQLite in the data directory.

@@ -86,7 +86,8 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
         backend = opened.services.store().backend(),
         "Gatehouse listening"
     );
-    println!("Gatehouse listening on http://{local} (public URL {})", config.public_url());
+    let scheme = if config.tls() { "https" } else { "http" };
+    println!("Gatehouse listening on {scheme}://{local} (public URL {})", config.public_url());
 
     let workers = opened.services.spawn_provisioning_workers();
     // Active Directory: synchronize whenever the configured interval has passed.
@@ -97,9 +98,16 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     let state = gatehouse_server::AppState { services: opened.services.clone(), metrics, public_url: config.public_url(), trusted_proxies };
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let grace = Duration::from_secs(config.shutdown_grace_seconds);
-    let server = tokio::spawn(gatehouse_server::serve(listener, state, async move {
+    let stopped = async move {
         let _ = stop_rx.await;
-    }));
+    };
+    let server = if config.tls() {
+        let tls = tls::load(&config).await?;
+        tokio::spawn(tls::reload_on_change(tls.clone(), config.tls_certificate_file.clone(), config.tls_key_file.clone()));
+        tokio::spawn(gatehouse_server::serve_tls(listener.into_std()?, tls, state, stopped, grace))
+    } else {
+        tokio::spawn(gatehouse_server::serve(listener, state, stopped))
+    };
     shutdown_signal().await;
     tracing::info!("shutting down: finishing in-flight requests");
     let _ = stop_tx.send(());
@@ -135,5 +143,48 @@ async fn shutdown_signal() {
     tokio::select! {
         _ = ctrl_c => {},
         _ = terminate => {},
+    }
+}
+
+/// HTTPS from PEM files, reloaded when they change (a renewed certificate needs no restart).
+mod tls {
+    use anyhow::Context;
+    use gatehouse_server::RustlsConfig;
+    use std::time::{Duration, SystemTime};
+
+    use crate::config::Config;
+
+    /// How often the files are looked at.
+    const CHECK: Duration = Duration::from_secs(2);
+
+    pub async fn load(config: &Config) -> anyhow::Result<RustlsConfig> {
+        gatehouse_server::install_tls_provider();
+        RustlsConfig::from_pem_file(&config.tls_certificate_file, &config.tls_key_file)
+            .await
+            .with_context(|| format!("reading the TLS certificate {} and key {}", config.tls_certificate_file, config.tls_key_file))
+    }
+
+    fn modified(cert: &str, key: &str) -> Option<(SystemTime, SystemTime)> {
+        Some((std::fs::metadata(cert).ok()?.modified().ok()?, std::fs::metadata(key).ok()?.modified().ok()?))
+    }
+
+    pub async fn reload_on_change(tls: RustlsConfig, cert: String, key: String) {
+        let mut seen = modified(&cert, &key);
+        loop {
+            tokio::time::sleep(CHECK).await;
+            let now = modified(&cert, &key);
+            if now.is_none() || now == seen {
+                continue;
+            }
+            // A certificate and key that do not load (half-written, mismatched) leave the old
+            // ones serving; the next change is tried again.
+            seen = now;
+            match tls.reload_from_pem_file(&cert, &key).await {
+                Ok(()) => tracing::info!(certificate = %cert, "reloaded the TLS certificate"),
+                Err(e) => {
+                    tracing::warn!(certificate = %cert, error = %e, "the changed TLS certificate did not load; still serving the old one")
+                }
+            }
+        }
     }
 }
