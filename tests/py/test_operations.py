@@ -86,8 +86,19 @@ def stop(server):
     server.kill(signal.SIGTERM)
 
 
-def test_backup_while_serving_then_restore_after_stopping(tmp_path):
+@pytest.fixture
+def servers():
+    """The servers a test starts: stopped at its end, whatever happens."""
+    started = []
+    yield started
+    for s in started:
+        if s.proc is not None and s.proc.poll() is None:
+            s.kill(signal.SIGTERM)
+
+
+def test_backup_while_serving_then_restore_after_stopping(tmp_path, servers):
     server = Server(str(tmp_path), "").start()
+    servers.append(server)
     made = populate(server)
     backup = tmp_path / "gatehouse-backup.db"
     before = counts(server, "backup", str(backup))
@@ -111,8 +122,9 @@ def test_backup_while_serving_then_restore_after_stopping(tmp_path):
 
 
 @pytest.mark.skipif(not PG, reason="needs GATEHOUSE_TEST_DATABASE_URL")
-def test_migrate_a_sqlite_install_to_postgresql(tmp_path):
+def test_migrate_a_sqlite_install_to_postgresql(tmp_path, servers):
     server = Server(str(tmp_path), "").start()
+    servers.append(server)
     made = populate(server)
     stop(server)
     target = PG.rsplit("/", 1)[0] + "/gh_migrate_" + uuid.uuid4().hex
@@ -127,6 +139,7 @@ def test_migrate_a_sqlite_install_to_postgresql(tmp_path):
     on_pg = Server(str(tmp_path), target)
     on_pg.banner = server.banner  # the bootstrap access key printed at the first start
     on_pg.start()
+    servers.append(on_pg)
     check = json.loads(on_pg.cli("--output", "json", "check"))["Tables"]
     assert check["users"] == migrated["users"] and check["audit_events"] >= migrated["audit_events"]
     check_data(on_pg, made)
