@@ -12,7 +12,7 @@ use gatehouse_core::model::AccessControlAttribute;
 use gatehouse_core::services::permission_sets::SUPPORTED_ATTRIBUTE_SOURCES;
 
 use super::Pairs;
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -53,11 +53,7 @@ async fn render(state: &AppState, admin: &Admin, headers: &HeaderMap, error: Opt
     page(status, html, set.into_iter().collect())
 }
 
-pub async fn show(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let admin = match admin(&state, &headers, peer, HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     render(&state, &admin, &headers, None, None).await
 }
 

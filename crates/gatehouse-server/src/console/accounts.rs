@@ -11,7 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::{Account, PrincipalType};
 
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use super::{Pairs, all_pages};
 use crate::AppState;
 use crate::portal::web::*;
@@ -56,11 +56,7 @@ struct TreePage<'a> {
     management_account: String,
 }
 
-pub async fn list(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/accounts").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     let rows = tree(&state, &admin).await.map_err(|e| e.to_string());
     let management_account = state.services.instance().map(|i| i.management_account_id.clone()).unwrap_or_default();
     let (csrf, set) = csrf_token(&headers);
@@ -174,16 +170,7 @@ async fn details(
     page(status, html, set.into_iter().collect())
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(account_id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&account_id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(account_id): Path<String>) -> Response {
     details(&state, &admin, &headers, &account_id, None, None).await
 }
 
@@ -214,15 +201,11 @@ struct RemovePage<'a> {
 /// The "Remove access" dialog: it names the user or group before anything is removed.
 pub async fn remove_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path(account_id): Path<String>,
     Query(q): Query<RemoveQuery>,
 ) -> Response {
-    let admin = match admin(&state, &headers, peer, &format!("{}/remove", here(&account_id))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let svc = &state.services;
     let (Ok(account), Some(kind)) = (svc.describe_account(&admin.ctx, &account_id).await, PrincipalType::parse(&q.kind)) else {
         return super::message(StatusCode::NOT_FOUND, "No such assignment", "The account or the user or group does not exist.");

@@ -14,7 +14,7 @@ use gatehouse_core::model::condition::{Attr, Condition, Op, Value};
 use gatehouse_core::model::{Application, Group, GroupQuery, Page, PrincipalType, User, UserQuery};
 
 use super::applications::{here as app_here, load};
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use super::{PAGE_SIZE, Pairs, all_pages};
 use crate::AppState;
 use crate::portal::web::*;
@@ -87,16 +87,7 @@ async fn render(state: &AppState, admin: &Admin, headers: &HeaderMap, id: &str, 
     page(status, html, set.into_iter().collect())
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(id): Path<String>) -> Response {
     render(&state, &admin, &headers, &id, None, None).await
 }
 
@@ -158,15 +149,11 @@ async fn assign_page(state: &AppState, admin: &Admin, headers: &HeaderMap, id: &
 
 pub async fn assign_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<SearchQuery>,
 ) -> Response {
-    let admin = match admin(&state, &headers, peer, &format!("{}/assign", app_here(&id))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     assign_page(&state, &admin, &headers, &id, q.q.trim(), None).await
 }
 
@@ -225,15 +212,11 @@ struct RemovePage<'a> {
 /// The Remove access dialog: it names the user or group before anything is removed.
 pub async fn remove_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<RemoveQuery>,
 ) -> Response {
-    let admin = match admin(&state, &headers, peer, &format!("{}/remove-access", app_here(&id))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let app = match load(&state, &admin, &id).await {
         Ok(app) => app,
         Err(r) => return r,

@@ -14,7 +14,7 @@ use gatehouse_core::services::applications::{MAX_APP_CERTIFICATES, expiry_status
 use super::Pairs;
 use super::applications::{here as app_here, load};
 use super::confirm::{Dialog, unless_typed};
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -105,16 +105,7 @@ async fn render(state: &AppState, admin: &Admin, headers: &HeaderMap, id: &str, 
     page(status, html, set.into_iter().collect())
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(id): Path<String>) -> Response {
     render(&state, &admin, &headers, &id, None, None).await
 }
 

@@ -18,7 +18,7 @@ use gatehouse_saml::catalog::Template as CatalogEntry;
 use super::Pairs;
 use super::application_mappings::{format_options, read_rows, user_attributes, with_blank};
 use super::applications::{IdpLinks, here as app_here, load};
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -181,15 +181,11 @@ pub struct ConfigureQuery {
 
 pub async fn form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<ConfigureQuery>,
 ) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let app = match load(&state, &admin, &id).await {
         Ok(app) => app,
         Err(r) => return r,

@@ -13,7 +13,7 @@ use gatehouse_core::model::{Application, AttributeMapping};
 
 use super::Pairs;
 use super::applications::{here as app_here, load};
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -86,16 +86,7 @@ async fn render(
     page(status, html, set.into_iter().collect())
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(id): Path<String>) -> Response {
     render(&state, &admin, &headers, &id, None, None, None).await
 }
 

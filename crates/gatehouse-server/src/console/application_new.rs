@@ -13,7 +13,7 @@ use gatehouse_core::services::applications::NewApplication;
 use gatehouse_saml::catalog::Template as CatalogEntry;
 
 use super::Pairs;
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -38,11 +38,7 @@ async fn render(state: &AppState, admin: &Admin, headers: &HeaderMap, chosen: &s
     page(status, html, set.into_iter().collect())
 }
 
-pub async fn catalog(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let admin = match admin(&state, &headers, peer, HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn catalog(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     render(&state, &admin, &headers, "", None).await
 }
 

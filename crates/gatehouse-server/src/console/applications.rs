@@ -15,7 +15,7 @@ use gatehouse_core::services::applications::ApplicationChange;
 use super::application_certificates::{CertRow, cert_rows};
 use super::confirm::{Dialog, unless_typed};
 use super::permission_sets::hours;
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use super::{Pairs, all_pages};
 use crate::AppState;
 use crate::portal::web::*;
@@ -86,16 +86,7 @@ pub struct ListNotice {
     cancelled: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<ListNotice>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/applications").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Query(q): Query<ListNotice>) -> Response {
     let svc = &state.services;
     let ctx = &admin.ctx;
     let apps = all_pages(|p| async move { svc.list_applications(ctx, None, &p).await }).await.map(|mut apps| {
@@ -182,15 +173,11 @@ pub struct DetailsNotice {
 
 pub async fn show(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<DetailsNotice>,
 ) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let notice = match (q.added, q.saved) {
         (Some(_), _) => Some("The application was added. Assign users or groups to it on the Assigned users tab.".to_string()),
         (_, Some(_)) => Some("Your changes were saved.".to_string()),
@@ -249,17 +236,8 @@ fn force_remove_dialog<'a>(app: &Application, action: &'a str, cancel: &'a str) 
     }
 }
 
-pub async fn force_remove_form(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
+pub async fn force_remove_form(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let action = format!("{}/force-remove", here(&id));
-    let admin = match admin(&state, &headers, peer, &action).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let app = match load(&state, &admin, &id).await {
         Ok(app) => app,
         Err(r) => return r,

@@ -11,7 +11,7 @@ use axum::response::Response;
 use gatehouse_core::model::condition::{Attr, Condition, Op, Value};
 use gatehouse_core::model::{Group, GroupQuery, Page, PermissionSet, PrincipalType, RequestKind, RequestStatus, User, UserQuery};
 
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use super::{PAGE_SIZE, Pairs, all_pages};
 use crate::AppState;
 use crate::portal::web::*;
@@ -96,16 +96,7 @@ fn render(
 }
 
 /// Select users or groups (the accounts and the search text come in the query).
-pub async fn start(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/accounts").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn start(State(state): State<AppState>, admin: Admin, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let q = Pairs::parse(query.unwrap_or_default().as_bytes());
     let accounts = q.all("account");
     if let Err(e) = check_accounts(&accounts) {
@@ -242,16 +233,7 @@ async fn progress(
 }
 
 /// The progress page again (it reloads itself while requests are in progress).
-pub async fn show_progress(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    RawQuery(query): RawQuery,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/accounts").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show_progress(State(state): State<AppState>, admin: Admin, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
     let ids = Pairs::parse(query.unwrap_or_default().as_bytes()).all("id");
     progress(&state, &admin, &headers, &ids, vec![]).await
 }

@@ -2,17 +2,15 @@
 //! first; one event's record as JSON; and the search's events downloaded as a CloudTrail log
 //! file (`{"Records": [...]}`). Each read is itself a LookupEvents operation of the role session.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use gatehouse_core::model::{AuditQuery, StoredAudit};
 
 use super::PAGE_SIZE;
-use super::session::{Admin, admin};
+use super::session::Admin;
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -116,16 +114,7 @@ struct AuditPage<'a> {
     download_link: String,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(search): Query<Search>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/audit").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Query(search): Query<Search>) -> Response {
     let (mut error, mut events, mut older_link) = (None, Ok(vec![]), None);
     match search.query(PAGE_SIZE) {
         Ok(q) => match state.services.lookup_events(&admin.ctx, q).await {
@@ -160,16 +149,7 @@ struct EventPage<'a> {
 }
 
 /// One event's whole record.
-pub async fn show(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(event_id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/audit").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(event_id): Path<String>) -> Response {
     let q = AuditQuery { event_id: Some(event_id), limit: 1, ..Default::default() };
     let found = match state.services.lookup_events(&admin.ctx, q).await {
         Ok(found) => found,
@@ -185,16 +165,7 @@ pub async fn show(
 }
 
 /// The search's events (newest first, at most 10,000) as a CloudTrail log file.
-pub async fn download(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(search): Query<Search>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/audit").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn download(State(state): State<AppState>, admin: Admin, _headers: HeaderMap, Query(search): Query<Search>) -> Response {
     let q = match search.query(DOWNLOAD_LIMIT) {
         Ok(q) => q,
         Err(e) => return super::message(StatusCode::BAD_REQUEST, "Cannot download these events", &e),

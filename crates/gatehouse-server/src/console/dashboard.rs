@@ -9,7 +9,7 @@ use axum::response::Response;
 use gatehouse_core::model::{DayActivity, IdentitySourceKind, Instance, MfaMode, Page, UserQuery};
 use std::net::SocketAddr;
 
-use super::session::{Admin, admin};
+use super::session::Admin;
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -168,11 +168,7 @@ async fn checklist(state: &AppState, admin: &Admin) -> Vec<Step> {
     ]
 }
 
-pub async fn show(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     render(&state, &admin, &headers, None, None).await
 }
 

@@ -13,7 +13,7 @@ use gatehouse_core::model::{Group, GroupProfile, Page, User, UserQuery};
 use serde::Deserialize;
 
 use super::ListQuery;
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -28,11 +28,7 @@ struct NewGroupPage<'a> {
     description: &'a str,
 }
 
-pub async fn new_form(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/groups/new").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn new_form(State(_state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     let (csrf, set) = csrf_token(&headers);
     let html = NewGroupPage { error: None, notice: None, csrf: &csrf, admin: &admin, name: "", description: "" }.render();
     page(StatusCode::OK, html, set.into_iter().collect())
@@ -137,16 +133,7 @@ fn here(group_id: &str) -> String {
     format!("/console/groups/{}", percent_encode(group_id))
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(group_id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&group_id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(group_id): Path<String>) -> Response {
     details(&state, &admin, &headers, &group_id, None, None).await
 }
 
@@ -165,15 +152,11 @@ struct AddUsersPage<'a> {
 /// "Add users to group": find users, tick them.
 pub async fn add_users_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path(group_id): Path<String>,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    let admin = match admin(&state, &headers, peer, &format!("{}/add-users", here(&group_id))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let svc = &state.services;
     let group = match svc.describe_group(&admin.ctx, &group_id).await {
         Ok(g) => g,

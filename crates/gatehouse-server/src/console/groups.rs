@@ -1,14 +1,13 @@
 //! Groups: the identity store's groups, searched by display name, as the role session sees them.
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::condition::{Attr, Condition, Op, Value};
 use gatehouse_core::model::{Group, GroupQuery, Page, Paged};
-use std::net::SocketAddr;
 
-use super::session::{Admin, admin};
+use super::session::Admin;
 use super::{ListQuery, PAGE_SIZE, next_link};
 use crate::AppState;
 use crate::portal::web::*;
@@ -26,16 +25,7 @@ struct GroupsPage<'a> {
     next_link: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/groups").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
     let (csrf, set) = csrf_token(&headers);
     let text = q.q.trim();
     let contains = Condition::Compare { attr: Attr::DisplayName, op: Op::Co, value: Value::Str(text.to_string()) };

@@ -19,7 +19,7 @@ use gatehouse_saml::ExpiryStatus;
 use serde::Deserialize;
 
 use super::confirm::{Dialog, unless_typed};
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -95,16 +95,7 @@ pub struct ShowQuery {
     changed: String,
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<ShowQuery>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Query(q): Query<ShowQuery>) -> Response {
     let (csrf, set) = csrf_token(&headers);
     let notice = parse_kind(&q.changed).map(|k| format!("The identity source is now: {}.", kind_label(k)));
     let html = overview(&state, &admin, &csrf, None, notice).await;
@@ -313,16 +304,7 @@ async fn change_page(
     Ok(page(status, html, vec![]))
 }
 
-pub async fn change_form(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<ChangeQuery>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn change_form(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Query(q): Query<ChangeQuery>) -> Response {
     let (csrf, set) = csrf_token(&headers);
     let mut response = match change_page(&state, &admin, &csrf, parse_kind(&q.to), None, None).await {
         Ok(r) | Err(r) => r,

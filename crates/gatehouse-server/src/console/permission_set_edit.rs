@@ -13,7 +13,7 @@ use gatehouse_core::services::permission_sets::PermissionSetChange;
 use super::Pairs;
 use super::permission_set_new::DURATIONS;
 use super::permission_sets::{details, here, provisioned_accounts, reprovision};
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -46,16 +46,7 @@ fn render(headers: &HeaderMap, admin: &Admin, ps: PermissionSet, accounts: Optio
     page(status, html, set.into_iter().collect())
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, &format!("{}/edit", here(&id))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn edit_form(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(id): Path<String>) -> Response {
     match state.services.describe_permission_set(&admin.ctx, &id).await {
         Ok(ps) => render(&headers, &admin, ps, None, None),
         Err(e) => super::message(StatusCode::NOT_FOUND, "No such permission set", &e.to_string()),

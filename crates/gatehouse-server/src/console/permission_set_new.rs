@@ -14,7 +14,7 @@ use gatehouse_core::services::permission_sets::{NewPermissionSet, check_new_perm
 
 use super::Pairs;
 use super::permission_sets::policy_choices;
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -177,11 +177,7 @@ fn render(headers: &HeaderMap, admin: &Admin, step: &str, draft: Draft, error: O
 
 const HERE: &str = "/console/permission-sets/new";
 
-pub async fn new_form(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let admin = match admin(&state, &headers, peer, HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn new_form(State(_state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     render(&headers, &admin, "type", Draft { kind: "job".into(), ..Default::default() }, None)
 }
 

@@ -12,7 +12,7 @@ use axum::response::Response;
 use gatehouse_core::model::{COMMON_MANAGED_POLICIES, JOB_FUNCTION_POLICIES, ManagedPolicyChoice, PermissionSet, Tag};
 use gatehouse_core::services::permission_sets::{PolicyChange, managed_policy_name};
 
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use super::{Pairs, all_pages};
 use crate::AppState;
 use crate::portal::web::*;
@@ -47,16 +47,7 @@ pub struct ListNotice {
     deleted: Option<String>,
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<ListNotice>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/permission-sets").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Query(q): Query<ListNotice>) -> Response {
     let svc = &state.services;
     let ctx = &admin.ctx;
     let sets = all_pages(|p| async move { svc.list_permission_sets(ctx, &p).await }).await.map(|mut sets| {
@@ -150,15 +141,11 @@ pub struct DetailsNotice {
 
 pub async fn show(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path(id): Path<String>,
     Query(q): Query<DetailsNotice>,
 ) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let notice = match (q.created, q.saved) {
         (Some(_), _) => Some("The permission set was created. Assign it to users or groups in AWS accounts to use it.".to_string()),
         (_, Some(_)) => Some("The permission set was saved.".to_string()),
@@ -244,16 +231,7 @@ struct DeletePage<'a> {
 }
 
 /// The "Delete permission set" dialog.
-pub async fn delete_form(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, &format!("{}/delete", here(&id))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn delete_form(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(id): Path<String>) -> Response {
     let ps = match state.services.describe_permission_set(&admin.ctx, &id).await {
         Ok(ps) => ps,
         Err(e) => return super::message(StatusCode::NOT_FOUND, "No such permission set", &e.to_string()),

@@ -76,6 +76,18 @@ pub async fn admin(state: &AppState, headers: &HeaderMap, peer: SocketAddr, here
     }
 }
 
+/// A console page's caller as a handler argument: signed in, with a console session, or the
+/// response that sends them to get one (back to this very page afterwards).
+impl axum::extract::FromRequestParts<AppState> for Admin {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/console");
+        admin(state, &parts.headers, peer, here).await
+    }
+}
+
 /// A form's caller: its CSRF token checked first, then [`admin`].
 pub async fn form_admin(state: &AppState, headers: &HeaderMap, peer: SocketAddr, csrf: &str, here: &str) -> Result<Admin, Response> {
     if !check_csrf(headers, csrf) {

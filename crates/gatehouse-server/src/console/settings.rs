@@ -12,7 +12,7 @@ use gatehouse_core::model::{MfaMode, MfaSettings, NoDevice, ScimToken};
 use serde::Deserialize;
 
 use super::confirm::{Dialog, unless_typed};
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -69,11 +69,7 @@ async fn render(
     page(status, html, set.into_iter().collect())
 }
 
-pub async fn show(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let admin = match admin(&state, &headers, peer, HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     render(&state, &admin, &headers, None, None, None).await
 }
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 
 use super::confirm::{Dialog, unless_typed};
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -57,15 +57,11 @@ pub struct Saved {
 
 pub async fn show(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path(user_id): Path<String>,
     Query(q): Query<Saved>,
 ) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&user_id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let notice = q.saved.is_some().then(|| "Your changes were saved.".to_string());
     details(&state, &admin, &headers, &user_id, None, notice).await
 }

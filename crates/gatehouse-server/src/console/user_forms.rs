@@ -15,7 +15,7 @@ use gatehouse_core::services::UserChange;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::session::{Admin, admin, form_admin};
+use super::session::{Admin, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -94,11 +94,7 @@ async fn all_groups(state: &AppState, admin: &Admin) -> Vec<Group> {
     state.services.list_groups(&admin.ctx, GroupQuery::default(), page).await.map(|p| p.items).unwrap_or_default()
 }
 
-pub async fn new_form(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/users/new").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn new_form(State(_state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     let (csrf, set) = csrf_token(&headers);
     let fields = UserFields { password: "email".into(), ..Default::default() };
     let html = NewUserPage { error: None, notice: None, csrf: &csrf, admin: &admin, fields, groups: None }.render();
@@ -223,16 +219,7 @@ fn here(user_id: &str, rest: &str) -> String {
     format!("/console/users/{}{rest}", percent_encode(user_id))
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(user_id): Path<String>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, &here(&user_id, "/edit")).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn edit_form(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(user_id): Path<String>) -> Response {
     let user = match load(&state, &admin, &user_id).await {
         Ok(u) => u,
         Err(r) => return r,
@@ -296,17 +283,13 @@ struct ActionPage<'a> {
 /// The dialog before an action: Disable user, Enable user, Reset password (with its choice).
 pub async fn action_form(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    admin: Admin,
     headers: HeaderMap,
     Path((user_id, action)): Path<(String, String)>,
 ) -> Response {
     if !["disable", "enable", "reset-password"].contains(&action.as_str()) {
         return super::message(StatusCode::NOT_FOUND, "No such page", "Go back to the user's details.");
     }
-    let admin = match admin(&state, &headers, peer, &here(&user_id, &format!("/{action}"))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let user = match load(&state, &admin, &user_id).await {
         Ok(u) => u,
         Err(r) => return r,

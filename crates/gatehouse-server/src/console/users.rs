@@ -2,14 +2,13 @@
 //! guide's console procedures start here), as the role session sees them.
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::condition::{Attr, Condition, Op, Value};
 use gatehouse_core::model::{Page, Paged, User, UserQuery};
-use std::net::SocketAddr;
 
-use super::session::{Admin, admin};
+use super::session::Admin;
 use super::{ListQuery, PAGE_SIZE, next_link};
 use crate::AppState;
 use crate::portal::web::*;
@@ -37,16 +36,7 @@ pub(super) fn search(text: &str) -> Condition {
     ])
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    let admin = match admin(&state, &headers, peer, "/console/users").await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn list(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
     let (csrf, set) = csrf_token(&headers);
     let text = q.q.trim();
     let query = UserQuery { condition: (!text.is_empty()).then(|| search(text)), ..Default::default() };
