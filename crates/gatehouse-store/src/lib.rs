@@ -4,6 +4,7 @@ pub mod condition_sql;
 mod convert;
 mod entity;
 mod group_commit;
+pub mod invalidation;
 mod migration;
 mod sqlite_tuning;
 mod sqlite_writer;

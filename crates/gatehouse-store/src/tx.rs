@@ -110,7 +110,12 @@ impl SeaTx {
     async fn end(mut self: Box<Self>, commit: bool) -> StoreResult<()> {
         let slot = self.slot.take();
         let result = match (self.txn.take(), &slot) {
-            (Some(Db::Txn(t)), _) if commit => t.commit().await.map_err(db_err),
+            // Other nodes drop their read caches when this commits (a rolled-back write tells
+            // nobody: PostgreSQL delivers a notification with its transaction's commit only).
+            (Some(Db::Txn(t)), _) if commit => match t.execute_unprepared(crate::invalidation::NOTIFY).await {
+                Ok(_) => t.commit().await.map_err(db_err),
+                Err(e) => Err(db_err(e)),
+            },
             (Some(Db::Txn(t)), _) => t.rollback().await.map_err(db_err),
             (Some(Db::Writer(_)), Some(slot)) => slot.end_savepoint(commit),
             _ => Ok(()),

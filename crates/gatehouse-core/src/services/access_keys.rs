@@ -32,6 +32,9 @@ struct KeyEntry {
 const KEY_TTL: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl KeyCache {
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
     fn get(&self, id: &str) -> Option<KeyEntry> {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.get(id).filter(|(_, at)| at.elapsed() < KEY_TTL).map(|(e, _)| e.clone())

@@ -209,6 +209,16 @@ impl Services {
         self.reach_cache.clear();
     }
 
+    /// Another node committed a write (PostgreSQL's notification, gatehouse-store's
+    /// invalidation.rs): forget everything this node cached, so the change is seen at once.
+    pub fn forget_cached_reads(&self) {
+        self.clear_read_caches();
+        self.key_cache.clear();
+        self.scim_token_cache.clear();
+        self.network_cache.clear();
+        self.portal_alias_cache.clear();
+    }
+
     /// Wait until the records of earlier successful reads are written (call before exiting).
     pub async fn flush_audit(&self) {
         self.audit_sink.flush().await

@@ -20,6 +20,12 @@ const TTL: Duration = Duration::from_secs(5);
 #[derive(Default)]
 pub(crate) struct NetworkCache(Mutex<Option<(Option<NetworkConfiguration>, Instant)>>);
 
+impl NetworkCache {
+    pub(crate) fn clear(&self) {
+        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+}
+
 /// The ways into the identity store that the network configuration governs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Door {

@@ -39,7 +39,7 @@ impl ScimTokenCache {
             t.last_used_at = Some(at);
         }
     }
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
 }

@@ -90,6 +90,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     println!("Gatehouse listening on {scheme}://{local} (public URL {})", config.public_url());
 
     let workers = opened.services.spawn_provisioning_workers();
+    // PostgreSQL: other nodes' writes empty this node's caches as they commit.
+    let forget = opened.services.clone();
+    let invalidation = gatehouse_store::invalidation::spawn_listener(opened.store.connection(), move || forget.forget_cached_reads());
     // Active Directory: synchronize whenever the configured interval has passed.
     let check = Duration::from_secs(config.directory_sync_check_seconds);
     let directory_sync = tokio::spawn(opened.services.clone().directory_sync_loop(check));
@@ -120,6 +123,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
         w.abort();
     }
     directory_sync.abort();
+    if let Some(listener) = invalidation {
+        listener.abort();
+    }
     opened.close().await;
     tracing::info!("stopped");
     Ok(())
