@@ -255,3 +255,99 @@ def test_tls_with_hsts_and_a_certificate_renewed_without_restart(tmp_path):
         assert server.proc.poll() is None
     finally:
         stop(server)
+
+
+def add_app(server, user):
+    """`gatehouse mfa device add-app`: the secret it prints, confirmed with a current code."""
+    import pyotp
+    proc = subprocess.Popen(server.args("mfa", "device", "add-app", user, "--name", "phone"), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    secret = None
+    for line in proc.stderr:
+        if line.startswith("Secret key:"):
+            secret = line.split(":", 1)[1].strip()
+        if "current code" in line:
+            break
+    _, err = proc.communicate(pyotp.TOTP(secret).now() + "\n", timeout=60)
+    assert proc.returncode == 0, err
+    return secret
+
+
+def sealed_values(data_dir):
+    """The sealed values at rest in a SQLite database: (table, value)."""
+    import sqlite3
+    db = sqlite3.connect(os.path.join(data_dir, "gatehouse.db"))
+    rows = [("mfa_devices", v) for (v,) in db.execute("SELECT secret FROM mfa_devices")]
+    rows += [("app_certificates", v) for (v,) in db.execute("SELECT sealed_key FROM app_certificates")]
+    rows += [("settings", v) for (v,) in db.execute("SELECT value FROM settings WHERE value LIKE '%gh1:%'")]
+    db.close()
+    return [(t, s) for t, v in rows for s in re.findall(r"gh1:[A-Za-z0-9+/=]+", v)]
+
+
+def opens(key_b64, sealed):
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    raw = base64.b64decode(sealed[len("gh1:"):])
+    try:
+        AESGCM(base64.b64decode(key_b64)).decrypt(raw[:12], raw[12:], None)
+        return True
+    except Exception:
+        return False
+
+
+def test_master_key_rotation_while_the_server_runs(tmp_path, servers):
+    """`gatehouse key rotate` with the server running: a new key, every secret sealed again under
+    it (the old key opens none of them), and the server signs, verifies TOTP codes and reaches
+    its account connection's secret without a restart, and after one."""
+    import pyotp
+    server = Server(str(tmp_path), "").start()
+    servers.append(server)
+    made = populate(server)
+    secret = add_app(server, "alice")
+    Sso(server).gh.put_account_connection(IamEndpoint="http://127.0.0.1:9", StsEndpoint="http://127.0.0.1:9",
+                                          AccessKeyId="AKIAEXAMPLEROTATE001", SecretAccessKey="connection-secret")
+    old = (pathlib.Path(server.data_dir) / "master.key").read_text().strip()
+    before = sealed_values(server.data_dir)
+    assert {t for t, _ in before} == {"mfa_devices", "app_certificates", "settings"} and all(opens(old, s) for _, s in before)
+
+    rotated = json.loads(server.cli("--output", "json", "key", "rotate", "--wait-seconds", "5"))["Resealed"]
+    assert rotated["mfa_devices"] == 1 and rotated["app_certificates"] >= 2 and rotated["settings"] >= 1, rotated
+    new = (pathlib.Path(server.data_dir) / "master.key").read_text().strip()
+    assert new != old and old in (pathlib.Path(server.data_dir) / "master.key.previous").read_text()
+    after = sealed_values(server.data_dir)
+    assert len(after) == len(before)
+    assert all(opens(new, s) and not opens(old, s) for _, s in after), "the old key still opens a secret"
+
+    # Each code answers once: every sign-in uses the step after the last one used (the
+    # registration used the current one), waiting for the clock when it must.
+    used = [int(time.time() // 30)]
+
+    def next_code():
+        step = used[0] + 1
+        while step > int(time.time() // 30) + 1:
+            time.sleep(1)
+        used[0] = step
+        return pyotp.TOTP(secret).at(step * 30)
+
+    def sign_in_with_code():
+        browser = requests.Session()
+        page = browser.get(f"{server.endpoint}/start/signin", timeout=10)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+        mfa = browser.post(f"{server.endpoint}/start/signin", data={"csrf": csrf, "username": "alice", "password": PASSWORD,
+                                                                   "next": "/start/"}, timeout=10)
+        assert 'id="mfa"' in mfa.text, mfa.text[:500]
+        csrf = re.search(r'name="csrf" value="([^"]+)"', mfa.text).group(1)
+        done = browser.post(f"{server.endpoint}/start/signin/mfa", data={"csrf": csrf, "code": next_code(),
+                                                                        "next": "/start/"}, timeout=10)
+        assert 'id="user-name">alice<' in done.text, done.text[:500]
+
+    # The running server took the new key: TOTP, SAML signing and new secrets all work.
+    sign_in_with_code()
+    assert "X509Certificate>MII" in metadata(server, made["app"])
+    Sso(server).gh.put_account_connection(IamEndpoint="http://127.0.0.1:9", StsEndpoint="http://127.0.0.1:9",
+                                          AccessKeyId="AKIAEXAMPLEROTATE002", SecretAccessKey="again")
+    assert all(opens(new, s) and not opens(old, s) for _, s in sealed_values(server.data_dir))
+    # And after a restart, from the files.
+    stop(server)
+    server.start()
+    sign_in_with_code()
+    assert "X509Certificate>MII" in metadata(server, made["app"])

@@ -138,3 +138,77 @@ pub async fn sqlite_snapshot(db: &DatabaseConnection, destination: &std::path::P
     db.execute_unprepared(&format!("VACUUM INTO '{path}'")).await?;
     Ok(())
 }
+
+/// What one table's sealed values became: rows sealed again.
+pub type Resealed = (&'static str, u64);
+
+/// Seal every secret at rest again (after a master key rotation), in one transaction: the
+/// columns that hold sealed values, and the settings and pending sign-in steps whose text holds
+/// them. `reseal` returns the new text, or None when the text holds no sealed value.
+pub async fn reseal_all(
+    db: &DatabaseConnection,
+    reseal: &(dyn Fn(&str) -> Result<Option<String>, String> + Sync),
+) -> Result<Vec<Resealed>, String> {
+    use sea_orm::Set;
+    let err = |e: sea_orm::DbErr| e.to_string();
+    let txn = db.begin().await.map_err(err)?;
+    let mut out = Vec::new();
+
+    let mut n = 0;
+    for m in access_key::Entity::find().all(&txn).await.map_err(err)? {
+        if let Some(new) = reseal(&m.sealed_secret)? {
+            let mut a = m.into_active_model();
+            a.sealed_secret = Set(new);
+            a.update(&txn).await.map_err(err)?;
+            n += 1;
+        }
+    }
+    out.push(("access_keys", n));
+
+    let mut n = 0;
+    for m in mfa_device::Entity::find().all(&txn).await.map_err(err)? {
+        if let Some(new) = reseal(&m.secret)? {
+            let mut a = m.into_active_model();
+            a.secret = Set(new);
+            a.update(&txn).await.map_err(err)?;
+            n += 1;
+        }
+    }
+    out.push(("mfa_devices", n));
+
+    let mut n = 0;
+    for m in app_certificate::Entity::find().all(&txn).await.map_err(err)? {
+        if let Some(new) = reseal(&m.sealed_key)? {
+            let mut a = m.into_active_model();
+            a.sealed_key = Set(new);
+            a.update(&txn).await.map_err(err)?;
+            n += 1;
+        }
+    }
+    out.push(("app_certificates", n));
+
+    let mut n = 0;
+    for m in setting::Entity::find().all(&txn).await.map_err(err)? {
+        if let Some(new) = reseal(&m.value)? {
+            let mut a = m.into_active_model();
+            a.value = Set(new);
+            a.update(&txn).await.map_err(err)?;
+            n += 1;
+        }
+    }
+    out.push(("settings", n));
+
+    let mut n = 0;
+    for m in portal_session::Entity::find().all(&txn).await.map_err(err)? {
+        if let Some(new) = m.pending.as_deref().map(reseal).transpose()?.flatten() {
+            let mut a = m.into_active_model();
+            a.pending = Set(Some(new));
+            a.update(&txn).await.map_err(err)?;
+            n += 1;
+        }
+    }
+    out.push(("portal_sessions", n));
+
+    txn.commit().await.map_err(err)?;
+    Ok(out)
+}

@@ -16,17 +16,35 @@ pub struct Opened {
     pub store: Arc<gatehouse_store::SeaStore>,
 }
 
-fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
-    if !config.master_key.is_empty() {
-        return MasterKey::from_base64(&config.master_key).map_err(|e| anyhow::anyhow!("GATEHOUSE_MASTER_KEY / master_key: {e}"));
+/// The master key in effect: `master_key` (or `<data_dir>/master.key`, created on first use),
+/// able to open also what the previous keys sealed (`previous_master_keys`, and the lines of
+/// `<data_dir>/master.key.previous` that `gatehouse key rotate` keeps).
+pub fn master_key(config: &Config) -> anyhow::Result<MasterKey> {
+    let current = if !config.master_key.is_empty() {
+        MasterKey::from_base64(&config.master_key).map_err(|e| anyhow::anyhow!("GATEHOUSE_MASTER_KEY / master_key: {e}"))?
+    } else {
+        let path = config.data_dir.join("master.key");
+        let (key, created) = MasterKey::load_or_create(&path).with_context(|| format!("reading the master key {}", path.display()))?;
+        if created {
+            tracing::info!(path = %path.display(), "created a new master key (mode 0600): back it up, it encrypts every secret");
+        }
+        key
+    };
+    let mut previous = Vec::new();
+    for k in &config.previous_master_keys {
+        previous.push(MasterKey::from_base64(k).map_err(|e| anyhow::anyhow!("previous_master_keys: {e}"))?);
     }
-    let path = config.data_dir.join("master.key");
-    let (key, created) = MasterKey::load_or_create(&path).with_context(|| format!("reading the master key {}", path.display()))?;
-    if created {
-        tracing::info!(path = %path.display(), "created a new master key (mode 0600): back it up, it encrypts every secret");
+    let kept = config.data_dir.join(PREVIOUS_KEYS_FILE);
+    if let Ok(text) = std::fs::read_to_string(&kept) {
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            previous.push(MasterKey::from_base64(line).map_err(|e| anyhow::anyhow!("{}: {e}", kept.display()))?);
+        }
     }
-    Ok(key)
+    Ok(current.with_previous(&previous))
 }
+
+/// Where `gatehouse key rotate` keeps the keys it replaced, one per line.
+pub const PREVIOUS_KEYS_FILE: &str = "master.key.previous";
 
 /// Open the database (running migrations) and the services. Does not create the instance.
 pub async fn open(config: &Config) -> anyhow::Result<Opened> {

@@ -35,6 +35,9 @@ pub struct Config {
     pub sqlite_synchronous: String,
     /// Base64 of 32 bytes. Empty: read or create `<data_dir>/master.key` (mode 0600).
     pub master_key: String,
+    /// Earlier master keys (base64), still able to open what they sealed until `gatehouse key
+    /// rotate` has sealed everything again under `master_key`.
+    pub previous_master_keys: Vec<String>,
     /// Region reported in audit records and expected in request signatures.
     pub region: String,
     /// Email of the Administrator user and management account created at first start.
@@ -101,6 +104,7 @@ impl Default for Config {
             database_max_connections: 16,
             sqlite_synchronous: "full".into(),
             master_key: String::new(),
+            previous_master_keys: Vec::new(),
             region: "us-east-1".into(),
             admin_email: "admin@example.com".into(),
             max_users: 50_000,
@@ -144,6 +148,7 @@ const KEYS: &[&str] = &[
     "database_max_connections",
     "sqlite_synchronous",
     "master_key",
+    "previous_master_keys",
     "region",
     "admin_email",
     "max_users",

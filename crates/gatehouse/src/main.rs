@@ -62,6 +62,9 @@ enum Command {
     Migrate(cmd::data::MigrateArgs),
     /// Print every table's row count (compare a pg_dump's restore with its source).
     Check,
+    /// The master key that seals secrets at rest: generate one, or rotate it.
+    #[command(subcommand)]
+    Key(cmd::key::KeyCommand),
     /// Manage users of the identity store.
     #[command(subcommand)]
     User(cmd::users::UserCommand),
@@ -131,6 +134,7 @@ fn main() -> ExitCode {
             Command::Restore(a) => cmd::data::restore(config, out, a).await,
             Command::Migrate(a) => cmd::data::migrate(config, out, a).await,
             Command::Check => cmd::data::check(config, out).await,
+            Command::Key(c) => cmd::key::run(config, out, c).await,
             Command::User(c) => cmd::users::run(config, out, c).await,
             Command::Group(c) => cmd::groups::run(config, out, c).await,
             Command::Account(c) => cmd::org::run_account(config, out, c).await,

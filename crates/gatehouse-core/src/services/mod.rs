@@ -209,6 +209,11 @@ impl Services {
         self.reach_cache.clear();
     }
 
+    /// The master key sealing secrets at rest (a server swaps in rotated keys).
+    pub fn master_key(&self) -> &MasterKey {
+        &self.key
+    }
+
     /// Another node committed a write (PostgreSQL's notification, gatehouse-store's
     /// invalidation.rs): forget everything this node cached, so the change is seen at once.
     pub fn forget_cached_reads(&self) {

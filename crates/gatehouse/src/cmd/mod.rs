@@ -4,6 +4,7 @@ pub mod audit;
 pub mod data;
 pub mod groups;
 pub mod identity_source;
+pub mod key;
 pub mod mfa;
 pub mod org;
 pub mod scim;

@@ -90,6 +90,8 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     println!("Gatehouse listening on {scheme}://{local} (public URL {})", config.public_url());
 
     let workers = opened.services.spawn_provisioning_workers();
+    // The key files: a rotation (`gatehouse key rotate`) is taken without a restart.
+    let key_watch = config.master_key.is_empty().then(|| tokio::spawn(keys::follow_files(config.clone(), opened.services.clone())));
     // PostgreSQL: other nodes' writes empty this node's caches as they commit.
     let forget = opened.services.clone();
     let invalidation = gatehouse_store::invalidation::spawn_listener(opened.store.connection(), move || forget.forget_cached_reads());
@@ -125,6 +127,9 @@ pub async fn run(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
     directory_sync.abort();
     if let Some(listener) = invalidation {
         listener.abort();
+    }
+    if let Some(watch) = key_watch {
+        watch.abort();
     }
     opened.close().await;
     tracing::info!("stopped");
@@ -190,6 +195,43 @@ mod tls {
                 Err(e) => {
                     tracing::warn!(certificate = %cert, error = %e, "the changed TLS certificate did not load; still serving the old one")
                 }
+            }
+        }
+    }
+}
+
+/// The master key files, followed: after `gatehouse key rotate` this server seals with the new
+/// key and still opens what the old one sealed, without a restart.
+mod keys {
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    use crate::app::{PREVIOUS_KEYS_FILE, master_key};
+    use crate::config::Config;
+
+    fn modified(config: &Config) -> Vec<Option<SystemTime>> {
+        ["master.key", PREVIOUS_KEYS_FILE]
+            .iter()
+            .map(|f| std::fs::metadata(config.data_dir.join(f)).and_then(|m| m.modified()).ok())
+            .collect()
+    }
+
+    pub async fn follow_files(config: Config, services: Arc<gatehouse_core::Services>) {
+        let mut seen = modified(&config);
+        loop {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            let now = modified(&config);
+            if now == seen {
+                continue;
+            }
+            seen = now;
+            match master_key(&config) {
+                Ok(key) if !key.same_as(services.master_key()) => {
+                    services.master_key().replace_with(&key);
+                    tracing::info!("took the rotated master key from the key files");
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "the master key files did not load; keeping the keys in use"),
             }
         }
     }
