@@ -51,7 +51,7 @@ def portal_sign_in(base, user):
 
 
 @pytest.mark.skipif(not PG, reason="needs GATEHOUSE_TEST_DATABASE_URL")
-def test_soak_two_nodes_one_killed_midway(tmp_path, monkeypatch):
+def test_soak_two_nodes_one_killed_midway(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("GATEHOUSE_MASTER_KEY", base64.b64encode(os.urandom(32)).decode())
     monkeypatch.setenv("GATEHOUSE_PUBLIC_URL", "http://localhost:9")
     database = fresh_database("postgres", str(tmp_path))
@@ -146,10 +146,12 @@ def test_soak_two_nodes_one_killed_midway(tmp_path, monkeypatch):
         for page in paginator.paginate(IdentityStoreId=store):
             existing.update(u["UserName"] for u in page["Users"])
         lost = [u for u in stats.acknowledged if u not in existing]
-        for op, times in sorted(stats.times.items()):
-            q = statistics.quantiles(times, n=100) if len(times) > 1 else [times[0]] * 99
-            print(f"soak {op:<10} n={len(times):>5}  p50={1000 * statistics.median(times):7.1f} ms  p99={1000 * q[98]:7.1f} ms")
-        print(f"soak acknowledged writes={len(stats.acknowledged)} lost={len(lost)} errors while b was down={stats.down_errors}")
+        with capsys.disabled():  # the figures belong in the test log
+            print()
+            for op, times in sorted(stats.times.items()):
+                q = statistics.quantiles(times, n=100) if len(times) > 1 else [times[0]] * 99
+                print(f"soak {op:<10} n={len(times):>5}  p50={1000 * statistics.median(times):7.1f} ms  p99={1000 * q[98]:7.1f} ms")
+            print(f"soak acknowledged writes={len(stats.acknowledged)} lost={len(lost)} errors while b was down={stats.down_errors}")
         assert not lost, lost[:10]
         assert not stats.unexpected, stats.unexpected[:10]
         assert all(len(stats.times.get(op, [])) > 5 for op in ("sign-in", "saml", "scim-write", "read")), stats.times.keys()
