@@ -9,6 +9,11 @@ use crate::error::Result;
 use crate::model::{AuditBucket, AuditQuery, DayActivity, StoredAudit};
 
 impl Services {
+    /// The audit log as a resource for policies: reading it is `cloudtrail:LookupEvents` on it.
+    fn trail_arn(&self) -> Result<String> {
+        Ok(format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id))
+    }
+
     /// Records in log order after `query.after_seq`, within the time bounds.
     pub async fn lookup_events(&self, ctx: &Ctx, query: AuditQuery) -> Result<Vec<StoredAudit>> {
         let params = json!({
@@ -21,7 +26,7 @@ impl Services {
         });
         let mut op = self.begin(ctx, Source::CloudTrail, "LookupEvents", true, params).await?;
         let result = async {
-            let trail = format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id);
+            let trail = self.trail_arn()?;
             op.authorize(&trail)?;
             Ok(op.tx.list_audit(&query).await?)
         }
@@ -34,7 +39,7 @@ impl Services {
     pub async fn activity_by_day(&self, ctx: &Ctx, days: u32) -> Result<Vec<DayActivity>> {
         let mut op = self.begin(ctx, Source::CloudTrail, "LookupEvents", true, json!({"summary": "activityByDay", "days": days})).await?;
         let result = async {
-            let trail = format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id);
+            let trail = self.trail_arn()?;
             op.authorize(&trail)?;
             let today = self.clock.now().date_naive();
             let first = today - chrono::Days::new(u64::from(days.max(1) - 1));
@@ -62,7 +67,7 @@ impl Services {
     /// Read records without writing one: for `audit tail` polling, which would otherwise log itself
     /// forever. Still authorized.
     pub async fn read_events_quietly(&self, ctx: &Ctx, query: AuditQuery) -> Result<Vec<StoredAudit>> {
-        let trail = format!("arn:aws:cloudtrail:{}:{}:trail/gatehouse", self.config.region, self.instance()?.management_account_id);
+        let trail = self.trail_arn()?;
         ctx.principal.authorize("cloudtrail:LookupEvents", &trail, &[])?;
         let mut tx = self.store.begin_read().await?;
         let rows = tx.list_audit(&query).await?;

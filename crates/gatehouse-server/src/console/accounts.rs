@@ -11,6 +11,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::{Account, PrincipalType};
 
+use super::principal_name;
 use super::session::{Admin, form_admin};
 use super::{Pairs, all_pages};
 use crate::AppState;
@@ -90,15 +91,6 @@ impl AssignedRow {
             percent_encode(&self.principal_id)
         )
     }
-}
-
-async fn principal_name(state: &AppState, admin: &Admin, kind: PrincipalType, id: &str) -> String {
-    let svc = &state.services;
-    let name = match kind {
-        PrincipalType::User => svc.describe_user(&admin.ctx, id).await.map(|u| u.profile.user_name),
-        PrincipalType::Group => svc.describe_group(&admin.ctx, id).await.map(|g| g.profile.display_name),
-    };
-    name.unwrap_or_else(|_| id.to_string())
 }
 
 /// Who has which permission set in the account.

@@ -14,6 +14,7 @@ use gatehouse_core::model::condition::{Attr, Condition, Op, Value};
 use gatehouse_core::model::{Application, Group, GroupQuery, Page, PrincipalType, User, UserQuery};
 
 use super::applications::{here as app_here, load};
+use super::principal_name;
 use super::session::{Admin, form_admin};
 use super::{PAGE_SIZE, Pairs, all_pages};
 use crate::AppState;
@@ -36,15 +37,6 @@ impl AssignedRow {
     pub fn remove_query(&self) -> String {
         format!("type={}&principal={}", self.principal_type, percent_encode(&self.principal_id))
     }
-}
-
-async fn principal_name(state: &AppState, admin: &Admin, kind: PrincipalType, id: &str) -> String {
-    let svc = &state.services;
-    let name = match kind {
-        PrincipalType::User => svc.describe_user(&admin.ctx, id).await.map(|u| u.profile.user_name),
-        PrincipalType::Group => svc.describe_group(&admin.ctx, id).await.map(|g| g.profile.display_name),
-    };
-    name.unwrap_or_else(|_| id.to_string())
 }
 
 /// Groups first, then users, each by name.

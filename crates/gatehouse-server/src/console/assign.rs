@@ -187,10 +187,7 @@ async fn progress(
 ) -> Response {
     let svc = &state.services;
     let mut rows = Vec::new();
-    let name_of = async |kind: PrincipalType, id: &str| match kind {
-        PrincipalType::User => svc.describe_user(&admin.ctx, id).await.map(|u| u.profile.user_name).unwrap_or_else(|_| id.to_string()),
-        PrincipalType::Group => svc.describe_group(&admin.ctx, id).await.map(|g| g.profile.display_name).unwrap_or_else(|_| id.to_string()),
-    };
+    let name_of = async |kind: PrincipalType, id: &str| super::principal_name(state, admin, kind, id).await;
     let set_name = async |id: &str| svc.describe_permission_set(&admin.ctx, id).await.map(|p| p.name).unwrap_or_else(|_| id.to_string());
     for id in ids {
         let row = match svc.describe_request(&admin.ctx, RequestKind::Create, id).await {

@@ -129,6 +129,13 @@ impl Pairs {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).unwrap_or_default()
     }
 
+    /// Rows of two repeated fields (a key column and a value column), trimmed, in order; rows
+    /// without a key are left out.
+    pub fn rows(&self, key: &str, value: &str) -> Vec<(String, String)> {
+        let column = |name: &str| self.0.iter().filter(|(k, _)| k == name).map(|(_, v)| v.trim().to_string()).collect::<Vec<_>>();
+        column(key).into_iter().zip(column(value)).filter(|(k, _)| !k.is_empty()).collect()
+    }
+
     /// Every non-empty value of `name`.
     pub fn all(&self, name: &str) -> Vec<String> {
         self.0.iter().filter(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v.clone()).collect()
@@ -151,4 +158,16 @@ where
             None => return Ok(items),
         }
     }
+}
+
+/// A user's name or a group's display name, as the role session may read it (the id when it
+/// may not, or the principal is gone).
+async fn principal_name(state: &crate::AppState, admin: &session::Admin, kind: gatehouse_core::model::PrincipalType, id: &str) -> String {
+    use gatehouse_core::model::PrincipalType;
+    let svc = &state.services;
+    let name = match kind {
+        PrincipalType::User => svc.describe_user(&admin.ctx, id).await.map(|u| u.profile.user_name),
+        PrincipalType::Group => svc.describe_group(&admin.ctx, id).await.map(|g| g.profile.display_name),
+    };
+    name.unwrap_or_else(|_| id.to_string())
 }

@@ -44,8 +44,6 @@ pub struct Draft {
 
 impl Draft {
     fn read(form: &Pairs) -> Self {
-        let keys = form.0.iter().filter(|(k, _)| k == "tag_key").map(|(_, v)| v.trim().to_string());
-        let values = form.0.iter().filter(|(k, _)| k == "tag_value").map(|(_, v)| v.trim().to_string());
         Draft {
             kind: form.one("kind").to_string(),
             job: form.one("job").to_string(),
@@ -56,7 +54,7 @@ impl Draft {
             managed: form.all("managed"),
             other_arns: form.one("other_arns").to_string(),
             inline: form.one("inline").to_string(),
-            tags: keys.zip(values).filter(|(k, _)| !k.is_empty()).collect(),
+            tags: form.rows("tag_key", "tag_value"),
         }
     }
 

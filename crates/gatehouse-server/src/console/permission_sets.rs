@@ -200,10 +200,12 @@ pub async fn act(
 /// permission set's tags.
 async fn save_tags(state: &AppState, admin: &Admin, id: &str, form: &Pairs) -> gatehouse_core::Result<String> {
     let removed = form.all("remove_tag");
-    let keys = form.0.iter().filter(|(k, _)| k == "tag_key").map(|(_, v)| v.trim().to_string());
-    let values = form.0.iter().filter(|(k, _)| k == "tag_value").map(|(_, v)| v.trim().to_string());
-    let tags =
-        keys.zip(values).filter(|(key, _)| !key.is_empty() && !removed.contains(key)).map(|(key, value)| Tag { key, value }).collect();
+    let tags = form
+        .rows("tag_key", "tag_value")
+        .into_iter()
+        .filter(|(key, _)| !removed.contains(key))
+        .map(|(key, value)| Tag { key, value })
+        .collect();
     let arn = state.services.permission_set_arn(id)?;
     state.services.replace_tags(&admin.ctx, &arn, tags).await?;
     Ok("The tags were saved.".to_string())
