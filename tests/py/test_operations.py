@@ -19,7 +19,7 @@ import uuid
 import pytest
 import requests
 
-from conftest import BIN, PG, Server
+from conftest import BIN, PG, Server, backends, fresh_database
 from test_permission_sets import Sso
 from test_saml_apps import PASSWORD, make_user, new_app
 
@@ -273,15 +273,22 @@ def add_app(server, user):
     return secret
 
 
-def sealed_values(data_dir):
-    """The sealed values at rest in a SQLite database: (table, value)."""
-    import sqlite3
-    db = sqlite3.connect(os.path.join(data_dir, "gatehouse.db"))
-    rows = [("mfa_devices", v) for (v,) in db.execute("SELECT secret FROM mfa_devices")]
-    rows += [("app_certificates", v) for (v,) in db.execute("SELECT sealed_key FROM app_certificates")]
-    rows += [("settings", v) for (v,) in db.execute("SELECT value FROM settings WHERE value LIKE '%gh1:%'")]
-    db.close()
-    return [(t, s) for t, v in rows for s in re.findall(r"gh1:[A-Za-z0-9+/=]+", v)]
+def sealed_values(server):
+    """The sealed values at rest in the server's database (SQLite or PostgreSQL): (table, value)."""
+    queries = [("mfa_devices", "SELECT secret FROM mfa_devices"), ("app_certificates", "SELECT sealed_key FROM app_certificates"),
+               ("settings", "SELECT value FROM settings WHERE value LIKE '%gh1:%'")]
+    if server.database_url:
+        def rows(sql):
+            out = subprocess.run(["psql", "-At", server.database_url, "-c", sql], capture_output=True, text=True, check=True).stdout
+            return [line for line in out.splitlines() if line]
+    else:
+        import sqlite3
+        db = sqlite3.connect(os.path.join(server.data_dir, "gatehouse.db"))
+
+        def rows(sql):
+            return [v for (v,) in db.execute(sql)]
+    found = [(table, v) for table, sql in queries for v in rows(sql)]
+    return [(t, s) for t, v in found for s in re.findall(r"gh1:[A-Za-z0-9+/=]+", v)]
 
 
 def opens(key_b64, sealed):
@@ -294,26 +301,27 @@ def opens(key_b64, sealed):
         return False
 
 
-def test_master_key_rotation_while_the_server_runs(tmp_path, servers):
+@pytest.mark.parametrize("backend", backends())
+def test_master_key_rotation_while_the_server_runs(tmp_path, servers, backend):
     """`gatehouse key rotate` with the server running: a new key, every secret sealed again under
     it (the old key opens none of them), and the server signs, verifies TOTP codes and reaches
     its account connection's secret without a restart, and after one."""
     import pyotp
-    server = Server(str(tmp_path), "").start()
+    server = Server(str(tmp_path), fresh_database(backend, str(tmp_path))).start()
     servers.append(server)
     made = populate(server)
     secret = add_app(server, "alice")
     Sso(server).gh.put_account_connection(IamEndpoint="http://127.0.0.1:9", StsEndpoint="http://127.0.0.1:9",
                                           AccessKeyId="AKIAEXAMPLEROTATE001", SecretAccessKey="connection-secret")
     old = (pathlib.Path(server.data_dir) / "master.key").read_text().strip()
-    before = sealed_values(server.data_dir)
+    before = sealed_values(server)
     assert {t for t, _ in before} == {"mfa_devices", "app_certificates", "settings"} and all(opens(old, s) for _, s in before)
 
     rotated = json.loads(server.cli("--output", "json", "key", "rotate", "--wait-seconds", "5"))["Resealed"]
     assert rotated["mfa_devices"] == 1 and rotated["app_certificates"] >= 2 and rotated["settings"] >= 1, rotated
     new = (pathlib.Path(server.data_dir) / "master.key").read_text().strip()
     assert new != old and old in (pathlib.Path(server.data_dir) / "master.key.previous").read_text()
-    after = sealed_values(server.data_dir)
+    after = sealed_values(server)
     assert len(after) == len(before)
     assert all(opens(new, s) and not opens(old, s) for _, s in after), "the old key still opens a secret"
 
@@ -345,7 +353,7 @@ def test_master_key_rotation_while_the_server_runs(tmp_path, servers):
     assert "X509Certificate>MII" in metadata(server, made["app"])
     Sso(server).gh.put_account_connection(IamEndpoint="http://127.0.0.1:9", StsEndpoint="http://127.0.0.1:9",
                                           AccessKeyId="AKIAEXAMPLEROTATE002", SecretAccessKey="again")
-    assert all(opens(new, s) and not opens(old, s) for _, s in sealed_values(server.data_dir))
+    assert all(opens(new, s) and not opens(old, s) for _, s in sealed_values(server))
     # And after a restart, from the files.
     stop(server)
     server.start()
