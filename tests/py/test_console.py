@@ -173,6 +173,12 @@ def test_each_console_page_acts_as_the_role_it_was_opened_with(server, browser):
     page.fill("#confirmation", "ACCEPT")
     page.click("#change-submit")
     expect(page.locator("main")).to_contain_text("not authorized")
+    page.goto(f"{base(server)}/console/settings/delete")
+    for box in page.locator("input.acknowledge").all():
+        box.check()
+    page.fill("#confirmation", "DELETE")
+    page.click("#delete-configuration")
+    expect(page.locator("#error")).to_contain_text("not authorized to perform: sso:DeleteInstance")
     assert sso.ids.list_groups(IdentityStoreId=sso.store_id)["Groups"] == []
     # AWS accounts and permission sets: seen, not changed.
     page.click("#nav-accounts")

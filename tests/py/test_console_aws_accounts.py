@@ -14,6 +14,8 @@ Procedures covered here:
   Next: Permission sets, Finish; the 10-account limit)
 - To remove user access from an AWS account (the Remove access dialog)
 - To repair an identity provider for an AWS account, To remove the IAM identity provider
+- To delete your AWS SSO configuration (Settings: the check boxes, DELETE typed; refused while a
+  permission set is provisioned to a member account)
 """
 
 import json
@@ -24,7 +26,7 @@ from playwright.sync_api import expect
 from test_console import management_account
 from test_console_procedures import Console, backend_of
 from test_permission_sets import INLINE, Sso, role_of
-from test_portal import base, browser  # noqa: F401 (browser is a fixture)
+from test_portal import base, browser, sign_in  # noqa: F401 (browser is a fixture)
 
 
 def events(server, name):
@@ -296,3 +298,89 @@ def test_to_assign_and_remove_user_access_and_repair_the_identity_provider(serve
     page.goto(f"{base(server)}/console/accounts/{management}")
     expect(page.locator("#identity-provider")).to_contain_text("no IAM identity provider")
     expect(page.locator("#repair-idp")).to_have_count(0)
+
+
+def test_to_delete_your_aws_sso_configuration(server, browser, moto):
+    """Settings → Delete Gatehouse: every permission set, application, assignment, user and group
+    goes, in one operation; the organization, access keys and the audit log stay; Gatehouse starts
+    again with a new Administrator whose one-time password is shown once. Refused (and nothing
+    deleted) while a permission set is still provisioned to a member account."""
+    sso = Sso(server)
+    sso.connect(moto)
+    member = sso.add_account()
+    dana = sso.user("dana")
+    group = sso.ids.create_group(IdentityStoreId=sso.store_id, DisplayName="Analysts")["GroupId"]
+    sso.ids.create_group_membership(IdentityStoreId=sso.store_id, GroupId=group, MemberId={"UserId": dana})
+    ps = sso.permission_set("Analyst")["PermissionSetArn"]
+    assert sso.wait("create", sso.assign(member, ps, dana))["Status"] == "SUCCEEDED"
+    assert role_of(moto, member, "Analyst") is not None
+    app = sso.admin.create_application(InstanceArn=sso.instance, Name="Team wiki",
+                                       ApplicationProviderArn="arn:aws:sso::aws:applicationProvider/custom-saml")["ApplicationArn"]
+    sso.admin.create_application_assignment(ApplicationArn=app, PrincipalId=group, PrincipalType="GROUP")
+    server.cli("scim", "enable")
+    c = Console(server, browser, backend_of(server))
+    page = c.page
+
+    page.click("#nav-settings")
+    page.click("#delete-gatehouse")
+    expect(page.locator("#delete-title")).to_have_text("Delete Gatehouse configuration")
+    expect(page.locator("input.acknowledge")).to_have_count(4)
+    c.shot("delete-configuration")
+    # Every check box, and DELETE exactly.
+    page.locator("input.acknowledge").nth(0).check()
+    page.fill("#confirmation", "DELETE")
+    page.click("#delete-configuration")
+    expect(page.locator("#error")).to_have_text("Select each check box to acknowledge what will be deleted (3 not selected).")
+    for box in page.locator("input.acknowledge").all():
+        box.check()
+    page.fill("#confirmation", "delete")
+    page.click("#delete-configuration")
+    expect(page.locator("#error")).to_contain_text("Type DELETE to confirm")
+    # A role provisioned into a member account would be left behind: refused, nothing deleted.
+    for box in page.locator("input.acknowledge").all():
+        box.check()
+    page.fill("#confirmation", "DELETE")
+    page.click("#delete-configuration")
+    expect(page.locator("#error")).to_contain_text(f"still provisioned to AWS account {member}")
+    assert [u["UserName"] for u in sso.ids.list_users(IdentityStoreId=sso.store_id)["Users"]].count("dana") == 1
+    assert len(sso.admin.list_applications(InstanceArn=sso.instance)["Applications"]) == 1
+
+    assert sso.wait("delete", sso.unassign(member, ps, dana))["Status"] == "SUCCEEDED"
+    assert role_of(moto, member, "Analyst") is None
+    page.goto(f"{base(server)}/console/settings/delete")
+    for box in page.locator("input.acknowledge").all():
+        box.check()
+    page.fill("#confirmation", "DELETE")
+    page.click("#delete-configuration")
+    expect(page.locator("h1")).to_have_text("Gatehouse configuration deleted")
+    expect(page.locator("#admin-user-name")).to_have_text("Administrator")
+    otp = page.locator("#admin-one-time-password").inner_text()
+    c.shot("configuration-deleted")
+
+    # Gone: users and groups (but the new Administrator), permission sets (but the new
+    # AdministratorAccess), applications, automatic provisioning. The bootstrap access key (these
+    # clients) and the organization stay.
+    users = sso.ids.list_users(IdentityStoreId=sso.store_id)["Users"]
+    assert [u["UserName"] for u in users] == ["Administrator"]
+    assert sso.ids.list_groups(IdentityStoreId=sso.store_id)["Groups"] == []
+    sets = sso.admin.list_permission_sets(InstanceArn=sso.instance)["PermissionSets"]
+    assert [sso.admin.describe_permission_set(InstanceArn=sso.instance, PermissionSetArn=a)["PermissionSet"]["Name"]
+            for a in sets] == ["AdministratorAccess"]
+    assert ps not in sets
+    assert sso.admin.list_applications(InstanceArn=sso.instance)["Applications"] == []
+    assert "Automatic provisioning: disabled" in server.cli("scim", "status")
+    accounts = [a["Id"] for a in server.client("organizations").list_accounts()["Accounts"]]
+    assert member in accounts and management_account(server) in accounts
+    deleted = events(server, "DeleteInstance")
+    assert [e.get("errorCode") for e in deleted] == ["ConflictException", None]
+    assert deleted[-1]["userIdentity"]["arn"].endswith("/Administrator")
+    assert deleted[-1]["responseElements"]["administratorUserId"] == users[0]["UserId"]
+
+    # The old sessions ended with it; the new Administrator signs in with the password shown.
+    page.goto(base(server) + "/console")
+    expect(page.locator("main")).not_to_contain_text("Delete Gatehouse")
+    ctx = browser.new_context()
+    fresh = ctx.new_page()
+    sign_in(fresh, server, "Administrator", otp)
+    expect(fresh.locator("h1")).to_have_text("Choose a new password")
+    ctx.close()

@@ -62,6 +62,15 @@ pub trait InstanceRepo {
     async fn get_instance(&mut self) -> StoreResult<Option<Instance>>;
     /// Fails with `StoreError::Unique` when an instance already exists.
     async fn insert_instance(&mut self, instance: &Instance) -> StoreResult<()>;
+    /// The guide's "Delete your AWS SSO configuration": delete every row of the SSO
+    /// configuration (users, groups and their credentials, sessions and devices; settings;
+    /// applications; permission sets, assignments, requests and what they provisioned; SSO OIDC
+    /// clients and tokens; role sessions' temporary keys). The instance, the organization, long-term
+    /// access keys and the audit trail stay.
+    /// Returns the rows deleted per table.
+    async fn delete_configuration(&mut self) -> StoreResult<Vec<(&'static str, u64)>>;
+    /// A role provisioned into an account other than this one, if there is any.
+    async fn provisioned_role_outside(&mut self, account_id: &str) -> StoreResult<Option<ProvisionedRole>>;
 }
 
 #[async_trait]

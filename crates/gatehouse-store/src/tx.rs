@@ -266,6 +266,67 @@ impl InstanceRepo for SeaTx {
         .map_err(db_err)?;
         Ok(())
     }
+
+    async fn delete_configuration(&mut self) -> StoreResult<Vec<(&'static str, u64)>> {
+        use crate::entity::*;
+        async fn wipe<E: EntityTrait>(table: &'static str, db: &Db) -> StoreResult<(&'static str, u64)> {
+            let done = E::delete_many().exec(db).await.map_err(db_err)?;
+            Ok((table, done.rows_affected))
+        }
+        let db = self.db();
+        // Children before parents, so no foreign key (where there is one) has to cascade.
+        Ok(vec![
+            wipe::<user_idp_tags::Entity>("user_idp_tags", db).await?,
+            wipe::<user_password::Entity>("user_passwords", db).await?,
+            wipe::<membership::Entity>("group_memberships", db).await?,
+            wipe::<external_id::Entity>("external_ids", db).await?,
+            wipe::<portal_session::Entity>("portal_sessions", db).await?,
+            wipe::<mfa_device::Entity>("mfa_devices", db).await?,
+            wipe::<trusted_device::Entity>("trusted_devices", db).await?,
+            wipe::<email_token::Entity>("email_tokens", db).await?,
+            wipe::<signin_throttle::Entity>("signin_throttle", db).await?,
+            wipe::<app_assignment::Entity>("app_assignments", db).await?,
+            wipe::<app_certificate::Entity>("app_certificates", db).await?,
+            wipe::<application::Entity>("applications", db).await?,
+            wipe::<account_assignment::Entity>("account_assignments", db).await?,
+            wipe::<ou_assignment::Entity>("ou_assignments", db).await?,
+            wipe::<sso_request::Entity>("sso_requests", db).await?,
+            wipe::<provisioned_role::Entity>("provisioned_roles", db).await?,
+            wipe::<resource_tag::Entity>("resource_tags", db).await?,
+            wipe::<permission_set::Entity>("permission_sets", db).await?,
+            wipe::<job::Entity>("jobs", db).await?,
+            wipe::<authorization_code::Entity>("authorization_codes", db).await?,
+            wipe::<sso_token::Entity>("sso_tokens", db).await?,
+            wipe::<device_authorization::Entity>("device_authorizations", db).await?,
+            wipe::<oidc_client::Entity>("oidc_clients", db).await?,
+            wipe::<saml_sp_id::Entity>("saml_sp_ids", db).await?,
+            wipe::<scim_row::Entity>("scim_tokens", db).await?,
+            // Role sessions' temporary keys: their permission sets are gone. Long-term keys stay.
+            (
+                "access_keys (temporary)",
+                access_key::Entity::delete_many()
+                    .filter(access_key::Column::SessionTokenHash.is_not_null())
+                    .exec(db)
+                    .await
+                    .map_err(db_err)?
+                    .rows_affected,
+            ),
+            wipe::<setting::Entity>("settings", db).await?,
+            wipe::<user::Entity>("users", db).await?,
+            wipe::<group::Entity>("groups", db).await?,
+        ])
+    }
+
+    async fn provisioned_role_outside(&mut self, account_id: &str) -> StoreResult<Option<ProvisionedRole>> {
+        use crate::entity::provisioned_role;
+        let row = provisioned_role::Entity::find()
+            .filter(provisioned_role::Column::AccountId.ne(account_id))
+            .order_by_asc(provisioned_role::Column::AccountId)
+            .one(self.db())
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(permission_sets::provisioned_from))
+    }
 }
 
 #[async_trait]

@@ -1,5 +1,6 @@
 //! First start: the instance, its organization root and management account, the Administrator
 //! user with a one-time password, and a bootstrap access key. Runs once; later calls do nothing.
+//! And its mirror, deleting the configuration: back to a first start's Administrator.
 
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -12,12 +13,24 @@ use super::principal::{Ctx, MASTER_ADMIN_POLICY, Principal};
 use crate::error::{Error, Result, StoreError};
 use crate::ids;
 use crate::model::*;
+use crate::store::Tx;
 use crate::password;
 
 pub const ADMIN_USER_NAME: &str = "Administrator";
 pub const BOOTSTRAP_KEY_USER: &str = "bootstrap-admin";
 /// The permission set that takes the Administrator into the console (see `grant_console`).
 pub const ADMIN_PERMISSION_SET: &str = "AdministratorAccess";
+
+/// What deleting the configuration did, and the new Administrator's password (shown once).
+#[derive(Debug)]
+pub struct DeletedConfiguration {
+    /// Rows deleted, per table.
+    pub deleted: Vec<(&'static str, u64)>,
+    pub admin_user_id: String,
+    pub admin_user_name: String,
+    pub admin_one_time_password: Zeroizing<String>,
+    pub admin_permission_set: String,
+}
 
 /// The secrets of a fresh instance, shown once.
 #[derive(Debug)]
@@ -73,42 +86,8 @@ impl Services {
                 })
                 .await?;
 
-            let admin = User {
-                identity_store_id: instance.identity_store_id.clone(),
-                user_id: ids::new_uuid(),
-                profile: UserProfile {
-                    user_name: ADMIN_USER_NAME.into(),
-                    name: Name { given_name: Some("Gatehouse".into()), family_name: Some("Administrator".into()), ..Default::default() },
-                    display_name: Some("Administrator".into()),
-                    emails: vec![TypedValue {
-                        value: Some(self.config.admin_email.clone()),
-                        kind: Some("work".into()),
-                        primary: true,
-                        display: None,
-                    }],
-                    ..Default::default()
-                },
-                active: true,
-                meta: Meta {
-                    created_at: now,
-                    created_by: ctx.principal.arn.clone(),
-                    updated_at: now,
-                    updated_by: ctx.principal.arn.clone(),
-                    revision: 1,
-                },
-            };
-            op.tx.insert_user(&admin).await?;
-            admin_id = admin.user_id.clone();
-            let otp = Zeroizing::new(password::generate_one_time());
-            op.tx
-                .put_password(&PasswordRecord {
-                    user_id: admin.user_id.clone(),
-                    hash: password::hash(&otp)?,
-                    must_change: true,
-                    history: vec![],
-                    updated_at: now,
-                })
-                .await?;
+            let (admin_user_id, otp) = self.insert_administrator(&mut op.tx, &instance, &ctx).await?;
+            admin_id = admin_user_id.clone();
 
             let (record, secret) = seal_new_key(&self.key, BOOTSTRAP_KEY_USER, vec![MASTER_ADMIN_POLICY.to_string()], vec![], now);
             op.tx.insert_access_key(&record).await?;
@@ -116,7 +95,7 @@ impl Services {
                 "instanceArn": instance.instance_arn,
                 "identityStoreId": instance.identity_store_id,
                 "managementAccountId": management,
-                "administratorUserId": admin.user_id,
+                "administratorUserId": admin_user_id,
                 "accessKeyId": record.access_key_id,
             }));
             Ok(Some(Bootstrapped {
@@ -157,6 +136,100 @@ impl Services {
         let management = self.instance()?.management_account_id.clone();
         self.create_account_assignment(ctx, &management, &ps.permission_set_id, PrincipalType::User, admin_id).await?;
         Ok(())
+    }
+
+    /// The Administrator of a fresh configuration: a user with a one-time password, to be
+    /// changed at the first sign-in. Returns the user id and the password.
+    async fn insert_administrator(&self, tx: &mut Box<dyn Tx>, instance: &Instance, ctx: &Ctx) -> Result<(String, Zeroizing<String>)> {
+        let now = self.clock.now();
+        let admin = User {
+            identity_store_id: instance.identity_store_id.clone(),
+            user_id: ids::new_uuid(),
+            profile: UserProfile {
+                user_name: ADMIN_USER_NAME.into(),
+                name: Name { given_name: Some("Gatehouse".into()), family_name: Some("Administrator".into()), ..Default::default() },
+                display_name: Some("Administrator".into()),
+                emails: vec![TypedValue {
+                    value: Some(self.config.admin_email.clone()),
+                    kind: Some("work".into()),
+                    primary: true,
+                    display: None,
+                }],
+                ..Default::default()
+            },
+            active: true,
+            meta: Meta {
+                created_at: now,
+                created_by: ctx.principal.arn.clone(),
+                updated_at: now,
+                updated_by: ctx.principal.arn.clone(),
+                revision: 1,
+            },
+        };
+        tx.insert_user(&admin).await?;
+        let otp = Zeroizing::new(password::generate_one_time());
+        tx.put_password(&PasswordRecord {
+            user_id: admin.user_id.clone(),
+            hash: password::hash(&otp)?,
+            must_change: true,
+            history: vec![],
+            updated_at: now,
+        })
+        .await?;
+        Ok((admin.user_id, otp))
+    }
+
+    /// The guide's "Delete your AWS SSO configuration", as one operation (DeleteInstance): every
+    /// permission set, application, assignment, user and group, and every setting, go; the
+    /// instance, the organization and its accounts, long-term access keys and the audit trail
+    /// stay. Gatehouse is then as on its first start: a new Administrator with a one-time
+    /// password (returned, to be shown once) and AdministratorAccess in the management account.
+    ///
+    /// Refused while a permission set is provisioned into a member account, or an account
+    /// request is in progress: deleting then would leave roles behind in AWS accounts that
+    /// nothing here could remove. Remove those assignments first.
+    pub async fn delete_configuration(&self, ctx: &Ctx) -> Result<DeletedConfiguration> {
+        let mut op = self.begin(ctx, Source::Sso, "DeleteInstance", false, json!({"instanceArn": self.instance()?.instance_arn})).await?;
+        let result = async {
+            let instance = self.instance()?.clone();
+            op.authorize(&instance.instance_arn)?;
+            if let Some(p) = op.tx.provisioned_role_outside(&instance.management_account_id).await? {
+                let name = op.tx.get_permission_set(&p.permission_set_id).await?.map_or(p.role_name, |ps| ps.name);
+                return Err(Error::conflict(format!(
+                    "Permission set {} is still provisioned to AWS account {} (and perhaps others): remove the assignments from \
+                     your AWS accounts first, so that no role is left behind in them",
+                    name, p.account_id
+                )));
+            }
+            for kind in [RequestKind::Create, RequestKind::Delete, RequestKind::Provision] {
+                let n = op.tx.count_sso_requests(kind, RequestStatus::InProgress).await?;
+                if n > 0 {
+                    return Err(Error::conflict(format!("{n} account requests are still in progress: wait until they finish")));
+                }
+            }
+            let deleted = op.tx.delete_configuration().await?;
+            let system = Ctx::new(Principal::system(&instance.management_account_id), "127.0.0.1", "gatehouse");
+            let (admin_id, otp) = self.insert_administrator(&mut op.tx, &instance, &system).await?;
+            op.respond(json!({
+                "deleted": deleted.iter().map(|(table, n)| (table.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+                "administratorUserId": admin_id,
+            }));
+            op.resource("AWS::SSO::Instance", instance.instance_arn.clone());
+            Ok(DeletedConfiguration {
+                deleted,
+                admin_user_id: admin_id,
+                admin_user_name: ADMIN_USER_NAME.into(),
+                admin_one_time_password: otp,
+                admin_permission_set: ADMIN_PERMISSION_SET.into(),
+            })
+        }
+        .await;
+        let done = op.finish(result).await?;
+        self.forget_cached_reads();
+        *self.instance_name.lock().unwrap_or_else(|p| p.into_inner()) = String::new();
+        let system = Ctx::new(Principal::system(&self.instance()?.management_account_id), "127.0.0.1", "gatehouse");
+        self.grant_console(&system, &done.admin_user_id).await?;
+        Ok(done)
     }
 
     /// Another node (or an earlier run) created the instance: load it.

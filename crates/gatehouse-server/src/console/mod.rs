@@ -15,6 +15,7 @@ mod assign;
 mod audit;
 mod confirm;
 mod dashboard;
+mod delete_configuration;
 mod group_forms;
 mod groups;
 mod identity_source;
@@ -75,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route("/console/audit/download", get(audit::download))
         .route("/console/audit/{id}", get(audit::show))
         .route("/console/settings", get(settings::show).post(settings::act))
+        .route("/console/settings/delete", get(delete_configuration::form).post(delete_configuration::delete))
         .route("/console/settings/attributes-for-access-control", get(abac::show).post(abac::act))
         .route("/console/settings/identity-source", get(identity_source::show).post(identity_source::act))
         .route("/console/settings/identity-source/change", get(identity_source::change_form).post(identity_source::change))

@@ -27,7 +27,7 @@ pub fn console_cookie(access_key_id: &str, session_token: &str, max_age: i64, se
     HeaderValue::from_str(&c).unwrap_or_else(|_| HeaderValue::from_static("gh_invalid=; Max-Age=0"))
 }
 
-fn clear_console_cookie() -> HeaderValue {
+pub(super) fn clear_console_cookie() -> HeaderValue {
     HeaderValue::from_static("gh_console=; Path=/console; HttpOnly; SameSite=Strict; Max-Age=0")
 }
 

@@ -99,7 +99,7 @@ fn request_from(m: sso_request::Model) -> StoreResult<SsoRequest> {
     })
 }
 
-fn provisioned_from(m: provisioned_role::Model) -> ProvisionedRole {
+pub(crate) fn provisioned_from(m: provisioned_role::Model) -> ProvisionedRole {
     ProvisionedRole {
         account_id: m.account_id,
         permission_set_id: m.permission_set_id,
