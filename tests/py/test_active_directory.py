@@ -316,7 +316,10 @@ def test_console_identity_source_wizard_and_directory_settings(server, ids, dire
     choose("external-idp")
     expect(page.locator("#consequences li").first).to_contain_text("All users, groups and assignments are kept")
     expect(page.locator("#confirm-word")).to_have_text("ACCEPT")
-    page.fill("#idp_metadata", peer.metadata())
+    # Browse for the IdP's metadata file.
+    page.set_input_files("#idp_metadata_file", files=[{"name": "idp-metadata.xml", "mimeType": "application/xml",
+                                                        "buffer": peer.metadata().encode()}])
+    expect(page.locator("#idp_metadata")).to_have_value(re.compile("EntityDescriptor"))
     page.fill("#confirmation", "CONFIRM")
     page.click("#change-submit")
     expect(page.locator("#error")).to_contain_text("type ACCEPT")

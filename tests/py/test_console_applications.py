@@ -129,9 +129,12 @@ def test_to_add_and_configure_a_cloud_application_disable_enable_and_force_remov
     expect(page.locator("#name")).to_have_value(name)
     expect(page.locator("#session_duration")).to_have_value("PT4H")
 
-    # Application metadata from the SP's metadata file → Save changes.
+    # Application metadata: Browse for the SP's metadata file → Save changes.
     _, sp_cert = keypair("analytics.amplitude.com")
-    page.fill("#metadata_xml", sp_metadata(AMPLITUDE_AUDIENCE, AMPLITUDE_ACS, sp_cert))
+    xml = sp_metadata(AMPLITUDE_AUDIENCE, AMPLITUDE_ACS, sp_cert)
+    page.set_input_files("#metadata_file", files=[{"name": "amplitude-metadata.xml", "mimeType": "application/xml",
+                                                    "buffer": xml.encode()}])
+    expect(page.locator("#metadata_xml")).to_have_value(xml)
     page.click("#save-configuration")
     expect(page.locator("#notice")).to_contain_text("The application was added.")
     expect(page.locator("#app-title")).to_have_text(name)

@@ -1,5 +1,6 @@
 // The portal's only behaviour beyond plain forms: post a SAML response on its own, copy XML,
-// filter application tiles as you type, and shift-click a tile for administrator mode.
+// filter application tiles as you type, shift-click a tile for administrator mode, and (in the
+// console) read a chosen metadata file into the text area the form posts.
 (function () {
   var post = document.getElementById("saml-post");
   if (post) { post.submit(); }
@@ -29,6 +30,15 @@
       if (e.shiftKey) {
         e.preventDefault();
         window.location.href = a.getAttribute("href") + "?admin=1";
+      }
+    });
+  });
+
+  document.querySelectorAll("input[type=file][data-fills]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var file = input.files && input.files[0];
+      if (file) {
+        file.text().then(function (text) { document.getElementById(input.getAttribute("data-fills")).value = text; });
       }
     });
   });
