@@ -281,10 +281,13 @@ def test_transitions_to_and_from_active_directory_delete_users_groups_and_assign
 
 
 def test_console_identity_source_wizard_and_directory_settings(server, ids, directory, browser, tmp_path):
-    """Settings → Identity source in the console (Chromium): the wizard shows each transition's
-    consequences and needs the typed word; an external IdP from its metadata with its
-    certificates' expiry; then Active Directory, after which a directory user holding the
-    management account's administrator role synchronizes and edits the mappings there."""
+    """Settings → Identity source in the console (Chromium), the guide's To change your identity
+    source: the wizard shows each transition's consequences and needs the typed word. To connect
+    to an external identity provider (its metadata file chosen with Browse), To check the current
+    status of a certificate (the expiry colours); then To connect AWS SSO to AWS Managed Microsoft
+    AD, after which a directory user holding the management account's administrator role
+    synchronizes and edits the mappings there (To map attributes in AWS SSO to attributes in your
+    directory)."""
     from playwright.sync_api import expect
     from test_console import management_account, open_home_with_role
     from test_portal import first_sign_in

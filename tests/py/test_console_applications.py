@@ -4,9 +4,9 @@ every page goes to test-output/console/. What the console did is checked again t
 (sso-admin, and Gatehouse's own operations for the SAML settings and certificates).
 
 Procedures covered here:
-- To add and configure a cloud application (the catalog, Details, the IdP metadata and
-  certificate downloads, Application properties, Application metadata from a pasted SP metadata
-  file, Save changes; Cancel while adding)
+- To add and configure a cloud application, To add and configure your application (the catalog,
+  Details, the IdP metadata and certificate downloads, Application properties, Application
+  metadata from the SP's metadata file chosen with Browse, Save changes; Cancel while adding)
 - To add and configure a custom SAML application (ACS URL and audience typed by hand, attribute
   mappings while setting it up)
 - To map application attributes to attributes in AWS SSO (the Attribute mappings tab)

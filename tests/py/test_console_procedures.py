@@ -3,6 +3,8 @@ chromium through Playwright), each named as the guide names it. Every page visit
 screenshot under test-output/console/ (GATEHOUSE_SCREENSHOTS overrides the folder).
 
 Procedures covered here:
+- To enable AWS SSO: Gatehouse's first start (`gatehouse serve` creates the instance and the
+  Administrator, whose first sign-in opens the console in every test here)
 - To add a user (details, Next: Groups, Add user; with a one-time password, and with an email)
 - To add a group
 - To add a user as a member of a group (and removing a member)

@@ -13,8 +13,8 @@ use super::principal::{Ctx, MASTER_ADMIN_POLICY, Principal};
 use crate::error::{Error, Result, StoreError};
 use crate::ids;
 use crate::model::*;
-use crate::store::Tx;
 use crate::password;
+use crate::store::Tx;
 
 pub const ADMIN_USER_NAME: &str = "Administrator";
 pub const BOOTSTRAP_KEY_USER: &str = "bootstrap-admin";

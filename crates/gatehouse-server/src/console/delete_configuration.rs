@@ -76,7 +76,12 @@ pub async fn form(State(state): State<AppState>, admin: Admin, headers: HeaderMa
     render(&state, &admin, &headers, None).await
 }
 
-pub async fn delete(State(state): State<AppState>, ConnectInfo(peer): ConnectInfo<SocketAddr>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn delete(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let form = Pairs::parse(&body);
     let admin = match form_admin(&state, &headers, peer, form.one("csrf"), HERE).await {
         Ok(a) => a,
