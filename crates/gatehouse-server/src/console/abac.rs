@@ -2,21 +2,18 @@
 //! control", "To select your attributes" (key and `${path:…}` value rows, Save changes) and "To
 //! disable Attributes for access control" (which deletes every mapping).
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::AccessControlAttribute;
 use gatehouse_core::services::permission_sets::SUPPORTED_ATTRIBUTE_SOURCES;
 
 use super::Pairs;
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
 
-const HERE: &str = "/console/settings/attributes-for-access-control";
 /// Empty rows offered for new keys.
 const NEW_ROWS: usize = 3;
 
@@ -70,17 +67,7 @@ fn rows(form: &Pairs) -> Vec<AccessControlAttribute> {
 }
 
 /// `action` = enable | save | disable.
-pub async fn act(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn act(State(state): State<AppState>, Posted { admin, form, headers }: Posted) -> Response {
     let svc = &state.services;
     let done = match form.one("action") {
         "enable" => svc.create_access_control_attributes(&admin.ctx, vec![]).await.map(|_| "Attributes for access control are enabled."),

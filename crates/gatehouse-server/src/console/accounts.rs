@@ -3,17 +3,15 @@
 //! assigned users and groups ("To remove user access from an AWS account") and its IAM identity
 //! provider ("To repair an identity provider", "To remove the IAM identity provider").
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::{Account, PrincipalType};
 
+use super::all_pages;
 use super::principal_name;
-use super::session::{Admin, form_admin};
-use super::{Pairs, all_pages};
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -134,10 +132,6 @@ struct DetailsPage<'a> {
     own_account: bool,
 }
 
-fn here(account_id: &str) -> String {
-    format!("/console/accounts/{}", percent_encode(account_id))
-}
-
 async fn details(
     state: &AppState,
     admin: &Admin,
@@ -210,18 +204,7 @@ pub async fn remove_form(
 }
 
 /// `action` = remove-access (DeleteAccountAssignment) | repair-idp | remove-idp.
-pub async fn act(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(account_id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&account_id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn act(State(state): State<AppState>, Path(account_id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let svc = &state.services;
     let done = match form.one("action") {
         "remove-access" => match PrincipalType::parse(form.one("type")) {

@@ -4,25 +4,20 @@
 //! assigned directly: members of nested groups are not reached, as the guide notes.
 
 use std::collections::HashSet;
-use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::condition::{Attr, Condition, Op, Value};
 use gatehouse_core::model::{Application, Group, GroupQuery, Page, PrincipalType, User, UserQuery};
 
-use super::applications::{here as app_here, load};
+use super::applications::load;
 use super::principal_name;
-use super::session::{Admin, form_admin};
-use super::{PAGE_SIZE, Pairs, all_pages};
+use super::session::{Admin, Posted};
+use super::{PAGE_SIZE, all_pages};
 use crate::AppState;
 use crate::portal::web::*;
-
-fn here(id: &str) -> String {
-    format!("{}/assigned-users", app_here(id))
-}
 
 /// A user or group assigned to the application.
 pub struct AssignedRow {
@@ -150,18 +145,7 @@ pub async fn assign_form(
 }
 
 /// Assign users: one CreateApplicationAssignment per ticked user or group.
-pub async fn assign(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &format!("{}/assign", app_here(&id))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn assign(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let chosen: Vec<_> = form.all("principal").into_iter().filter(|p| parse_principal(p).is_some()).collect();
     if chosen.is_empty() {
         let error = Some("Select at least one user or group.".to_string());
@@ -223,18 +207,7 @@ pub async fn remove_form(
 }
 
 /// Remove access: DeleteApplicationAssignment (`action` = remove-access).
-pub async fn remove(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn remove(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let done = match (form.one("action"), PrincipalType::parse(form.one("type"))) {
         ("remove-access", Some(kind)) => {
             let principal = form.one("principal");

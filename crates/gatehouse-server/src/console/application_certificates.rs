@@ -2,19 +2,16 @@
 //! new certificate (validity, algorithm, key size), Set as active (its "Make active" dialog) and
 //! Delete an inactive one (typed DELETE). The expiry column is coloured red, yellow or green.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::{AppCertificate, Application};
 use gatehouse_core::services::applications::{MAX_APP_CERTIFICATES, expiry_status};
 
-use super::Pairs;
 use super::applications::{here as app_here, load};
 use super::confirm::{Dialog, unless_typed};
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -141,19 +138,8 @@ async fn activate_dialog(
 }
 
 /// `action` = generate | activate | delete.
-pub async fn act(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
+pub async fn act(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let page_url = here(&id);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &page_url).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let svc = &state.services;
     let cert = form.one("certificate_id");
     let done = match form.one("action") {

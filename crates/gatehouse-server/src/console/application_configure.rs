@@ -5,10 +5,8 @@
 //! application, its attribute mappings; Save changes. What was typed stays on the page when a
 //! service refuses it.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::{Application, AttributeMapping, SignInOrigin};
@@ -18,7 +16,7 @@ use gatehouse_saml::catalog::Template as CatalogEntry;
 use super::Pairs;
 use super::application_mappings::{format_options, read_rows, user_attributes, with_blank};
 use super::applications::{IdpLinks, here as app_here, load};
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -169,10 +167,6 @@ fn render(
     page(status, html, set.into_iter().collect())
 }
 
-fn here(id: &str) -> String {
-    format!("{}/configure", app_here(id))
-}
-
 #[derive(serde::Deserialize, Default)]
 pub struct ConfigureQuery {
     #[serde(default)]
@@ -196,18 +190,7 @@ pub async fn form(
 
 /// `action` = save | add-row (one more mapping row) | cancel (setup only: remove the
 /// application just added).
-pub async fn submit(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn submit(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let app = match load(&state, &admin, &id).await {
         Ok(app) => app,
         Err(r) => return r,

@@ -3,17 +3,15 @@
 //! to, and its format; Add new attribute mapping, Save changes. The rows' form fields are shared
 //! with the Configure page of a custom SAML 2.0 application.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::{Application, AttributeMapping};
 
 use super::Pairs;
-use super::applications::{here as app_here, load};
-use super::session::{Admin, form_admin};
+use super::applications::load;
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -47,10 +45,6 @@ pub fn with_blank(mut rows: Vec<AttributeMapping>, blank: usize) -> Vec<Attribut
     let empty = AttributeMapping { attribute: String::new(), source: String::new(), format: "unspecified".into() };
     rows.extend(std::iter::repeat_n(empty, blank));
     rows
-}
-
-fn here(id: &str) -> String {
-    format!("{}/attribute-mappings", app_here(id))
 }
 
 #[derive(Template)]
@@ -91,18 +85,7 @@ pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMa
 }
 
 /// `action` = add-row (one more empty row, nothing saved) | save.
-pub async fn act(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn act(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let rows = read_rows(&form);
     if form.one("action") == "add-row" {
         return render(&state, &admin, &headers, &id, Some(with_blank(rows, 1)), None, None).await;

@@ -3,21 +3,16 @@
 //! the Configure page that follows can already offer Gatehouse's metadata and certificate for
 //! download (they name the application); that page's Cancel removes it again.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::services::applications::NewApplication;
 use gatehouse_saml::catalog::Template as CatalogEntry;
 
-use super::Pairs;
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
-
-const HERE: &str = "/console/applications/new";
 
 #[derive(Template)]
 #[template(path = "console/application_catalog.html")]
@@ -44,17 +39,7 @@ pub async fn catalog(State(state): State<AppState>, admin: Admin, headers: Heade
 
 /// Add application: CreateApplication from the chosen provider, named after it until the
 /// Configure page says otherwise.
-pub async fn add(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn add(State(state): State<AppState>, Posted { admin, form, headers }: Posted) -> Response {
     let provider = form.one("provider");
     let Some(template) = gatehouse_saml::catalog::find(provider) else {
         return render(&state, &admin, &headers, provider, Some("Select an application from the list.".into())).await;

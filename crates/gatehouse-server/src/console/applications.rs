@@ -3,20 +3,18 @@
 //! "To disable or enable your application" (Actions → Disable / Enable) and "To force-remove an
 //! AWS application" (the Force-remove page, confirmed by typing `remove`).
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::Application;
 use gatehouse_core::services::applications::ApplicationChange;
 
+use super::all_pages;
 use super::application_certificates::{CertRow, cert_rows};
 use super::confirm::{Dialog, unless_typed};
 use super::permission_sets::hours;
-use super::session::{Admin, form_admin};
-use super::{Pairs, all_pages};
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -187,18 +185,7 @@ pub async fn show(
 }
 
 /// Actions → `action` = disable | enable (UpdateApplication's status).
-pub async fn act(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn act(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let enable = match form.one("action") {
         "enable" => true,
         "disable" => false,
@@ -248,19 +235,8 @@ pub async fn force_remove_form(State(state): State<AppState>, admin: Admin, head
 }
 
 /// Force-remove: DeleteApplication, once `remove` was typed.
-pub async fn force_remove(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
+pub async fn force_remove(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let action = format!("{}/force-remove", here(&id));
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &action).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let app = match load(&state, &admin, &id).await {
         Ok(app) => app,
         Err(r) => return r,

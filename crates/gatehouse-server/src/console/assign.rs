@@ -2,16 +2,14 @@
 //! Assign users → Select users or groups → Next: Permission sets → Finish, then the requests'
 //! progress until every assignment has completed.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::condition::{Attr, Condition, Op, Value};
 use gatehouse_core::model::{Group, GroupQuery, Page, PermissionSet, PrincipalType, RequestKind, RequestStatus, User, UserQuery};
 
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted};
 use super::{PAGE_SIZE, Pairs, all_pages};
 use crate::AppState;
 use crate::portal::web::*;
@@ -107,17 +105,7 @@ pub async fn start(State(state): State<AppState>, admin: Admin, headers: HeaderM
 }
 
 /// `step` = permission-sets (after choosing users and groups) or finish.
-pub async fn step(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn step(State(state): State<AppState>, Posted { admin, form, headers }: Posted) -> Response {
     let svc = &state.services;
     let accounts = form.all("account");
     if let Err(e) = check_accounts(&accounts) {

@@ -3,21 +3,15 @@
 //! check box per kind of data, DELETE typed; then one service operation, and the new
 //! Administrator's one-time password, shown once.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::body::Bytes;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::IdentitySourceKind;
 
-use super::Pairs;
-use super::session::{Admin, clear_console_cookie, form_admin};
+use super::session::{Admin, Posted, clear_console_cookie};
 use crate::AppState;
 use crate::portal::web::*;
-
-const HERE: &str = "/console/settings/delete";
 
 /// A row of the guide's table: what is deleted, and its check box (none where the data is not
 /// ours to delete: users and groups of a connected directory).
@@ -76,17 +70,7 @@ pub async fn form(State(state): State<AppState>, admin: Admin, headers: HeaderMa
     render(&state, &admin, &headers, None).await
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn delete(State(state): State<AppState>, Posted { admin, form, headers }: Posted) -> Response {
     let svc = &state.services;
     let source = svc.describe_identity_source(&admin.ctx).await.ok().map(|s| s.kind);
     let unticked = rows(source).into_iter().filter(|r| r.field.is_some_and(|f| form.one(f) != "on")).count();

@@ -13,7 +13,7 @@ use gatehouse_core::model::{Group, GroupProfile, Page, User, UserQuery};
 use serde::Deserialize;
 
 use super::ListQuery;
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted, form_admin};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -129,10 +129,6 @@ async fn details(
     page(status, html, set.into_iter().collect())
 }
 
-fn here(group_id: &str) -> String {
-    format!("/console/groups/{}", percent_encode(group_id))
-}
-
 pub async fn show(State(state): State<AppState>, admin: Admin, headers: HeaderMap, Path(group_id): Path<String>) -> Response {
     details(&state, &admin, &headers, &group_id, None, None).await
 }
@@ -174,16 +170,9 @@ pub async fn add_users_form(
 /// Add the ticked users, or remove one member (`remove=<user id>`), in one operation.
 pub async fn change_members(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
     Path(group_id): Path<String>,
-    body: axum::body::Bytes,
+    Posted { admin, form, headers }: Posted,
 ) -> Response {
-    let form = super::Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&group_id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
     let (add, remove) = (form.all("user_id"), form.all("remove"));
     if add.is_empty() && remove.is_empty() {
         return details(&state, &admin, &headers, &group_id, Some("Choose at least one user.".into()), None).await;

@@ -1,19 +1,16 @@
 //! The guide's "To set the session duration" and "To set the relay state": the permission set's
 //! General section → Edit → Continue, then select the AWS accounts to apply it to → Reprovision.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::PermissionSet;
 use gatehouse_core::services::permission_sets::PermissionSetChange;
 
-use super::Pairs;
 use super::permission_set_new::DURATIONS;
 use super::permission_sets::{details, here, provisioned_accounts, reprovision};
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -54,18 +51,7 @@ pub async fn edit_form(State(state): State<AppState>, admin: Admin, headers: Hea
 }
 
 /// `step` = continue (save the General settings) or reprovision (to the ticked accounts).
-pub async fn save(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &format!("{}/edit", here(&id))).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn save(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let svc = &state.services;
     if form.one("step") == "reprovision" {
         return match reprovision(&state, &admin, &id, &form.all("account")).await {

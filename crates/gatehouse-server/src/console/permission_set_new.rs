@@ -3,10 +3,8 @@
 //! draft travels in the form from step to step; each step is checked by the same rules the
 //! service applies, and Create makes the permission set and its policies in one operation.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::{JOB_FUNCTION_POLICIES, ManagedPolicyChoice, RolePolicies, Tag};
@@ -14,7 +12,7 @@ use gatehouse_core::services::permission_sets::{NewPermissionSet, check_new_perm
 
 use super::Pairs;
 use super::permission_sets::policy_choices;
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted};
 use crate::AppState;
 use crate::portal::web::*;
 
@@ -173,24 +171,12 @@ fn render(headers: &HeaderMap, admin: &Admin, step: &str, draft: Draft, error: O
     page(status, html, set.into_iter().collect())
 }
 
-const HERE: &str = "/console/permission-sets/new";
-
 pub async fn new_form(State(_state): State<AppState>, admin: Admin, headers: HeaderMap) -> Response {
     render(&headers, &admin, "type", Draft { kind: "job".into(), ..Default::default() }, None)
 }
 
 /// A step's button: `step` names the step to show next ("create" makes it).
-pub async fn step(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), HERE).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn step(State(state): State<AppState>, Posted { admin, form, headers }: Posted) -> Response {
     let draft = Draft::read(&form);
     // Leaving the details step: check the draft before going on.
     let checked = || draft.to_new().and_then(|new| check_new_permission_set(&new).map(|_| new).map_err(|e| e.to_string()));

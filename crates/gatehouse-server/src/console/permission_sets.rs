@@ -3,16 +3,14 @@
 //! detach a managed policy, put or delete the inline policy, reprovision to chosen accounts, and
 //! "To delete a permissions set" with its dialog.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::{COMMON_MANAGED_POLICIES, JOB_FUNCTION_POLICIES, ManagedPolicyChoice, PermissionSet, Tag};
 use gatehouse_core::services::permission_sets::{PolicyChange, managed_policy_name};
 
-use super::session::{Admin, form_admin};
+use super::session::{Admin, Posted};
 use super::{Pairs, all_pages};
 use crate::AppState;
 use crate::portal::web::*;
@@ -156,18 +154,7 @@ pub async fn show(
 
 /// One change from the details page: `action` = attach | detach | put-inline | delete-inline |
 /// reprovision.
-pub async fn act(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn act(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form, headers }: Posted) -> Response {
     let svc = &state.services;
     let change = |c: PolicyChange, done: &'static str| {
         let (svc, admin, id) = (svc, &admin, &id);
@@ -243,18 +230,7 @@ pub async fn delete_form(State(state): State<AppState>, admin: Admin, headers: H
     page(StatusCode::OK, html, set.into_iter().collect())
 }
 
-pub async fn delete(
-    State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = Pairs::parse(&body);
-    let admin = match form_admin(&state, &headers, peer, form.one("csrf"), &here(&id)).await {
-        Ok(a) => a,
-        Err(r) => return r,
-    };
+pub async fn delete(State(state): State<AppState>, Path(id): Path<String>, Posted { admin, form: _, headers }: Posted) -> Response {
     let svc = &state.services;
     let name = svc.describe_permission_set(&admin.ctx, &id).await.map(|ps| ps.name).unwrap_or_else(|_| id.clone());
     match svc.delete_permission_set(&admin.ctx, &id).await {

@@ -88,6 +88,29 @@ impl axum::extract::FromRequestParts<AppState> for Admin {
     }
 }
 
+/// A posted console form with its caller, as the last handler argument: the fields in order,
+/// the CSRF token checked, then [`admin`] (back to this URL after signing in).
+pub struct Posted {
+    pub admin: Admin,
+    pub form: super::Pairs,
+    pub headers: HeaderMap,
+}
+
+impl axum::extract::FromRequest<AppState> for Posted {
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
+        use axum::response::IntoResponse;
+        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let here = req.uri().path().to_string();
+        let headers = req.headers().clone();
+        let body = axum::body::Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;
+        let form = super::Pairs::parse(&body);
+        let admin = form_admin(state, &headers, peer, form.one("csrf"), &here).await?;
+        Ok(Posted { admin, form, headers })
+    }
+}
+
 /// A form's caller: its CSRF token checked first, then [`admin`].
 pub async fn form_admin(state: &AppState, headers: &HeaderMap, peer: SocketAddr, csrf: &str, here: &str) -> Result<Admin, Response> {
     if !check_csrf(headers, csrf) {
