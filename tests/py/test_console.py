@@ -137,6 +137,14 @@ def test_the_administrator_opens_the_console_from_the_portal(server, browser):
     assert read, "the dashboard reads the instance as the role session"
 
 
+def delete_configuration(page, word="DELETE"):
+    """Settings → Delete Gatehouse configuration: every acknowledgement ticked, `word` typed, submitted."""
+    for box in page.locator("input.acknowledge").all():
+        box.check()
+    page.fill("#confirmation", word)
+    page.click("#delete-configuration")
+
+
 def test_each_console_page_acts_as_the_role_it_was_opened_with(server, browser):
     """A read-only role sees the settings; a role whose policy does not allow DescribeInstance
     sees why not; a role the person does not hold is refused."""
@@ -174,10 +182,7 @@ def test_each_console_page_acts_as_the_role_it_was_opened_with(server, browser):
     page.click("#change-submit")
     expect(page.locator("main")).to_contain_text("not authorized")
     page.goto(f"{base(server)}/console/settings/delete")
-    for box in page.locator("input.acknowledge").all():
-        box.check()
-    page.fill("#confirmation", "DELETE")
-    page.click("#delete-configuration")
+    delete_configuration(page)
     expect(page.locator("#error")).to_contain_text("not authorized to perform: sso:DeleteInstance")
     assert sso.ids.list_groups(IdentityStoreId=sso.store_id)["Groups"] == []
     # AWS accounts and permission sets: seen, not changed.

@@ -23,7 +23,7 @@ import time
 
 from playwright.sync_api import expect
 
-from test_console import management_account
+from test_console import delete_configuration, management_account
 from test_console_procedures import Console, backend_of
 from test_permission_sets import INLINE, Sso, role_of
 from test_portal import base, browser, sign_in  # noqa: F401 (browser is a fixture)
@@ -331,16 +331,10 @@ def test_to_delete_your_aws_sso_configuration(server, browser, moto):
     page.fill("#confirmation", "DELETE")
     page.click("#delete-configuration")
     expect(page.locator("#error")).to_have_text("Select each check box to acknowledge what will be deleted (3 not selected).")
-    for box in page.locator("input.acknowledge").all():
-        box.check()
-    page.fill("#confirmation", "delete")
-    page.click("#delete-configuration")
+    delete_configuration(page, "delete")
     expect(page.locator("#error")).to_contain_text("Type DELETE to confirm")
     # A role provisioned into a member account would be left behind: refused, nothing deleted.
-    for box in page.locator("input.acknowledge").all():
-        box.check()
-    page.fill("#confirmation", "DELETE")
-    page.click("#delete-configuration")
+    delete_configuration(page)
     expect(page.locator("#error")).to_contain_text(f"still provisioned to AWS account {member}")
     assert [u["UserName"] for u in sso.ids.list_users(IdentityStoreId=sso.store_id)["Users"]].count("dana") == 1
     assert len(sso.admin.list_applications(InstanceArn=sso.instance)["Applications"]) == 1
@@ -348,10 +342,7 @@ def test_to_delete_your_aws_sso_configuration(server, browser, moto):
     assert sso.wait("delete", sso.unassign(member, ps, dana))["Status"] == "SUCCEEDED"
     assert role_of(moto, member, "Analyst") is None
     page.goto(f"{base(server)}/console/settings/delete")
-    for box in page.locator("input.acknowledge").all():
-        box.check()
-    page.fill("#confirmation", "DELETE")
-    page.click("#delete-configuration")
+    delete_configuration(page)
     expect(page.locator("h1")).to_have_text("Gatehouse configuration deleted")
     expect(page.locator("#admin-user-name")).to_have_text("Administrator")
     otp = page.locator("#admin-one-time-password").inner_text()
