@@ -69,8 +69,6 @@ pub trait InstanceRepo {
     /// access keys and the audit trail stay.
     /// Returns the rows deleted per table.
     async fn delete_configuration(&mut self) -> StoreResult<Vec<(&'static str, u64)>>;
-    /// A role provisioned into an account other than this one, if there is any.
-    async fn provisioned_role_outside(&mut self, account_id: &str) -> StoreResult<Option<ProvisionedRole>>;
 }
 
 #[async_trait]
@@ -328,6 +326,8 @@ pub trait PermissionSetRepo {
     async fn list_provisioned_of_permission_set(&mut self, permission_set_id: &str, page: &Page) -> StoreResult<Paged<ProvisionedRole>>;
     /// By permission set id.
     async fn list_provisioned_in_account(&mut self, account_id: &str, page: &Page) -> StoreResult<Paged<ProvisionedRole>>;
+    /// A role provisioned into an account other than this one, if there is any.
+    async fn provisioned_role_outside(&mut self, account_id: &str) -> StoreResult<Option<ProvisionedRole>>;
 
     async fn list_tags(&mut self, resource_arn: &str) -> StoreResult<Vec<Tag>>;
     /// Insert or overwrite each.

@@ -316,17 +316,6 @@ impl InstanceRepo for SeaTx {
             wipe::<group::Entity>("groups", db).await?,
         ])
     }
-
-    async fn provisioned_role_outside(&mut self, account_id: &str) -> StoreResult<Option<ProvisionedRole>> {
-        use crate::entity::provisioned_role;
-        let row = provisioned_role::Entity::find()
-            .filter(provisioned_role::Column::AccountId.ne(account_id))
-            .order_by_asc(provisioned_role::Column::AccountId)
-            .one(self.db())
-            .await
-            .map_err(db_err)?;
-        Ok(row.map(permission_sets::provisioned_from))
-    }
 }
 
 #[async_trait]

@@ -29,7 +29,6 @@ pub struct DeletedConfiguration {
     pub admin_user_id: String,
     pub admin_user_name: String,
     pub admin_one_time_password: Zeroizing<String>,
-    pub admin_permission_set: String,
 }
 
 /// The secrets of a fresh instance, shown once.
@@ -189,9 +188,11 @@ impl Services {
     /// request is in progress: deleting then would leave roles behind in AWS accounts that
     /// nothing here could remove. Remove those assignments first.
     pub async fn delete_configuration(&self, ctx: &Ctx) -> Result<DeletedConfiguration> {
-        let mut op = self.begin(ctx, Source::Sso, "DeleteInstance", false, json!({"instanceArn": self.instance()?.instance_arn})).await?;
+        let instance = self.instance()?.clone();
+        // The new Administrator is Gatehouse's doing, as on a first start.
+        let system = Ctx::new(Principal::system(&instance.management_account_id), "127.0.0.1", "gatehouse");
+        let mut op = self.begin(ctx, Source::Sso, "DeleteInstance", false, json!({"instanceArn": instance.instance_arn})).await?;
         let result = async {
-            let instance = self.instance()?.clone();
             op.authorize(&instance.instance_arn)?;
             if let Some(p) = op.tx.provisioned_role_outside(&instance.management_account_id).await? {
                 let name = op.tx.get_permission_set(&p.permission_set_id).await?.map_or(p.role_name, |ps| ps.name);
@@ -208,7 +209,6 @@ impl Services {
                 }
             }
             let deleted = op.tx.delete_configuration().await?;
-            let system = Ctx::new(Principal::system(&instance.management_account_id), "127.0.0.1", "gatehouse");
             let (admin_id, otp) = self.insert_administrator(&mut op.tx, &instance, &system).await?;
             op.respond(json!({
                 "deleted": deleted.iter().map(|(table, n)| (table.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
@@ -220,14 +220,12 @@ impl Services {
                 admin_user_id: admin_id,
                 admin_user_name: ADMIN_USER_NAME.into(),
                 admin_one_time_password: otp,
-                admin_permission_set: ADMIN_PERMISSION_SET.into(),
             })
         }
         .await;
         let done = op.finish(result).await?;
         self.forget_cached_reads();
         *self.instance_name.lock().unwrap_or_else(|p| p.into_inner()) = String::new();
-        let system = Ctx::new(Principal::system(&self.instance()?.management_account_id), "127.0.0.1", "gatehouse");
         self.grant_console(&system, &done.admin_user_id).await?;
         Ok(done)
     }

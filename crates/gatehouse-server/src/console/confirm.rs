@@ -32,12 +32,17 @@ struct ConfirmPage<'a> {
     dialog: Dialog<'a>,
 }
 
+/// What is wrong with `typed` as the confirmation `word` (surrounding spaces aside), if anything.
+pub fn mistyped(word: &str, typed: &str) -> Option<String> {
+    let typed = typed.trim();
+    (typed != word).then(|| format!("Type {word} to confirm (you typed “{typed}”)."))
+}
+
 /// None when `typed` is the word; else the dialog to answer with (saying so when something else
 /// was typed).
 pub fn unless_typed(headers: &HeaderMap, admin: &Admin, typed: Option<&str>, dialog: Dialog<'_>) -> Option<Response> {
-    let error = match typed.map(str::trim) {
-        Some(t) if t == dialog.word => return None,
-        Some(t) => Some(format!("Type {} to confirm (you typed “{t}”).", dialog.word)),
+    let error = match typed {
+        Some(t) => Some(mistyped(dialog.word, t)?),
         None => None,
     };
     let (csrf, set) = csrf_token(headers);

@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::IdentitySourceKind;
 
+use super::confirm::mistyped;
 use super::session::{Admin, Posted, clear_console_cookie};
 use crate::AppState;
 use crate::portal::web::*;
@@ -78,9 +79,8 @@ pub async fn delete(State(state): State<AppState>, Posted { admin, form, headers
         let error = format!("Select each check box to acknowledge what will be deleted ({unticked} not selected).");
         return render(&state, &admin, &headers, Some(error)).await;
     }
-    match form.one("confirmation").trim() {
-        "DELETE" => {}
-        typed => return render(&state, &admin, &headers, Some(format!("Type DELETE to confirm (you typed “{typed}”)."))).await,
+    if let Some(error) = mistyped("DELETE", form.one("confirmation")) {
+        return render(&state, &admin, &headers, Some(error)).await;
     }
     match svc.delete_configuration(&admin.ctx).await {
         Ok(done) => {

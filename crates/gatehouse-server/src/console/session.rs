@@ -76,13 +76,18 @@ pub async fn admin(state: &AppState, headers: &HeaderMap, peer: SocketAddr, here
     }
 }
 
+/// The client's address as the server saw it (forwarded.rs sets it from trusted proxies).
+fn peer_of(extensions: &axum::http::Extensions) -> SocketAddr {
+    extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)))
+}
+
 /// A console page's caller as a handler argument: signed in, with a console session, or the
 /// response that sends them to get one (back to this very page afterwards).
 impl axum::extract::FromRequestParts<AppState> for Admin {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut axum::http::request::Parts, state: &AppState) -> Result<Self, Response> {
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let peer = peer_of(&parts.extensions);
         let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/console");
         admin(state, &parts.headers, peer, here).await
     }
@@ -101,7 +106,7 @@ impl axum::extract::FromRequest<AppState> for Posted {
 
     async fn from_request(req: axum::extract::Request, state: &AppState) -> Result<Self, Response> {
         use axum::response::IntoResponse;
-        let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0).unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let peer = peer_of(req.extensions());
         let here = req.uri().path().to_string();
         let headers = req.headers().clone();
         let body = axum::body::Bytes::from_request(req, state).await.map_err(IntoResponse::into_response)?;

@@ -99,7 +99,7 @@ fn request_from(m: sso_request::Model) -> StoreResult<SsoRequest> {
     })
 }
 
-pub(crate) fn provisioned_from(m: provisioned_role::Model) -> ProvisionedRole {
+fn provisioned_from(m: provisioned_role::Model) -> ProvisionedRole {
     ProvisionedRole {
         account_id: m.account_id,
         permission_set_id: m.permission_set_id,
@@ -489,6 +489,16 @@ impl PermissionSetRepo for SeaTx {
         let rows =
             find.order_by_asc(provisioned_role::Column::PermissionSetId).limit(page.limit + 1).all(self.db()).await.map_err(db_err)?;
         Ok(page_of(rows.into_iter().map(provisioned_from).collect(), page, |p| p.permission_set_id.clone()))
+    }
+
+    async fn provisioned_role_outside(&mut self, account_id: &str) -> StoreResult<Option<ProvisionedRole>> {
+        let row = provisioned_role::Entity::find()
+            .filter(provisioned_role::Column::AccountId.ne(account_id))
+            .order_by_asc(provisioned_role::Column::AccountId)
+            .one(self.db())
+            .await
+            .map_err(db_err)?;
+        Ok(row.map(provisioned_from))
     }
 
     async fn list_tags(&mut self, resource_arn: &str) -> StoreResult<Vec<Tag>> {
